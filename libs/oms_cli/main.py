@@ -1,0 +1,22 @@
+"""The `oms` operator command line."""
+
+from __future__ import annotations
+
+import typer
+
+from oms_cli.commands import dev, orders, send, stock
+
+app = typer.Typer(
+    help="Operate the order hub: run it locally, send sample pushes, look at orders and stock.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(dev.app, name="dev")
+app.add_typer(orders.app, name="order")
+app.add_typer(stock.app, name="stock")
+app.add_typer(__import__("oms_cli.commands.inbox", fromlist=["app"]).app, name="inbox")
+app.add_typer(__import__("oms_cli.commands.tx", fromlist=["app"]).app, name="tx")
+app.command("send")(send.send)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,52 @@
+"""Small helpers for CLI commands that call the services over gRPC."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import grpc
+import typer
+from omslib.grpc_errors import remote_error
+from rich.console import Console
+
+T = TypeVar("T")
+err_console = Console(stderr=True)
+
+DEFAULT_ADDRS = {
+    "orders": "127.0.0.1:50051",
+    "inventory": "127.0.0.1:50052",
+    "aftersales": "127.0.0.1:50053",
+}
+
+
+def service_addr(service: str, override: str | None) -> str:
+    """The address to call: the option, else OMS_<SERVICE>_ADDR, else the default port."""
+    return override or os.environ.get(f"OMS_{service.upper()}_ADDR") or DEFAULT_ADDRS[service]
+
+
+def call(service: str, addr: str, make_call: Callable[[grpc.aio.Channel], Awaitable[T]]) -> T:
+    """Run one RPC and turn gRPC failures into a clear message and exit code 1."""
+
+    async def run() -> T:
+        async with grpc.aio.insecure_channel(addr) as channel:
+            return await make_call(channel)
+
+    try:
+        return asyncio.run(run())
+    except grpc.aio.AioRpcError as err:
+        failure = remote_error(err)
+        if failure.code == grpc.StatusCode.UNAVAILABLE:
+            err_console.print(
+                f"[red]cannot reach {service} at {addr}[/red]: {failure.message}\n"
+                "Is the stack running? Start it with `make run`, or point "
+                f"OMS_{service.upper()}_ADDR at it."
+            )
+        else:
+            reason = f" ({failure.reason})" if failure.reason else ""
+            err_console.print(
+                f"[red]{service} answered {failure.code.name}{reason}[/red]: {failure.message}"
+            )
+        raise typer.Exit(1) from None

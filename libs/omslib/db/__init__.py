@@ -1,0 +1,14 @@
+"""Database plumbing shared by services: engines, sessions, unit of work, migrations."""
+
+from omslib.db.engine import create_engine, normalize_url
+from omslib.db.migrations import run_env, upgrade_schema
+from omslib.db.uow import UnitOfWork, session_factory
+
+__all__ = [
+    "UnitOfWork",
+    "create_engine",
+    "normalize_url",
+    "run_env",
+    "session_factory",
+    "upgrade_schema",
+]

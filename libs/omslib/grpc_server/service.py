@@ -1,0 +1,148 @@
+"""One running gRPC server with health, reflection and graceful shutdown built in."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import grpc
+import grpc.aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from omslib.grpc_server.errors_interceptor import ErrorMappingInterceptor
+from omslib.telemetry.instrument import instrument_grpc_server
+
+log = logging.getLogger(__name__)
+
+HEALTH_SERVICE_NAME = "grpc.health.v1.Health"
+
+# Clients (omslib.grpc_client) ping every 60s while calls are active; allow it,
+# otherwise the server answers GOAWAY "too_many_pings".
+SERVER_OPTIONS: Sequence[tuple[str, Any]] = (
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 30_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+)
+
+
+class GrpcService:
+    """Build with ``add(...)`` calls, then ``await start()``; stop with ``await stop(grace)``."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        host: str = "0.0.0.0",
+        port: int,
+        error_domain: str,
+        interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    ) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self.error_domain = error_domain
+        self._interceptors = list(interceptors)
+        self._services: list[tuple[Callable[[Any, grpc.aio.Server], None], Any, str]] = []
+        self._health = HealthServicer()
+        self._server: grpc.aio.Server | None = None
+        self.bound_port: int | None = None
+
+    def add(
+        self,
+        add_to_server: Callable[[Any, grpc.aio.Server], None],
+        servicer: Any,
+        full_service_name: str,
+    ) -> None:
+        """Register a servicer, e.g. ``add(add_OrdersServiceServicer_to_server, s, name)``."""
+        if self._server is not None:
+            raise RuntimeError("GrpcService.add() after start()")
+        self._services.append((add_to_server, servicer, full_service_name))
+
+    @property
+    def service_names(self) -> list[str]:
+        return [name for _, _, name in self._services]
+
+    async def start(self) -> int:
+        """Bind, start serving and mark every service SERVING; returns the bound port."""
+        if self._server is not None:
+            raise RuntimeError("GrpcService already started")
+        # Must precede grpc.aio.server(): the instrumentor wraps that factory.
+        instrument_grpc_server()
+        server = grpc.aio.server(
+            interceptors=[ErrorMappingInterceptor(self.error_domain), *self._interceptors],
+            options=list(SERVER_OPTIONS),
+        )
+        for add_to_server, servicer, _ in self._services:
+            add_to_server(servicer, server)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection(
+            [*self.service_names, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME], server
+        )
+        bound = server.add_insecure_port(f"{self.host}:{self.port}")
+        if bound == 0:
+            raise RuntimeError(f"{self.name}: could not bind {self.host}:{self.port}")
+        await server.start()
+        self._server, self.bound_port = server, bound
+        for name in ["", *self.service_names]:
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("%s listening on %s:%d", self.name, self.host, bound)
+        return bound
+
+    async def stop(self, grace: float) -> None:
+        """Report NOT_SERVING everywhere, then let in-flight RPCs finish within ``grace``."""
+        if self._server is None:
+            return
+        await self._health.enter_graceful_shutdown()
+        await self._server.stop(grace)
+        log.info("%s stopped", self.name)
+
+    async def wait_for_termination(self) -> None:
+        if self._server is None:
+            raise RuntimeError("GrpcService not started")
+        await self._server.wait_for_termination()
+
+
+async def run_until_signalled(
+    service: GrpcService,
+    *,
+    grace: float,
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> None:
+    """Serve until SIGTERM/SIGINT (or the server ends), then stop gracefully.
+
+    Starts ``service`` if it is not started yet. ``on_shutdown`` callbacks run in
+    order after the server stopped (close pools, flush tracing...); a failing
+    callback is logged and does not prevent the others.
+    """
+    if service.bound_port is None:
+        await service.start()
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, stopping.set)
+    waiters = [
+        asyncio.create_task(stopping.wait()),
+        asyncio.create_task(service.wait_for_termination()),
+    ]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        log.info("%s shutting down (grace %.1fs)", service.name, grace)
+        await service.stop(grace)
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        for task in waiters:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for callback in on_shutdown:
+            try:
+                await callback()
+            except Exception:
+                log.exception("shutdown callback %r failed", callback)

@@ -1,0 +1,106 @@
+"""Outbox tables, added to a service's own ``MetaData`` and created by its own migration.
+
+``outbox_tables(metadata)`` returns three tables:
+
+- ``outbox``: one row per event, written in the transaction of the change it
+  describes; ``sent_at`` is set by the relay once the event is in Redis.
+- ``outbox_sequences``: the last sequence number per aggregate. Writers bump it
+  with an upsert, which also holds the aggregate's row lock until commit, so one
+  aggregate's events commit in sequence order.
+- ``outbox_leases``: which relay replica is publishing which aggregate, until
+  when. Writers never touch it, so relays never block business transactions.
+
+Column types are plain so a hand-written Alembic revision can mirror them
+(the snippet is in ``docs/events.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigSerial = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive values)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"expected an aware datetime, got {value!r}")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class OutboxTables:
+    outbox: sa.Table
+    sequences: sa.Table
+    leases: sa.Table
+
+
+def outbox_tables(metadata: sa.MetaData, *, prefix: str = "outbox") -> OutboxTables:
+    """Define the outbox tables in ``metadata`` (a service's ``adapters/orm.py`` calls this)."""
+    outbox = sa.Table(
+        prefix,
+        metadata,
+        sa.Column("id", BigSerial, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(26), nullable=False, unique=True),
+        sa.Column("stream", sa.String(64), nullable=False),
+        sa.Column("event_type", sa.String(128), nullable=False),
+        sa.Column("aggregate_type", sa.String(64), nullable=False),
+        sa.Column("aggregate_id", sa.String(128), nullable=False),
+        sa.Column("sequence", sa.BigInteger, nullable=False),
+        sa.Column("envelope", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("sent_at", UtcDateTime(), nullable=True),
+        sa.UniqueConstraint(
+            "aggregate_type", "aggregate_id", "sequence", name=f"uq_{prefix}_aggregate_sequence"
+        ),
+        # The relay's scan: unsent rows in insertion order.
+        sa.Index(f"ix_{prefix}_pending", "sent_at", "id"),
+    )
+    sequences = sa.Table(
+        f"{prefix}_sequences",
+        metadata,
+        sa.Column("aggregate_type", sa.String(64), primary_key=True),
+        sa.Column("aggregate_id", sa.String(128), primary_key=True),
+        sa.Column("last_sequence", sa.BigInteger, nullable=False),
+    )
+    leases = sa.Table(
+        f"{prefix}_leases",
+        metadata,
+        sa.Column("aggregate_type", sa.String(64), primary_key=True),
+        sa.Column("aggregate_id", sa.String(128), primary_key=True),
+        sa.Column("owner", sa.String(64), nullable=False),
+        sa.Column("lease_until", UtcDateTime(), nullable=False),
+    )
+    return OutboxTables(outbox, sequences, leases)
+
+
+def dialect_insert(session: AsyncSession, table: sa.Table) -> Any:
+    """An INSERT with ``on_conflict_do_*`` for the session's backend (PostgreSQL or SQLite)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"upserts on {name}")

@@ -1,0 +1,89 @@
+"""Environment-only configuration, validated at start-up, failing fast and clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+T = TypeVar("T", bound=BaseSettings)
+
+#: A TCP port; 0 asks the OS for a free one (used by tests).
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+def default_sqlite_url(service: str) -> str:
+    """``sqlite+aiosqlite:///<cwd>/var/<service>.db`` as an absolute path."""
+    path = (Path.cwd() / "var" / f"{service}.db").resolve()
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def addr_default(port: int) -> str:
+    """Default address of a sibling service on this machine."""
+    return f"127.0.0.1:{port}"
+
+
+class CommonSettings(BaseSettings):
+    """Settings every service shares. Subclasses add their own aliased fields, e.g.::
+
+    class OrdersSettings(CommonSettings):
+        port: Port = Field(50051, validation_alias="OMS_ORDERS_PORT")
+        database_url: str = Field(
+            default_factory=lambda: default_sqlite_url("orders"),
+            validation_alias="OMS_ORDERS_DATABASE_URL",
+        )
+    """
+
+    # Only explicit aliases are read; no prefix guessing, no .env files.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="OMS_REDIS_URL")
+    log_level: str = Field("INFO", validation_alias="OMS_LOG_LEVEL")
+    shutdown_grace_seconds: float = Field(5.0, ge=0, validation_alias="OMS_SHUTDOWN_GRACE_SECONDS")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.strip().upper()
+        if upper not in _LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
+        return upper
+
+
+def load_settings(cls: type[T], **overrides: Any) -> T:
+    """Instantiate ``cls`` from the environment or exit with a readable message.
+
+    Raises ``SystemExit`` naming each bad variable, its value and what was expected.
+    """
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        raise SystemExit(format_settings_error(cls, exc)) from None
+
+
+def format_settings_error(cls: type[BaseSettings], exc: ValidationError) -> str:
+    """Render a ValidationError in terms of environment variable names."""
+    lines = [f"invalid configuration ({cls.__name__}):"]
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        env = _env_name(cls, field)
+        value = error.get("input")
+        shown = "<missing>" if error["type"] == "missing" else repr(value)
+        lines.append(f"  {env}={shown}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def _env_name(cls: type[BaseSettings], name: str) -> str:
+    # The loc is the alias when validation_alias is set, else the field name.
+    if name.isupper():
+        return name
+    info = cls.model_fields.get(name)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, str):
+        return alias
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    return f"{prefix}{name}".upper()

@@ -1,0 +1,200 @@
+"""Persistence of the coordinator log with optimistic versions and leases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omslib.tcc.model import (
+    RECOVERABLE_STATES,
+    Branch,
+    BranchState,
+    GlobalTransaction,
+    Phase,
+    TransactionState,
+)
+from omslib.tcc.tables import CoordinatorTables
+
+
+class TransactionStore:
+    """Reads and writes one service's coordinator tables through a caller's session."""
+
+    def __init__(self, tables: CoordinatorTables) -> None:
+        self.tables = tables
+        self._tx = tables.transactions
+        self._br = tables.branches
+
+    async def add(self, session: AsyncSession, tx: GlobalTransaction) -> None:
+        await session.execute(sa.insert(self._tx).values(**_tx_row(tx)))
+        await self._write_branches(session, tx)
+
+    async def save(self, session: AsyncSession, tx: GlobalTransaction) -> bool:
+        """Write ``tx`` if nobody changed it since it was read; False when someone did."""
+        row = _tx_row(tx)
+        row["version"] = tx.version + 1
+        result = await session.execute(
+            sa.update(self._tx)
+            .where(self._tx.c.gid == tx.gid, self._tx.c.version == tx.version)
+            .values(**row)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        tx.version += 1
+        c = self._br.c
+        for b in tx.branches:
+            await session.execute(
+                sa.update(self._br)
+                .where(c.gid == tx.gid, c.branch_id == b.branch_id)
+                .values(
+                    state=b.state.value,
+                    attempts=b.attempts,
+                    last_error=b.last_error[:2000],
+                    update_time=b.update_time,
+                )
+            )
+        return True
+
+    async def get(self, session: AsyncSession, gid: str) -> GlobalTransaction | None:
+        row = (await session.execute(sa.select(self._tx).where(self._tx.c.gid == gid))).first()
+        if row is None:
+            return None
+        return (await self._with_branches(session, [row]))[0]
+
+    async def page(
+        self,
+        session: AsyncSession,
+        *,
+        states: Sequence[TransactionState] = (),
+        before_gid: str | None = None,
+        limit: int = 100,
+    ) -> list[GlobalTransaction]:
+        """Newest first (gids are time-sortable), strictly older than ``before_gid``."""
+        query = sa.select(self._tx).order_by(self._tx.c.gid.desc()).limit(limit)
+        if states:
+            query = query.where(self._tx.c.state.in_([s.value for s in states]))
+        if before_gid is not None:
+            query = query.where(self._tx.c.gid < before_gid)
+        return await self._with_branches(session, (await session.execute(query)).all())
+
+    async def due(self, session: AsyncSession, *, now: datetime, limit: int) -> list[str]:
+        """Gids of unfinished transactions whose next attempt is due and that nobody leases."""
+        c = self._tx.c
+        rows = (
+            await session.execute(
+                sa.select(c.gid)
+                .where(
+                    c.state.in_([s.value for s in RECOVERABLE_STATES]),
+                    c.next_attempt_time <= now,
+                    sa.or_(c.lease_until.is_(None), c.lease_until < now),
+                )
+                .order_by(c.next_attempt_time)
+                .limit(limit)
+            )
+        ).all()
+        return [str(r.gid) for r in rows]
+
+    async def claim(
+        self, session: AsyncSession, gid: str, *, owner: str, now: datetime, until: datetime
+    ) -> bool:
+        """Take the lease on ``gid`` with one conditional UPDATE; True when this call got it."""
+        c = self._tx.c
+        result = await session.execute(
+            sa.update(self._tx)
+            .where(
+                c.gid == gid,
+                c.state.in_([s.value for s in RECOVERABLE_STATES]),
+                c.next_attempt_time <= now,
+                sa.or_(c.lease_until.is_(None), c.lease_until < now),
+            )
+            .values(lease_owner=owner, lease_until=until, version=c.version + 1)
+        )
+        return getattr(result, "rowcount", 0) == 1
+
+    async def counts_by_state(self, session: AsyncSession) -> dict[TransactionState, int]:
+        c = self._tx.c
+        rows = (await session.execute(sa.select(c.state, sa.func.count()).group_by(c.state))).all()
+        return {TransactionState(r[0]): int(r[1]) for r in rows}
+
+    async def _write_branches(self, session: AsyncSession, tx: GlobalTransaction) -> None:
+        if not tx.branches:
+            return
+        await session.execute(
+            sa.insert(self._br),
+            [
+                {
+                    "gid": tx.gid,
+                    "branch_id": b.branch_id,
+                    "seq": i,
+                    "participant": b.participant,
+                    "state": b.state.value,
+                    "attempts": b.attempts,
+                    "last_error": b.last_error,
+                    "update_time": b.update_time,
+                }
+                for i, b in enumerate(tx.branches)
+            ],
+        )
+
+    async def _with_branches(
+        self, session: AsyncSession, rows: Sequence[sa.Row[Any]]
+    ) -> list[GlobalTransaction]:
+        if not rows:
+            return []
+        gids = [r.gid for r in rows]
+        c = self._br.c
+        branch_rows = (
+            await session.execute(sa.select(self._br).where(c.gid.in_(gids)).order_by(c.gid, c.seq))
+        ).all()
+        by_gid: dict[str, list[Branch]] = {gid: [] for gid in gids}
+        for b in branch_rows:
+            by_gid[b.gid].append(
+                Branch(
+                    branch_id=b.branch_id,
+                    participant=b.participant,
+                    state=BranchState(b.state),
+                    update_time=b.update_time,
+                    attempts=b.attempts,
+                    last_error=b.last_error,
+                )
+            )
+        return [
+            GlobalTransaction(
+                gid=r.gid,
+                kind=r.kind,
+                subject=r.subject,
+                state=TransactionState(r.state),
+                create_time=r.create_time,
+                update_time=r.update_time,
+                branches=by_gid[r.gid],
+                next_attempt_time=r.next_attempt_time,
+                reason=r.reason,
+                phase=Phase(r.phase or ""),
+                attempts=r.attempts,
+                lease_owner=r.lease_owner,
+                lease_until=r.lease_until,
+                version=r.version,
+            )
+            for r in rows
+        ]
+
+
+def _tx_row(tx: GlobalTransaction) -> dict[str, Any]:
+    return {
+        "gid": tx.gid,
+        "kind": tx.kind,
+        "subject": tx.subject,
+        "state": tx.state.value,
+        "next_attempt_time": tx.next_attempt_time,
+        "reason": tx.reason[:4000],
+        "create_time": tx.create_time,
+        "update_time": tx.update_time,
+        "phase": tx.phase.value,
+        "attempts": tx.attempts,
+        "lease_owner": tx.lease_owner,
+        "lease_until": tx.lease_until,
+        "version": tx.version,
+    }

@@ -1,0 +1,5 @@
+import asyncio
+
+from oms_aftersales.bootstrap import main
+
+asyncio.run(main())

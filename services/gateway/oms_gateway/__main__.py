@@ -1,0 +1,5 @@
+import asyncio
+
+from oms_gateway import bootstrap
+
+asyncio.run(bootstrap.main())

@@ -1,0 +1,49 @@
+"""Persistence of alerts (insert once per episode) and the feed activity they watch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oms_gateway.adapters.orm import alerts, inbox
+from oms_gateway.adapters.repository import utc
+from oms_gateway.domain.alerts import Alert
+
+
+class AlertRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def last_received_at(self, platform: str) -> datetime | None:
+        """Time of the platform's newest inbox entry (index ix_inbox_platform_received)."""
+        value = await self._session.scalar(
+            select(func.max(inbox.c.received_at)).where(inbox.c.platform == platform)
+        )
+        return utc(value)
+
+    async def add_if_absent(self, alert: Alert) -> bool:
+        """True if this call raised the alert; False if it was already raised."""
+        dialect = (await self._session.connection()).dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        result = await self._session.execute(
+            insert(alerts)
+            .values(
+                id=alert.id,
+                code=alert.code,
+                subject=alert.subject,
+                episode=alert.episode,
+                message=alert.message,
+                details=alert.details,
+                raised_at=alert.raised_at,
+            )
+            .on_conflict_do_nothing(index_elements=["code", "subject", "episode"])
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def mark_webhook_delivered(self, alert_id: str, now: datetime) -> None:
+        await self._session.execute(
+            update(alerts).where(alerts.c.id == alert_id).values(webhook_delivered_at=now)
+        )

@@ -1,0 +1,67 @@
+"""Durable poller cursors, one row per channel, taken with a lease so that only one
+replica polls a channel at a time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oms_gateway.adapters.orm import poll_cursors
+
+
+class CursorRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def claim(
+        self, channel: str, owner: str, now: datetime, lease_until: datetime
+    ) -> tuple[bool, str | None]:
+        """Take the channel's lease if free; returns (got it, current cursor)."""
+        dialect = (await self._session.connection()).dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self._session.execute(
+            insert(poll_cursors)
+            .values(channel=channel, cursor=None, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["channel"])
+        )
+        result = await self._session.execute(
+            update(poll_cursors)
+            .where(
+                poll_cursors.c.channel == channel,
+                or_(
+                    poll_cursors.c.lease_until.is_(None),
+                    poll_cursors.c.lease_until < now,
+                    poll_cursors.c.lease_owner == owner,
+                ),
+            )
+            .values(lease_owner=owner, lease_until=lease_until)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return False, None
+        cursor = await self._session.scalar(
+            select(poll_cursors.c.cursor).where(poll_cursors.c.channel == channel)
+        )
+        return True, cursor
+
+    async def get(self, channel: str) -> str | None:
+        return await self._session.scalar(
+            select(poll_cursors.c.cursor).where(poll_cursors.c.channel == channel)
+        )
+
+    async def advance(self, channel: str, owner: str, cursor: str | None, now: datetime) -> bool:
+        result = await self._session.execute(
+            update(poll_cursors)
+            .where(poll_cursors.c.channel == channel, poll_cursors.c.lease_owner == owner)
+            .values(cursor=cursor, updated_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def release(self, channel: str, owner: str) -> None:
+        await self._session.execute(
+            update(poll_cursors)
+            .where(poll_cursors.c.channel == channel, poll_cursors.c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )

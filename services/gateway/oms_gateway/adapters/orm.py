@@ -1,0 +1,98 @@
+"""Gateway tables: the inbox of verified pushes, its delivery attempts, rejected pushes,
+poller cursors and operator alerts."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("event_id", String(255), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("traceparent", String(64)),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("order_id", String(64)),
+    Column("outcome", String(32)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("platform", "event_id", name="uq_inbox_platform_event"),
+    Index("ix_inbox_due", "state", "next_attempt_at"),
+    Index("ix_inbox_platform_received", "platform", "received_at"),
+)
+
+rejected_pushes = Table(
+    "rejected_pushes",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ix_rejected_pushes_received_at", "received_at"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("inbox_id", String(26), nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("worker", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),  # delivered | retry | dead
+    Column("error", Text),
+    Column("order_id", String(64)),
+    Index("ix_delivery_attempts_inbox", "inbox_id", "attempted_at"),
+)
+
+poll_cursors = Table(
+    "poll_cursors",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("cursor", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", DateTime(timezone=True)),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("code", String(64), nullable=False),
+    Column("subject", String(64), nullable=False),
+    # One alert per episode: e.g. the time of the last push before a silence.
+    Column("episode", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("webhook_delivered_at", DateTime(timezone=True)),
+    # Set by the relay that publishes alerts as events; NULL means not published yet.
+    Column("published_at", DateTime(timezone=True)),
+    UniqueConstraint("code", "subject", "episode", name="uq_alerts_episode"),
+    Index("ix_alerts_unpublished", "published_at", "id"),
+)

@@ -1,0 +1,215 @@
+"""Persistence of inbox entries and rejected pushes (plain SQLAlchemy Core).
+
+Every delivery-side write is conditional on the caller still holding the lease
+(``lease_owner``), so a worker whose lease expired cannot overwrite the result
+of the worker that took the entry over.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oms_gateway.adapters.orm import delivery_attempts, inbox, rejected_pushes
+from oms_gateway.domain.inbox import DeliveryAttempt, InboxEntry, InboxState, RejectedPush
+
+_PENDING = (InboxState.RECEIVED.value, InboxState.DELIVERING.value)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def row_to_entry(row: Any) -> InboxEntry:
+    received_at = utc(row.received_at)
+    next_attempt_at = utc(row.next_attempt_at)
+    assert received_at is not None and next_attempt_at is not None
+    return InboxEntry(
+        id=row.id,
+        platform=row.platform,
+        event_id=row.event_id,
+        received_at=received_at,
+        body=bytes(row.body),
+        headers=dict(row.headers),
+        traceparent=row.traceparent,
+        next_attempt_at=next_attempt_at,
+        state=InboxState(row.state),
+        attempts=row.attempts,
+        lease_owner=row.lease_owner,
+        lease_until=utc(row.lease_until),
+        last_error=row.last_error,
+        order_id=row.order_id,
+        outcome=row.outcome,
+    )
+
+
+class InboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_if_absent(self, entry: InboxEntry) -> str | None:
+        """Insert ``entry``; if (platform, event_id) exists, return the existing id instead."""
+        values = {
+            "id": entry.id,
+            "platform": entry.platform,
+            "event_id": entry.event_id,
+            "received_at": entry.received_at,
+            "body": entry.body,
+            "headers": dict(entry.headers),
+            "traceparent": entry.traceparent,
+            "state": entry.state.value,
+            "attempts": entry.attempts,
+            "next_attempt_at": entry.next_attempt_at,
+            "updated_at": entry.received_at,
+        }
+        dialect = (await self._session.connection()).dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(inbox)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[inbox.c.platform, inbox.c.event_id])
+        )
+        result = await self._session.execute(statement)
+        if _rowcount(result) == 1:
+            return None
+        existing = await self._session.scalar(
+            select(inbox.c.id).where(
+                inbox.c.platform == entry.platform, inbox.c.event_id == entry.event_id
+            )
+        )
+        assert existing is not None, "conflicting row must exist after ON CONFLICT DO NOTHING"
+        return str(existing)
+
+    async def get(self, entry_id: str) -> InboxEntry | None:
+        row = (await self._session.execute(select(inbox).where(inbox.c.id == entry_id))).first()
+        return None if row is None else row_to_entry(row)
+
+    async def due_ids(self, now: datetime, limit: int) -> list[str]:
+        """Entries waiting for an attempt whose lease (if any) has run out, oldest due first."""
+        rows = await self._session.scalars(
+            select(inbox.c.id).where(_claimable(now)).order_by(inbox.c.next_attempt_at).limit(limit)
+        )
+        return list(rows)
+
+    async def claim(self, entry_id: str, owner: str, now: datetime, lease_until: datetime) -> bool:
+        """Take the lease if nobody holds a live one; True if we got it."""
+        result = await self._session.execute(
+            update(inbox)
+            .where(inbox.c.id == entry_id, _claimable(now))
+            .values(
+                state=InboxState.DELIVERING.value,
+                lease_owner=owner,
+                lease_until=lease_until,
+                updated_at=now,
+            )
+        )
+        return _rowcount(result) == 1
+
+    async def mark_delivered(
+        self, entry_id: str, owner: str, now: datetime, *, order_id: str, outcome: str
+    ) -> bool:
+        return await self._finish(
+            entry_id,
+            owner,
+            now,
+            state=InboxState.DELIVERED,
+            attempts=inbox.c.attempts + 1,
+            order_id=order_id,
+            outcome=outcome,
+            last_error=None,
+        )
+
+    async def schedule_retry(
+        self, entry_id: str, owner: str, now: datetime, *, next_attempt_at: datetime, error: str
+    ) -> bool:
+        return await self._finish(
+            entry_id,
+            owner,
+            now,
+            state=InboxState.RECEIVED,
+            attempts=inbox.c.attempts + 1,
+            next_attempt_at=next_attempt_at,
+            last_error=error,
+        )
+
+    async def mark_dead(self, entry_id: str, owner: str, now: datetime, *, error: str) -> bool:
+        return await self._finish(
+            entry_id,
+            owner,
+            now,
+            state=InboxState.DEAD,
+            attempts=inbox.c.attempts + 1,
+            last_error=error,
+        )
+
+    async def release(self, entry_id: str, owner: str, now: datetime) -> bool:
+        """Give the lease back without counting an attempt (graceful shutdown)."""
+        return await self._finish(
+            entry_id, owner, now, state=InboxState.RECEIVED, next_attempt_at=now
+        )
+
+    async def add_attempt(self, attempt: DeliveryAttempt) -> None:
+        await self._session.execute(
+            delivery_attempts.insert().values(
+                id=attempt.id,
+                inbox_id=attempt.inbox_id,
+                attempted_at=attempt.attempted_at,
+                worker=attempt.worker,
+                outcome=attempt.outcome,
+                error=attempt.error,
+                order_id=attempt.order_id,
+            )
+        )
+
+    async def _finish(
+        self, entry_id: str, owner: str, now: datetime, *, state: InboxState, **values: Any
+    ) -> bool:
+        result = await self._session.execute(
+            update(inbox)
+            .where(
+                inbox.c.id == entry_id,
+                inbox.c.lease_owner == owner,
+                inbox.c.state == InboxState.DELIVERING.value,
+            )
+            .values(state=state.value, lease_owner=None, lease_until=None, updated_at=now, **values)
+        )
+        return _rowcount(result) == 1
+
+
+class RejectedPushRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, push: RejectedPush) -> None:
+        await self._session.execute(
+            rejected_pushes.insert().values(
+                id=push.id,
+                platform=push.platform,
+                reason=push.reason,
+                message=push.message,
+                headers=dict(push.headers),
+                body=push.body,
+                received_at=push.received_at,
+            )
+        )
+
+
+def _claimable(now: datetime) -> Any:
+    return and_(
+        inbox.c.state.in_(_PENDING),
+        inbox.c.next_attempt_at <= now,
+        or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now),
+    )
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)

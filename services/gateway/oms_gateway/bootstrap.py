@@ -1,0 +1,239 @@
+"""Composition root: builds the engine, clients, worker and HTTP app, and runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import grpc.aio
+import uvicorn
+from fastapi import FastAPI
+from omslib.clock import Clock, SystemClock
+from omslib.db import UnitOfWork, create_engine, session_factory, upgrade_schema
+from omslib.grpc_client import insecure_channel
+from omslib.settings import load_settings
+from omslib.telemetry import configure_logging, instrument_fastapi, setup_tracing
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from oms_gateway.adapters.orders_client import GrpcOrdersClient
+from oms_gateway.config import Settings
+from oms_gateway.domain.retry_policy import RetryPolicy
+from oms_gateway.entrypoints.http_app import HttpDeps, create_app
+from oms_gateway.entrypoints.readiness import Readiness
+from oms_gateway.operations import Operations, build_operations, build_pollers
+from oms_gateway.platforms.catalog import build_connectors, marketplace_adapters
+from oms_gateway.platforms.pdd_connector import PddConnector
+from oms_gateway.platforms.registry import PlatformRegistry
+from oms_gateway.platforms.shop import ShopAdapter
+from oms_gateway.service_layer.delivery import DeliveryOptions, DeliveryWorker
+from oms_gateway.service_layer.inbox_writer import InboxWriter
+from oms_gateway.service_layer.intake import IntakeService
+
+SERVICE_NAME = "gateway"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Gateway:
+    """Everything wired; nothing started yet."""
+
+    settings: Settings
+    engine: AsyncEngine
+    channel: grpc.aio.Channel
+    platforms: PlatformRegistry
+    intake: IntakeService
+    worker: DeliveryWorker
+    app: FastAPI
+    uow_factory: Callable[[], UnitOfWork] = field(repr=False)
+    operations: Operations | None = field(default=None, repr=False)
+    connectors: list[PddConnector] = field(default_factory=list, repr=False)
+
+    async def close(self) -> None:
+        await self.channel.close(grace=None)
+        await self.engine.dispose()
+
+
+def build_platforms(settings: Settings, clock: Clock) -> PlatformRegistry:
+    tolerance = timedelta(seconds=settings.webhook_tolerance_seconds)
+    secret = settings.shop_secret.get_secret_value() if settings.shop_secret else None
+    return PlatformRegistry(
+        [
+            ShopAdapter(secret, clock=clock, tolerance=tolerance),
+            *marketplace_adapters(settings, clock),
+        ]
+    )
+
+
+def engine_options(database_url: str) -> dict[str, object]:
+    """SQLite takes one writer at a time; with one pooled connection, writers queue in
+    asyncio (cheap) instead of in SQLite's busy handler (sleeps of up to 100 ms)."""
+    return {"pool_size": 1, "max_overflow": 0} if database_url.startswith("sqlite") else {}
+
+
+def delivery_options(settings: Settings) -> DeliveryOptions:
+    return DeliveryOptions(
+        concurrency=settings.delivery_concurrency,
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+        sweep_interval_seconds=settings.delivery_sweep_seconds,
+        shutdown_grace_seconds=settings.shutdown_grace_seconds,
+        retry=RetryPolicy(
+            base_seconds=settings.retry_base_seconds,
+            cap_seconds=settings.retry_cap_seconds,
+            max_attempts=settings.retry_max_attempts,
+        ),
+    )
+
+
+def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url, **engine_options(settings.database_url))
+    sessions = session_factory(engine)
+
+    def uow_factory() -> UnitOfWork:
+        return UnitOfWork(sessions)
+
+    channel = insecure_channel(settings.orders_addr)
+    orders = GrpcOrdersClient(channel, deadline_seconds=settings.orders_deadline_seconds)
+    platforms = build_platforms(settings, clock)
+    pollers = build_pollers(settings)
+    worker = DeliveryWorker(
+        uow_factory,
+        orders,
+        platforms,
+        clock,
+        delivery_options(settings),
+        translators={poller.name: poller for poller in pollers},
+    )
+    intake = IntakeService(
+        uow_factory, clock, on_stored=worker.wake, writer=InboxWriter(uow_factory)
+    )
+    operations = build_operations(
+        settings,
+        clock,
+        uow_factory,
+        intake,
+        worker,
+        platforms,
+        lambda at: build_platforms(settings, at),
+        pollers,
+    )
+
+    connectors = build_connectors(settings, platforms, intake, clock)
+
+    async def ping_database() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    app = create_app(
+        HttpDeps(
+            platforms=platforms,
+            intake=intake,
+            readiness=Readiness(ping_database, orders.health),
+            max_body_bytes=settings.max_body_bytes,
+            on_startup=[
+                *([worker.start] if settings.delivery_enabled else []),
+                operations.start,
+                *(c.start for c in connectors),
+            ],
+            on_shutdown=[*(c.stop for c in connectors), operations.stop, worker.stop],
+            rate_limiter=operations.rate_limiter,
+        )
+    )
+    app.include_router(operations.admin)
+    instrument_fastapi(app)
+    return Gateway(
+        settings,
+        engine,
+        channel,
+        platforms,
+        intake,
+        worker,
+        app,
+        uow_factory,
+        operations,
+        connectors,
+    )
+
+
+class _EmbeddedServer(uvicorn.Server):
+    # Signals are ours to handle (main() below); tests run several servers per process.
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[no-untyped-def]
+        yield
+
+
+@dataclass
+class Running:
+    gateway: Gateway
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        """Stop accepting, finish in-flight requests and deliveries, release leases, close."""
+        self.server.should_exit = True
+        try:
+            await self.task
+        finally:
+            await self.gateway.close()
+
+
+async def start(settings: Settings, *, clock: Clock | None = None) -> Running:
+    """Upgrade the schema, then serve HTTP (port 0 picks a free one: see ``Running.port``)."""
+    gateway = build(settings, clock=clock)
+    try:
+        await upgrade_schema(gateway.engine, MIGRATIONS)
+    except BaseException:
+        await gateway.close()
+        raise
+    config = uvicorn.Config(
+        gateway.app,
+        host=settings.host,
+        port=settings.port,
+        lifespan="on",
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) or None,
+    )
+    server = _EmbeddedServer(config)
+    task = asyncio.create_task(server.serve(), name="gateway-http")
+    while not server.started:
+        if task.done():
+            await gateway.close()
+            task.result()  # re-raise the start-up error
+            raise RuntimeError("gateway HTTP server exited during start-up")
+        await asyncio.sleep(0.01)
+    port = int(server.servers[0].sockets[0].getsockname()[1])
+    log.info("gateway listening", extra={"port": port, "orders_addr": settings.orders_addr})
+    return Running(gateway, server, task, port)
+
+
+async def main() -> None:
+    settings = load_settings(Settings)
+    configure_logging(SERVICE_NAME, settings.log_level)
+    provider = setup_tracing(SERVICE_NAME)
+    if settings.shop_secret is None:
+        log.warning("OMS_PLATFORM_SHOP_SECRET is not set: /webhooks/shop answers 503 until it is")
+    running = await start(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await asyncio.wait(
+        [asyncio.create_task(stop.wait()), running.task], return_when=asyncio.FIRST_COMPLETED
+    )
+    log.info("gateway stopping")
+    await running.stop()
+    provider.shutdown()

@@ -1,0 +1,30 @@
+"""When to try a failed delivery again: exponential backoff with full jitter.
+
+The n-th retry waits a uniformly random time in ``[0, min(cap, base * 2**(n-1))]``
+(full jitter spreads a burst of failures so replicas do not retry in lock-step).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_seconds: float = 0.5
+    cap_seconds: float = 300.0
+    max_attempts: int = 20
+
+    def exhausted(self, attempts: int) -> bool:
+        """True once ``attempts`` failed attempts mean we stop and park the entry as DEAD."""
+        return attempts >= self.max_attempts
+
+    def delay(
+        self, attempts: int, rand: Callable[[float, float], float] = random.uniform
+    ) -> timedelta:
+        """Wait before the next attempt after ``attempts`` (>= 1) failed attempts."""
+        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
+        return timedelta(seconds=rand(0.0, ceiling))

@@ -1,0 +1,310 @@
+"""JD (JOS-style) order pushes.
+
+Parameters ``app_key``, ``method``, ``timestamp`` (``yyyy-MM-dd HH:mm:ss``, UTC+8), ``v``,
+``360buy_param_json`` (the business JSON) and ``sign``, sent form-encoded in the body
+(``application/x-www-form-urlencoded``) or in the query string. sign = upper hex
+MD5(secret + every other non-empty parameter sorted by name as name+value + secret).
+Timestamps more than 10 minutes off are refused. ``360buy_param_json`` carries the order
+with JD's field names (``orderId``, ``orderState``, ``itemInfoList``, ``consigneeInfo``,
+amounts as yuan strings). A push is identified by ``orderId:orderState:modified``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from omslib.clock import Clock
+from pydantic import BaseModel, ConfigDict, Field
+
+from oms_gateway.domain.errors import InvalidSignature, MalformedJson, MissingSignatureHeaders
+from oms_gateway.domain.inbox import RawPush
+from oms_gateway.domain.snapshot import (
+    Address,
+    Buyer,
+    Money,
+    OrderLine,
+    OrderSnapshot,
+    PlatformOrderStatus,
+    Translation,
+)
+from oms_gateway.platforms.common import (
+    MAX_QUANTITY,
+    CredentialedAdapter,
+    Credentials,
+    check_china_timestamp,
+    check_key,
+    china_time,
+    event_id,
+    format_china_time,
+    load_json,
+    minor_units,
+    query_params,
+    same,
+    status_of,
+    validate,
+)
+
+NAME = "jd"
+SECRET_ENV = "OMS_PLATFORM_JD_SECRET"
+KEY_ENV = "OMS_PLATFORM_JD_KEY"
+PARAM_JSON = "360buy_param_json"
+REQUIRED_PARAMS = ("app_key", "method", "timestamp", PARAM_JSON, "sign")
+CURRENCY = "CNY"
+DEFAULT_TOLERANCE = timedelta(minutes=10)
+
+#: JD ``orderState`` -> canonical status.
+STATUS_MAP: dict[str, PlatformOrderStatus] = {
+    "WAIT_SELLER_STOCK_OUT": PlatformOrderStatus.PAID,  # 等待出库
+    "WAIT_SELLER_DELIVERY": PlatformOrderStatus.PAID,  # 等待发货 (cross-border)
+    "POP_ORDER_PAUSE": PlatformOrderStatus.PAID,  # 暂停
+    "PAUSE": PlatformOrderStatus.PAID,  # 暂停 (LOC)
+    "LOCKED": PlatformOrderStatus.PAID,  # 已锁定
+    "SEND_TO_DISTRIBUTION_CENER": PlatformOrderStatus.SHIPPED,  # 发往配送中心 (LBP/SOPL)
+    "DISTRIBUTION_CENTER_RECEIVED": PlatformOrderStatus.SHIPPED,  # 配送中心已收货
+    "WAIT_GOODS_RECEIVE_CONFIRM": PlatformOrderStatus.SHIPPED,  # 等待确认收货
+    "RECEIPTS_CONFIRM": PlatformOrderStatus.DELIVERED,  # 收款确认 (LBP/SOPL)
+    "FINISHED_L": PlatformOrderStatus.COMPLETED,  # 完成
+    "TRADE_CANCELED": PlatformOrderStatus.CANCELLED,  # 取消
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class JdItem(_Model):
+    skuId: str | int
+    outerSkuId: str = Field(min_length=1, description="The merchant's SKU code.")
+    skuName: str = ""
+    jdPrice: Decimal = Field(ge=0, description="Unit price, yuan ('99.00').")
+    itemTotal: int = Field(gt=0, le=MAX_QUANTITY, description="Quantity.")
+
+
+class JdConsignee(_Model):
+    fullname: str = ""
+    mobile: str = ""
+    province: str = Field(min_length=1)
+    city: str = Field(min_length=1)
+    county: str = ""
+    fullAddress: str = Field(min_length=1)
+
+
+class JdOrder(_Model):
+    """The business JSON of a JD order push (``360buy_param_json``)."""
+
+    orderId: str | int
+    venderId: str | int | None = None
+    orderState: str
+    orderStartTime: str = Field(description="yyyy-MM-dd HH:mm:ss, UTC+8.")
+    modified: str = Field(description="yyyy-MM-dd HH:mm:ss, UTC+8; the newest snapshot wins.")
+    paymentConfirmTime: str | None = None
+    orderTotalPrice: Decimal | None = None
+    orderSellerPrice: Decimal | None = None
+    orderPayment: Decimal = Field(ge=0, description="What the buyer pays, yuan.")
+    freightPrice: Decimal | None = None
+    pin: str = Field("", description="The buyer's (masked) account.")
+    consigneeInfo: JdConsignee
+    itemInfoList: list[JdItem] = Field(min_length=1)
+
+
+class JdPush(_Model):
+    """The form parameters of a JOS push (``application/x-www-form-urlencoded``)."""
+
+    app_key: str
+    method: str
+    timestamp: str
+    v: str = "2.0"
+    sign: str
+    param_json: str = Field(alias="360buy_param_json", description="JSON of JdOrder.")
+
+
+class JdAdapter(CredentialedAdapter):
+    name = NAME
+    body_model: type[BaseModel] = JdPush
+
+    def __init__(
+        self,
+        app_key: str | None,
+        secret: str | None,
+        *,
+        clock: Clock,
+        tolerance: timedelta = DEFAULT_TOLERANCE,
+    ) -> None:
+        self._credentials = Credentials(
+            secret=secret, secret_env=SECRET_ENV, key=app_key, key_env=KEY_ENV
+        )
+        self._clock = clock
+        self._tolerance = tolerance
+
+    def verify(self, push: RawPush) -> None:
+        app_key, secret = self._credentials.require()
+        params = push_params(push)
+        missing = [name for name in REQUIRED_PARAMS if not params.get(name, "").strip()]
+        if missing:
+            raise MissingSignatureHeaders(
+                f"missing JOS parameter(s): {', '.join(missing)}",
+                metadata={"headers": ",".join(missing)},
+            )
+        check_key(params["app_key"], app_key, what="app_key", env=KEY_ENV)
+        check_china_timestamp(params["timestamp"], self._clock, self._tolerance, field="timestamp")
+        if not same(params["sign"], sign(secret, params)):
+            raise InvalidSignature(
+                "sign does not match MD5(secret + sorted name+value pairs + secret) "
+                f"(secret from {SECRET_ENV})"
+            )
+
+    def translate(self, push: RawPush) -> Translation:
+        params = push_params(push)
+        order = validate(
+            JdOrder, load_json(params.get(PARAM_JSON, ""), what=PARAM_JSON), prefix=PARAM_JSON
+        )
+        compact = order.modified.replace("-", "").replace(":", "").replace(" ", "")
+        push_id = event_id(
+            f"{order.orderId}:{order.orderState}:{compact}", field=f"{PARAM_JSON}.orderId"
+        )
+        return Translation(platform=NAME, event_id=push_id, snapshots=(to_snapshot(order),))
+
+
+def push_params(push: RawPush) -> dict[str, str]:
+    """Query parameters overlaid with the form-encoded body."""
+    try:
+        form = dict(parse_qsl(push.body.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError:
+        raise MalformedJson("the body is not UTF-8 form-encoded parameters") from None
+    return {**query_params(push), **form}
+
+
+def to_snapshot(order: JdOrder) -> OrderSnapshot:
+    prefix = PARAM_JSON
+    status = status_of(STATUS_MAP, order.orderState, field=f"{prefix}.orderState")
+    consignee = order.consigneeInfo
+    return OrderSnapshot(
+        platform=NAME,
+        platform_order_id=str(order.orderId),
+        status=status,
+        platform_status=order.orderState,
+        create_time=china_time(order.orderStartTime, field=f"{prefix}.orderStartTime"),
+        update_time=china_time(order.modified, field=f"{prefix}.modified"),
+        total=Money(minor_units(order.orderPayment, field=f"{prefix}.orderPayment"), CURRENCY),
+        buyer=Buyer(id=order.pin, name=consignee.fullname),
+        shipping_address=Address(
+            province=consignee.province,
+            city=consignee.city,
+            district=consignee.county,
+            line1=consignee.fullAddress,
+            recipient_name=consignee.fullname,
+            phone=consignee.mobile,
+            country_code="CN",
+        ),
+        lines=tuple(
+            OrderLine(
+                sku=item.outerSkuId,
+                quantity=item.itemTotal,
+                unit_price=Money(
+                    minor_units(item.jdPrice, field=f"{prefix}.itemInfoList.{n}.jdPrice"),
+                    CURRENCY,
+                ),
+                title=item.skuName,
+            )
+            for n, item in enumerate(order.itemInfoList)
+        ),
+        pay_time=china_time(order.paymentConfirmTime, field=f"{prefix}.paymentConfirmTime")
+        if order.paymentConfirmTime
+        else None,
+    )
+
+
+# --- signing and samples (CLI, tests, benchmarks) ------------------------------------------
+
+
+def sign(secret: str, params: Mapping[str, str]) -> str:
+    pairs = sorted((k, v) for k, v in params.items() if k != "sign" and v != "")
+    text = "".join(f"{k}{v}" for k, v in pairs)
+    return hashlib.md5((secret + text + secret).encode()).hexdigest().upper()
+
+
+def signed_form(
+    app_key: str,
+    secret: str,
+    order: Mapping[str, Any],
+    *,
+    method: str = "jingdong.pop.order.push",
+    timestamp: datetime | None = None,
+) -> bytes:
+    """The form-encoded body of a correctly signed push of ``order``."""
+    params = {
+        "app_key": app_key,
+        "method": method,
+        "timestamp": format_china_time(timestamp or datetime.now(UTC)),
+        "v": "2.0",
+        PARAM_JSON: json.dumps(order, ensure_ascii=False, separators=(",", ":")),
+    }
+    params["sign"] = sign(secret, params)
+    return urlencode(params).encode()
+
+
+_STATUS_FOR_NAME = {
+    "paid": "WAIT_SELLER_STOCK_OUT",
+    "shipped": "WAIT_GOODS_RECEIVE_CONFIRM",
+    "completed": "FINISHED_L",
+    "cancelled": "TRADE_CANCELED",
+}
+
+
+def sample_order(
+    order_id: str,
+    skus_and_quantities: Iterable[tuple[str, int]],
+    *,
+    status: str = "paid",
+    unit_price: str = "99.00",
+    province: str = "浙江",
+    updated_at: datetime | None = None,
+) -> dict[str, Any]:
+    """A valid ``360buy_param_json``; ``status``: paid, shipped, completed, cancelled."""
+    stamp = format_china_time(updated_at or datetime.now(UTC))
+    pairs = list(skus_and_quantities)
+    total = sum(Decimal(unit_price) * quantity for _, quantity in pairs)
+    return {
+        "orderId": order_id,
+        "venderId": "10001",
+        "orderState": _STATUS_FOR_NAME[status],
+        "orderStartTime": stamp,
+        "modified": stamp,
+        "paymentConfirmTime": stamp,
+        "orderTotalPrice": f"{total:.2f}",
+        "orderSellerPrice": f"{total:.2f}",
+        "orderPayment": f"{total:.2f}",
+        "freightPrice": "0.00",
+        "pin": "jd_buyer***",
+        "consigneeInfo": {
+            "fullname": "李雷",
+            "mobile": "138****0000",
+            "province": province,
+            "city": "杭州市",
+            "county": "西湖区",
+            "fullAddress": "浙江杭州市西湖区文三路1号",
+        },
+        "itemInfoList": [
+            {
+                "skuId": str(4000 + n),
+                "outerSkuId": sku,
+                "skuName": sku,
+                "jdPrice": unit_price,
+                "itemTotal": str(quantity),
+            }
+            for n, (sku, quantity) in enumerate(pairs)
+        ],
+    }
+
+
+def sample_push(
+    app_key: str, secret: str, order_id: str, skus: Iterable[tuple[str, int]], **kwargs: Any
+) -> tuple[bytes, dict[str, str]]:
+    body = signed_form(app_key, secret, sample_order(order_id, skus, **kwargs))
+    return body, {"content-type": "application/x-www-form-urlencoded"}

@@ -1,0 +1,296 @@
+"""Pinduoduo order messages, received over the WebSocket the gateway opens (see
+``pdd_connector.py``); Pinduoduo does not push over HTTP.
+
+Each frame the platform sends is ``{"commandType": "Common", "id": <message id>,
+"sendTime": <ms>, "message": {"type": "pdd_trade_TradeConfirmed", "mallID": ..,
+"content": "<JSON string>"}}``; ``content`` carries the order with Pinduoduo's field
+names (``order_sn``, ``order_status``, ``item_list``, amounts in yuan, times
+``yyyy-MM-dd HH:mm:ss`` UTC+8). The frame's ``id`` is the event id (``pdd:<id>``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from oms_gateway.domain.errors import InvalidSignature
+from oms_gateway.domain.inbox import RawPush
+from oms_gateway.domain.snapshot import (
+    Address,
+    Buyer,
+    Money,
+    OrderLine,
+    OrderSnapshot,
+    PlatformOrderStatus,
+    Translation,
+)
+from oms_gateway.platforms.common import (
+    MAX_QUANTITY,
+    CredentialedAdapter,
+    Credentials,
+    china_time,
+    event_id,
+    format_china_time,
+    load_json,
+    minor_units,
+    status_of,
+    validate,
+)
+
+NAME = "pdd"
+SECRET_ENV = "OMS_PLATFORM_PDD_SECRET"
+ID_ENV = "OMS_PLATFORM_PDD_ID"
+URL_ENV = "OMS_PLATFORM_PDD_WS_URL"
+CURRENCY = "CNY"
+#: Header the connector puts on the pushes it stores (for support; never trusted from HTTP).
+TRANSPORT_HEADER = "x-oms-transport"
+
+#: Order messages; other types are acknowledged and stored without snapshots.
+ORDER_TYPES = frozenset(
+    {
+        "pdd_trade_TradeConfirmed",
+        "pdd_trade_TradeSellerShip",
+        "pdd_trade_TradeSuccess",
+        "pdd_trade_TradeModified",
+        "pdd_refund_RefundCreated",
+        "pdd_refund_RefundSuccess",
+    }
+)
+#: Pinduoduo ``order_status`` -> canonical status (orders are visible once paid).
+STATUS_MAP: dict[int, PlatformOrderStatus] = {
+    1: PlatformOrderStatus.PAID,  # 待发货
+    2: PlatformOrderStatus.SHIPPED,  # 已发货待签收
+    3: PlatformOrderStatus.DELIVERED,  # 已签收
+}
+#: ``refund_status`` that overrides the order status (4 = 退款成功: the order is void).
+REFUND_STATUS_MAP: dict[int, PlatformOrderStatus | None] = {
+    1: None,  # 无售后或售后关闭
+    2: None,  # 售后处理中
+    3: None,  # 退款中
+    4: PlatformOrderStatus.CANCELLED,  # 退款成功
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class PddMessageBody(_Model):
+    type: str = Field(min_length=1)
+    mallID: int | str | None = None
+    content: str = Field(description="JSON string of PddOrderContent for order messages.")
+
+
+class PddFrame(_Model):
+    """One frame of Pinduoduo's message WebSocket."""
+
+    commandType: str
+    id: int | str
+    sendTime: int | None = None
+    message: PddMessageBody
+
+
+class PddItem(_Model):
+    outer_id: str = Field(min_length=1, description="The merchant's SKU code.")
+    sku_id: int | str | None = None
+    goods_id: int | str | None = None
+    goods_name: str = ""
+    goods_count: int = Field(gt=0, le=MAX_QUANTITY)
+    goods_price: Decimal = Field(ge=0, description="Unit price, yuan.")
+
+
+class PddOrderContent(_Model):
+    order_sn: str = Field(min_length=1)
+    order_status: int
+    refund_status: int = 1
+    created_time: str
+    updated_at: str
+    confirm_time: str | None = None
+    pay_amount: Decimal = Field(ge=0, description="What the buyer paid, yuan.")
+    goods_amount: Decimal | None = None
+    postage: Decimal | None = None
+    province: str = Field(min_length=1)
+    city: str = Field(min_length=1)
+    town: str = ""
+    address: str = Field(min_length=1)
+    receiver_name: str = ""
+    receiver_phone: str = ""
+    item_list: list[PddItem] = Field(min_length=1)
+
+
+class PddAdapter(CredentialedAdapter):
+    """Translates stored Pinduoduo frames. ``verify`` refuses HTTP pushes: messages are only
+    trusted when they arrive on the connection the gateway opened and signed itself."""
+
+    name = NAME
+    body_model: type[BaseModel] = PddFrame
+
+    def __init__(self, client_id: str | None, secret: str | None, url: str | None) -> None:
+        self._credentials = Credentials(
+            secret=secret, secret_env=SECRET_ENV, key=client_id, key_env=ID_ENV
+        )
+        self.url = url
+
+    def disabled_hint(self) -> str:
+        return super().disabled_hint() + f" (and {URL_ENV} to connect)"
+
+    def verify(self, push: RawPush) -> None:
+        raise InvalidSignature(
+            "Pinduoduo messages are received over the gateway's own WebSocket connection "
+            f"({URL_ENV}); HTTP pushes to /webhooks/pdd are never trusted"
+        )
+
+    def translate(self, push: RawPush) -> Translation:
+        frame = validate(PddFrame, load_json(push.body))
+        message_id = event_id(str(frame.id), field="id")
+        if frame.message.type not in ORDER_TYPES:
+            return Translation(platform=NAME, event_id=message_id)
+        content = validate(
+            PddOrderContent,
+            load_json(frame.message.content, what="message.content"),
+            prefix="message.content",
+        )
+        return Translation(platform=NAME, event_id=message_id, snapshots=(to_snapshot(content),))
+
+
+class ConnectionVerified:
+    """The adapter as the connector uses it: the connection itself was authenticated."""
+
+    def __init__(self, adapter: PddAdapter) -> None:
+        self._adapter = adapter
+        self.name = adapter.name
+        self.body_model = adapter.body_model
+
+    @property
+    def enabled(self) -> bool:
+        return self._adapter.enabled
+
+    def disabled_hint(self) -> str:
+        return self._adapter.disabled_hint()
+
+    def verify(self, push: RawPush) -> None:
+        return None
+
+    def translate(self, push: RawPush) -> Translation:
+        return self._adapter.translate(push)
+
+
+def to_snapshot(content: PddOrderContent) -> OrderSnapshot:
+    prefix = "message.content"
+    status = status_of(STATUS_MAP, content.order_status, field=f"{prefix}.order_status")
+    refund = status_of(REFUND_STATUS_MAP, content.refund_status, field=f"{prefix}.refund_status")
+    platform_status = f"{content.order_status}/{content.refund_status}"
+    return OrderSnapshot(
+        platform=NAME,
+        platform_order_id=content.order_sn,
+        status=refund or status,
+        platform_status=platform_status,
+        create_time=china_time(content.created_time, field=f"{prefix}.created_time"),
+        update_time=china_time(content.updated_at, field=f"{prefix}.updated_at"),
+        total=Money(minor_units(content.pay_amount, field=f"{prefix}.pay_amount"), CURRENCY),
+        buyer=Buyer(id="", name=content.receiver_name),
+        shipping_address=Address(
+            province=content.province,
+            city=content.city,
+            district=content.town,
+            line1=content.address,
+            recipient_name=content.receiver_name,
+            phone=content.receiver_phone,
+            country_code="CN",
+        ),
+        lines=tuple(
+            OrderLine(
+                sku=item.outer_id,
+                quantity=item.goods_count,
+                unit_price=Money(
+                    minor_units(item.goods_price, field=f"{prefix}.item_list.{n}.goods_price"),
+                    CURRENCY,
+                ),
+                title=item.goods_name,
+            )
+            for n, item in enumerate(content.item_list)
+        ),
+        pay_time=china_time(content.confirm_time, field=f"{prefix}.confirm_time")
+        if content.confirm_time
+        else None,
+    )
+
+
+# --- signing and samples (connector, tests) ------------------------------------------------
+
+
+def connection_sign(client_id: str, timestamp_ms: int, secret: str) -> str:
+    """The ``{sign}`` of the connection URL: base64 MD5(client_id + timestamp_ms + secret)."""
+    digest = hashlib.md5(f"{client_id}{timestamp_ms}{secret}".encode()).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+_STATUS_FOR_NAME = {
+    "paid": (1, 1, "pdd_trade_TradeConfirmed"),
+    "shipped": (2, 1, "pdd_trade_TradeSellerShip"),
+    "delivered": (3, 1, "pdd_trade_TradeSuccess"),
+    "cancelled": (1, 4, "pdd_refund_RefundSuccess"),
+}
+
+
+def sample_frame(
+    message_id: int,
+    order_sn: str,
+    skus_and_quantities: Iterable[tuple[str, int]],
+    *,
+    status: str = "paid",
+    unit_price: str = "99.00",
+    province: str = "浙江省",
+    updated_at: datetime | None = None,
+) -> dict[str, Any]:
+    """A Common frame; ``status``: paid, shipped, delivered, cancelled."""
+    order_status, refund_status, message_type = _STATUS_FOR_NAME[status]
+    stamp = format_china_time(updated_at or datetime.now(UTC))
+    pairs = list(skus_and_quantities)
+    total = sum(Decimal(unit_price) * quantity for _, quantity in pairs)
+    content = {
+        "order_sn": order_sn,
+        "order_status": order_status,
+        "refund_status": refund_status,
+        "created_time": stamp,
+        "updated_at": stamp,
+        "confirm_time": stamp,
+        "pay_amount": f"{total:.2f}",
+        "goods_amount": f"{total:.2f}",
+        "postage": "0.00",
+        "province": province,
+        "city": "杭州市",
+        "town": "西湖区",
+        "address": "文三路1号",
+        "receiver_name": "李雷",
+        "receiver_phone": "138****0000",
+        "item_list": [
+            {
+                "outer_id": sku,
+                "sku_id": 5000 + n,
+                "goods_id": 7000 + n,
+                "goods_name": sku,
+                "goods_count": quantity,
+                "goods_price": unit_price,
+            }
+            for n, (sku, quantity) in enumerate(pairs)
+        ],
+    }
+    return {
+        "commandType": "Common",
+        "id": message_id,
+        "sendTime": int(time.time() * 1000),
+        "message": {
+            "type": message_type,
+            "mallID": 889900,
+            "content": json.dumps(content, ensure_ascii=False),
+        },
+    }

@@ -1,0 +1,328 @@
+"""Taobao/Tmall trade pushes through Qimen (HTTP push with a signed query string).
+
+Query parameters ``method``, ``app_key``, ``timestamp`` (``yyyy-MM-dd HH:mm:ss``, UTC+8),
+``v``, ``sign_method``, ``format``, ``customerId`` and ``sign``. Let S be every parameter
+except ``sign`` and the empty ones, sorted by name, concatenated as name+value, followed
+by the raw body. ``sign_method=md5``: sign = upper hex MD5(secret + S + secret);
+``hmac-sha256``: upper hex HMAC-SHA256(secret, S). Timestamps more than 10 minutes off
+are refused. The body (``format=json``) is ``{"trade": Trade}`` with Taobao's trade fields:
+amounts are yuan strings, times ``yyyy-MM-dd HH:mm:ss`` in UTC+8. Qimen pushes carry no
+message id: ``tid:status:modified`` identifies one. Qimen expects
+``{"response": {"flag": "success", "code": "0", "message": "..."}}`` back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from omslib.clock import Clock
+from pydantic import BaseModel, ConfigDict, Field
+
+from oms_gateway.domain.errors import InvalidSignature, MissingSignatureHeaders
+from oms_gateway.domain.inbox import RawPush
+from oms_gateway.domain.snapshot import (
+    Address,
+    Buyer,
+    Money,
+    OrderLine,
+    OrderSnapshot,
+    PlatformOrderStatus,
+    Translation,
+)
+from oms_gateway.platforms.common import (
+    MAX_QUANTITY,
+    CredentialedAdapter,
+    Credentials,
+    check_china_timestamp,
+    check_key,
+    china_time,
+    event_id,
+    format_china_time,
+    load_json,
+    minor_units,
+    query_params,
+    same,
+    status_of,
+    validate,
+)
+
+NAME = "taobao"
+SECRET_ENV = "OMS_PLATFORM_TAOBAO_SECRET"
+KEY_ENV = "OMS_PLATFORM_TAOBAO_KEY"
+CURRENCY = "CNY"
+REQUIRED_PARAMS = ("method", "app_key", "timestamp", "sign_method", "sign")
+SIGN_METHODS = ("md5", "hmac-sha256")
+DEFAULT_TOLERANCE = timedelta(minutes=10)
+
+#: Taobao trade ``status`` -> canonical status.
+STATUS_MAP: dict[str, PlatformOrderStatus] = {
+    "TRADE_NO_CREATE_PAY": PlatformOrderStatus.CREATED,
+    "WAIT_BUYER_PAY": PlatformOrderStatus.CREATED,
+    "PAY_PENDING": PlatformOrderStatus.CREATED,
+    "WAIT_PRE_AUTH_CONFIRM": PlatformOrderStatus.CREATED,
+    "WAIT_SELLER_SEND_GOODS": PlatformOrderStatus.PAID,
+    "PAID_FORBID_CONSIGN": PlatformOrderStatus.PAID,
+    "SELLER_CONSIGNED_PART": PlatformOrderStatus.PAID,
+    "WAIT_BUYER_CONFIRM_GOODS": PlatformOrderStatus.SHIPPED,
+    "TRADE_BUYER_SIGNED": PlatformOrderStatus.DELIVERED,
+    "TRADE_FINISHED": PlatformOrderStatus.COMPLETED,
+    "TRADE_CLOSED": PlatformOrderStatus.CANCELLED,
+    "TRADE_CLOSED_BY_TAOBAO": PlatformOrderStatus.CANCELLED,
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class TaobaoOrder(_Model):
+    oid: int | str
+    outer_sku_id: str = Field(min_length=1, description="The merchant's SKU code.")
+    sku_id: int | str | None = None
+    num_iid: int | str | None = None
+    title: str = ""
+    num: int = Field(gt=0, le=MAX_QUANTITY)
+    price: Decimal = Field(ge=0, description="Unit price, yuan ('99.00').")
+    payment: Decimal | None = None
+
+
+class TaobaoOrders(_Model):
+    order: list[TaobaoOrder] = Field(min_length=1)
+
+
+class TaobaoTrade(_Model):
+    tid: int | str
+    status: str
+    created: str = Field(description="yyyy-MM-dd HH:mm:ss, UTC+8.")
+    modified: str = Field(description="yyyy-MM-dd HH:mm:ss, UTC+8; the newest snapshot wins.")
+    pay_time: str | None = None
+    payment: Decimal = Field(ge=0, description="What the buyer pays, yuan.")
+    total_fee: Decimal | None = None
+    post_fee: Decimal | None = None
+    buyer_open_uid: str = ""
+    buyer_nick: str = ""
+    receiver_state: str = Field(min_length=1, description="The buyer's province.")
+    receiver_city: str = Field(min_length=1)
+    receiver_district: str = ""
+    receiver_address: str = Field(min_length=1)
+    receiver_zip: str = ""
+    receiver_name: str = ""
+    receiver_mobile: str = ""
+    orders: TaobaoOrders
+
+
+class TaobaoTradePush(_Model):
+    """A Qimen trade push body (``format=json``)."""
+
+    trade: TaobaoTrade
+
+
+class TaobaoAdapter(CredentialedAdapter):
+    name = NAME
+    body_model: type[BaseModel] = TaobaoTradePush
+
+    def __init__(
+        self,
+        app_key: str | None,
+        secret: str | None,
+        *,
+        clock: Clock,
+        tolerance: timedelta = DEFAULT_TOLERANCE,
+    ) -> None:
+        self._credentials = Credentials(
+            secret=secret, secret_env=SECRET_ENV, key=app_key, key_env=KEY_ENV
+        )
+        self._clock = clock
+        self._tolerance = tolerance
+
+    def acknowledge(self, *, inbox_id: str, duplicate: bool) -> tuple[int, dict[str, Any]]:
+        message = "duplicate" if duplicate else "accepted"
+        return 200, {"response": {"flag": "success", "code": "0", "message": message}}
+
+    def verify(self, push: RawPush) -> None:
+        app_key, secret = self._credentials.require()
+        params = query_params(push)
+        missing = [name for name in REQUIRED_PARAMS if not params.get(name, "").strip()]
+        if missing:
+            raise MissingSignatureHeaders(
+                f"missing Qimen query parameter(s): {', '.join(missing)}",
+                metadata={"headers": ",".join(missing)},
+            )
+        check_key(params["app_key"], app_key, what="app_key", env=KEY_ENV)
+        check_china_timestamp(params["timestamp"], self._clock, self._tolerance, field="timestamp")
+        method = params["sign_method"].lower()
+        if method not in SIGN_METHODS:
+            raise InvalidSignature(
+                f"sign_method {params['sign_method'][:20]!r} is not supported; use md5 or "
+                "hmac-sha256"
+            )
+        if not same(params["sign"], sign(secret, params, push.body)):
+            raise InvalidSignature(
+                "sign does not match the sorted parameters and the raw body "
+                f"(sign_method {method}, secret from {SECRET_ENV})"
+            )
+
+    def translate(self, push: RawPush) -> Translation:
+        trade = validate(TaobaoTradePush, load_json(push.body)).trade
+        compact = trade.modified.replace("-", "").replace(":", "").replace(" ", "")
+        push_id = event_id(f"{trade.tid}:{trade.status}:{compact}", field="trade.tid")
+        return Translation(platform=NAME, event_id=push_id, snapshots=(to_snapshot(trade),))
+
+
+def to_snapshot(trade: TaobaoTrade) -> OrderSnapshot:
+    status = status_of(STATUS_MAP, trade.status, field="trade.status")
+    return OrderSnapshot(
+        platform=NAME,
+        platform_order_id=str(trade.tid),
+        status=status,
+        platform_status=trade.status,
+        create_time=china_time(trade.created, field="trade.created"),
+        update_time=china_time(trade.modified, field="trade.modified"),
+        total=Money(minor_units(trade.payment, field="trade.payment"), CURRENCY),
+        buyer=Buyer(id=trade.buyer_open_uid, name=trade.buyer_nick),
+        shipping_address=Address(
+            province=trade.receiver_state,
+            city=trade.receiver_city,
+            district=trade.receiver_district,
+            line1=trade.receiver_address,
+            postal_code=trade.receiver_zip,
+            recipient_name=trade.receiver_name,
+            phone=trade.receiver_mobile,
+            country_code="CN",
+        ),
+        lines=tuple(
+            OrderLine(
+                sku=order.outer_sku_id,
+                quantity=order.num,
+                unit_price=Money(
+                    minor_units(order.price, field=f"trade.orders.order.{n}.price"), CURRENCY
+                ),
+                title=order.title,
+            )
+            for n, order in enumerate(trade.orders.order)
+        ),
+        pay_time=china_time(trade.pay_time, field="trade.pay_time") if trade.pay_time else None,
+    )
+
+
+# --- signing and samples (CLI, tests, benchmarks) ------------------------------------------
+
+
+def signing_string(params: Mapping[str, str], body: bytes) -> bytes:
+    """S: the non-empty parameters but ``sign``, sorted by name, as name+value, then the body."""
+    pairs = sorted((k, v) for k, v in params.items() if k != "sign" and v != "")
+    return "".join(f"{k}{v}" for k, v in pairs).encode() + body
+
+
+def sign(secret: str, params: Mapping[str, str], body: bytes) -> str:
+    text = signing_string(params, body)
+    if params.get("sign_method", "md5").lower() == "hmac-sha256":
+        return hmac.new(secret.encode(), text, hashlib.sha256).hexdigest().upper()
+    return hashlib.md5(secret.encode() + text + secret.encode()).hexdigest().upper()
+
+
+def signed_query(
+    app_key: str,
+    secret: str,
+    body: bytes,
+    *,
+    method: str = "taobao.qimen.trade.push",
+    sign_method: str = "md5",
+    timestamp: datetime | None = None,
+    customer_id: str = "c1001",
+) -> str:
+    """The query string (``?`` not included) of a correctly signed push of ``body``."""
+    params = {
+        "method": method,
+        "app_key": app_key,
+        "timestamp": format_china_time(timestamp or datetime.now(UTC)),
+        "v": "2.0",
+        "sign_method": sign_method,
+        "format": "json",
+        "customerId": customer_id,
+    }
+    params["sign"] = sign(secret, params, body)
+    return urlencode(params)
+
+
+_STATUS_FOR_NAME = {
+    "pending": "WAIT_BUYER_PAY",
+    "paid": "WAIT_SELLER_SEND_GOODS",
+    "shipped": "WAIT_BUYER_CONFIRM_GOODS",
+    "completed": "TRADE_FINISHED",
+    "cancelled": "TRADE_CLOSED",
+}
+
+
+def sample_trade(
+    tid: str,
+    skus_and_quantities: Iterable[tuple[str, int]],
+    *,
+    status: str = "paid",
+    unit_price: str = "99.00",
+    province: str = "浙江省",
+    updated_at: datetime | None = None,
+) -> dict[str, Any]:
+    """A valid push body; ``status``: pending, paid, shipped, completed, cancelled."""
+    now = (updated_at or datetime.now(UTC)).astimezone(UTC)
+    stamp = format_china_time(now)
+    pairs = list(skus_and_quantities)
+    total = sum(Decimal(unit_price) * quantity for _, quantity in pairs)
+    return {
+        "trade": {
+            "tid": tid,
+            "status": _STATUS_FOR_NAME[status],
+            "created": stamp,
+            "modified": stamp,
+            "pay_time": stamp if status != "pending" else None,
+            "payment": f"{total:.2f}",
+            "total_fee": f"{total:.2f}",
+            "post_fee": "0.00",
+            "buyer_open_uid": "AAHk5d-EAAeGwJedwSHpg8bT",
+            "buyer_nick": "l**",
+            "receiver_state": province,
+            "receiver_city": "杭州市",
+            "receiver_district": "西湖区",
+            "receiver_address": "文三路1号",
+            "receiver_zip": "310000",
+            "receiver_name": "李雷",
+            "receiver_mobile": "138****0000",
+            "orders": {
+                "order": [
+                    {
+                        "oid": f"{tid}{n}",
+                        "outer_sku_id": sku,
+                        "sku_id": 3000 + n,
+                        "num_iid": 600000 + n,
+                        "title": sku,
+                        "num": quantity,
+                        "price": unit_price,
+                        "payment": f"{Decimal(unit_price) * quantity:.2f}",
+                    }
+                    for n, (sku, quantity) in enumerate(pairs)
+                ]
+            },
+        }
+    }
+
+
+def sample_push(
+    app_key: str,
+    secret: str,
+    tid: str,
+    skus: Iterable[tuple[str, int]],
+    *,
+    sign_method: str = "md5",
+    **kwargs: Any,
+) -> tuple[str, bytes, dict[str, str]]:
+    """``(query string, body, headers)`` of a correctly signed push."""
+    body = json.dumps(sample_trade(tid, skus, **kwargs), ensure_ascii=False).encode()
+    query = signed_query(app_key, secret, body, sign_method=sign_method)
+    return query, body, {"content-type": "application/json"}

@@ -1,0 +1,278 @@
+"""Delivery worker: takes inbox entries to orders, retrying with backoff.
+
+Woken in-process right after each intake commit, plus a periodic sweep for due
+retries and for entries whose lease ran out (a crashed replica). Each entry is
+claimed with a lease by a conditional UPDATE, so replicas never deliver the same
+entry at once; every later write is conditional on still holding that lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from omslib.clock import Clock
+from omslib.db import UnitOfWork
+from omslib.errors import DomainError
+from omslib.ids import new_id
+from omslib.telemetry import SPAN_ATTR_ORDER_ID, SPAN_ATTR_PLATFORM, context_from_traceparent
+from opentelemetry import trace
+
+from oms_gateway.adapters.repository import InboxRepository
+from oms_gateway.domain.errors import OrdersUnavailable
+from oms_gateway.domain.inbox import DeliveryAttempt, InboxEntry
+from oms_gateway.domain.retry_policy import RetryPolicy
+from oms_gateway.platforms.registry import PlatformRegistry
+from oms_gateway.service_layer.ports import OrdersPort, SyncResult, Translator
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("oms_gateway.delivery")
+
+SPAN_ATTR_PLATFORM_ORDER_ID = "oms.platform_order_id"
+SPAN_ATTR_INBOX_ID = "oms.inbox_id"
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    concurrency: int = 8
+    lease: timedelta = timedelta(seconds=60)
+    sweep_interval_seconds: float = 1.0
+    shutdown_grace_seconds: float = 5.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        orders: OrdersPort,
+        platforms: PlatformRegistry,
+        clock: Clock,
+        options: DeliveryOptions = DeliveryOptions(),
+        *,
+        owner: str | None = None,
+        translators: Mapping[str, Translator] | None = None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._orders = orders
+        self._platforms = platforms
+        # Inbox "platforms" that are not webhooks (poll channels) translate through these.
+        self._translators = dict(translators or {})
+        self._clock = clock
+        self._options = options
+        self.owner = owner or f"{socket.gethostname()[:30]}:{new_id()}"
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._loop_task: asyncio.Task[None] | None = None
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+
+    def wake(self) -> None:
+        """Look for work now (called after each intake commit)."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._stopping = False
+        self._loop_task = asyncio.create_task(self._run(), name=f"delivery-{self.owner}")
+
+    async def stop(self) -> None:
+        """Stop claiming, let in-flight deliveries finish (within the grace), release leases."""
+        self._stopping = True
+        self._wake.set()
+        if self._loop_task is not None:
+            await self._loop_task
+            self._loop_task = None
+        pending = {task: entry_id for entry_id, task in self._in_flight.items()}
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=self._options.shutdown_grace_seconds)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        for task in late:
+            await self._release(pending[task])
+
+    async def run_once(self) -> int:
+        """Claim what is due now and deliver it to completion; returns how many were claimed."""
+        claimed = await self._claim(self._options.concurrency)
+        await asyncio.gather(*(self._deliver(entry_id) for entry_id in claimed))
+        return len(claimed)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            free = self._options.concurrency - len(self._in_flight)
+            if free > 0:
+                try:
+                    for entry_id in await self._claim(free):
+                        self._spawn(entry_id)
+                except Exception:
+                    log.exception("claiming inbox entries failed; will retry at the next sweep")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._options.sweep_interval_seconds)
+
+    def _spawn(self, entry_id: str) -> None:
+        task = asyncio.create_task(self._deliver(entry_id), name=f"deliver-{entry_id}")
+        self._in_flight[entry_id] = task
+
+        def done(_: asyncio.Task[None]) -> None:
+            if self._in_flight.get(entry_id) is task:
+                del self._in_flight[entry_id]
+            self._wake.set()  # a slot is free again
+
+        task.add_done_callback(done)
+
+    async def _claim(self, limit: int) -> list[str]:
+        now = self._clock.now()
+        uow = self._uow_factory()
+        async with uow:
+            repo = InboxRepository(uow.session)
+            claimed = [
+                entry_id
+                for entry_id in await repo.due_ids(now, limit)
+                if await repo.claim(entry_id, self.owner, now, now + self._options.lease)
+            ]
+            await uow.commit()
+        return claimed
+
+    async def _deliver(self, entry_id: str) -> None:
+        try:
+            uow = self._uow_factory()
+            async with uow:
+                entry = await InboxRepository(uow.session).get(entry_id)
+            if entry is None or entry.lease_owner != self.owner:
+                return
+            with tracer.start_as_current_span(
+                "gateway.deliver",
+                context=context_from_traceparent(entry.traceparent),
+                attributes={
+                    SPAN_ATTR_PLATFORM: entry.platform,
+                    SPAN_ATTR_INBOX_ID: entry.id,
+                    "oms.attempt": entry.attempts + 1,
+                },
+            ):
+                await self._attempt(entry)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A bug or a database outage: keep the lease; it expires and the entry
+            # is claimed again, so nothing is lost.
+            log.exception(
+                "delivery of inbox entry failed unexpectedly", extra={"inbox_id": entry_id}
+            )
+
+    async def _attempt(self, entry: InboxEntry) -> None:
+        span = trace.get_current_span()
+        try:
+            translator = self._translators.get(entry.platform) or self._platforms.get(
+                entry.platform
+            )
+            translation = translator.translate(entry.raw_push()).for_event(entry.event_id)
+            results: list[SyncResult] = []
+            for index, snapshot in enumerate(translation.snapshots):
+                span.set_attribute(SPAN_ATTR_PLATFORM_ORDER_ID, snapshot.platform_order_id)
+                results.append(
+                    await self._orders.sync_platform_order(translation.request_id(index), snapshot)
+                )
+        except OrdersUnavailable as err:
+            await self._failed(entry, err, transient=True)
+            return
+        except DomainError as err:
+            await self._failed(entry, err, transient=False)
+            return
+        order_id = results[-1].order_id if results else ""
+        outcome = results[-1].outcome if results else "EMPTY"
+        span.set_attribute(SPAN_ATTR_ORDER_ID, order_id)
+        await self._finish(
+            entry,
+            "delivered",
+            lambda repo, now: repo.mark_delivered(
+                entry.id, self.owner, now, order_id=order_id, outcome=outcome
+            ),
+            order_id=order_id,
+        )
+        log.info(
+            "inbox entry delivered",
+            extra={"inbox_id": entry.id, "order_id": order_id, "outcome": outcome},
+        )
+
+    async def _failed(self, entry: InboxEntry, err: DomainError, *, transient: bool) -> None:
+        attempts = entry.attempts + 1
+        error = f"{err.reason}: {err.message}"
+        span = trace.get_current_span()
+        span.set_status(trace.Status(trace.StatusCode.ERROR, error))
+        if transient and not self._options.retry.exhausted(attempts):
+            delay = self._options.retry.delay(attempts)
+            await self._finish(
+                entry,
+                "retry",
+                lambda repo, now: repo.schedule_retry(
+                    entry.id, self.owner, now, next_attempt_at=now + delay, error=error
+                ),
+                error=error,
+            )
+            log.warning(
+                "delivery failed, will retry",
+                extra={
+                    "inbox_id": entry.id,
+                    "attempts": attempts,
+                    "retry_in": delay.total_seconds(),
+                    "error": error,
+                },
+            )
+            return
+        if transient:
+            error = f"gave up after {attempts} attempts; last error {error}"
+        await self._finish(
+            entry,
+            "dead",
+            lambda repo, now: repo.mark_dead(entry.id, self.owner, now, error=error),
+            error=error,
+        )
+        log.error("inbox entry is DEAD", extra={"inbox_id": entry.id, "error": error})
+
+    async def _finish(
+        self,
+        entry: InboxEntry,
+        what: str,
+        write: Callable[[InboxRepository, datetime], Awaitable[bool]],
+        *,
+        error: str | None = None,
+        order_id: str | None = None,
+    ) -> None:
+        uow = self._uow_factory()
+        async with uow:
+            now = self._clock.now()
+            repo = InboxRepository(uow.session)
+            still_ours = await write(repo, now)
+            if still_ours:
+                await repo.add_attempt(
+                    DeliveryAttempt(
+                        id=new_id(int(now.timestamp() * 1000)),
+                        inbox_id=entry.id,
+                        attempted_at=now,
+                        worker=self.owner,
+                        outcome=what,
+                        error=error,
+                        order_id=order_id,
+                    )
+                )
+            await uow.commit()
+        if not still_ours:
+            log.warning(
+                "lease lost before recording the result; another worker owns the entry",
+                extra={"inbox_id": entry.id, "result": what},
+            )
+
+    async def _release(self, entry_id: str) -> None:
+        try:
+            uow = self._uow_factory()
+            async with uow:
+                await InboxRepository(uow.session).release(entry_id, self.owner, self._clock.now())
+                await uow.commit()
+        except Exception:
+            log.exception("could not release lease; it will expire", extra={"inbox_id": entry_id})

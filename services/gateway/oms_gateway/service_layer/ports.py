@@ -1,0 +1,39 @@
+"""What the service layer needs from the outside world."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from oms_gateway.domain.inbox import RawPush
+from oms_gateway.domain.snapshot import OrderSnapshot, Translation
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    order_id: str
+    outcome: str  # CREATED, ADVANCED, STALE, DUPLICATE, REJECTED
+
+
+class OrdersPort(Protocol):
+    async def sync_platform_order(self, request_id: str, snapshot: OrderSnapshot) -> SyncResult:
+        """Raise ``OrdersUnavailable`` (retry later) or ``OrdersRejected`` (give up)."""
+        ...
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    retry_after_seconds: int = 0
+
+
+class RateLimiterPort(Protocol):
+    async def acquire(self, platform: str) -> RateDecision:
+        """Take one push from ``platform``'s budget; never raises (fails open)."""
+        ...
+
+
+class Translator(Protocol):
+    def translate(self, push: RawPush) -> Translation:
+        """Stored raw push -> canonical snapshots (``InvalidPayload`` when it cannot)."""
+        ...

@@ -1,0 +1,5 @@
+import asyncio
+
+from oms_inventory import bootstrap
+
+asyncio.run(bootstrap.main())

@@ -1,0 +1,137 @@
+"""Tables of the inventory database (SQLAlchemy Core; the migrations create them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigSerial = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC on the way in and out (SQLite hands back naive values)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+warehouses = sa.Table(
+    "warehouses",
+    metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("display_name", sa.String(128), nullable=False),
+    sa.Column("province", sa.String(64), nullable=False),
+    sa.Column("city", sa.String(64), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("nearby_provinces", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+stock_levels = sa.Table(
+    "stock_levels",
+    metadata,
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("warehouse_code", sa.String(32), sa.ForeignKey("warehouses.code"), primary_key=True),
+    sa.Column("on_hand", sa.BigInteger, nullable=False),
+    sa.Column("reserved", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    # The last line of defence against overselling, whatever the code does.
+    sa.CheckConstraint("reserved >= 0", name="ck_stock_reserved_not_negative"),
+    sa.CheckConstraint("on_hand >= reserved", name="ck_stock_on_hand_covers_reserved"),
+)
+
+stock_requests = sa.Table(
+    "stock_requests",
+    metadata,
+    sa.Column("request_id", sa.String(128), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("warehouse_code", sa.String(32), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+stock_audit = sa.Table(
+    "stock_audit",
+    metadata,
+    sa.Column("seq", BigSerial, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(26), nullable=False, unique=True),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("warehouse_code", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("on_hand_before", sa.BigInteger, nullable=False),
+    sa.Column("on_hand_after", sa.BigInteger, nullable=False),
+    sa.Column("reserved_before", sa.BigInteger, nullable=False),
+    sa.Column("reserved_after", sa.BigInteger, nullable=False),
+    sa.Column("trace_id", sa.String(32), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Index("ix_stock_audit_sku_seq", "sku", "seq"),
+    sa.Index("ix_stock_audit_at", "at"),
+)
+
+reservations = sa.Table(
+    "reservations",
+    metadata,
+    sa.Column("gid", sa.String(128), primary_key=True),
+    sa.Column("branch_id", sa.String(128), primary_key=True),
+    sa.Column("order_id", sa.String(128), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("ship_to_province", sa.String(64), nullable=False),
+    sa.Column("expire_at", UtcDateTime, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    # The expiry backstop scans live reservations by deadline.
+    sa.Index("ix_reservations_state_expire", "state", "expire_at"),
+    sa.Index("ix_reservations_order", "order_id"),
+)
+
+reservation_items = sa.Table(
+    "reservation_items",
+    metadata,
+    sa.Column("gid", sa.String(128), primary_key=True),
+    sa.Column("branch_id", sa.String(128), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("warehouse_code", sa.String(32), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("quantity", sa.BigInteger, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["gid", "branch_id"], ["reservations.gid", "reservations.branch_id"], ondelete="CASCADE"
+    ),
+    sa.CheckConstraint("quantity > 0", name="ck_reservation_item_quantity_positive"),
+)
+
+# TCC barrier, keyed by (gid, branch_id, op); ``reason`` is the op whose call wrote
+# the row (a cancel writes the "try" row too, which is what refuses a late Try).
+tcc_barrier = sa.Table(
+    "tcc_barrier",
+    metadata,
+    sa.Column("gid", sa.String(128), primary_key=True),
+    sa.Column("branch_id", sa.String(128), primary_key=True),
+    sa.Column("op", sa.String(16), primary_key=True),
+    sa.Column("reason", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_tcc_barrier_created", "created_at"),
+)

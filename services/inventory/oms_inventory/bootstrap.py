@@ -1,0 +1,157 @@
+"""Composition root: builds the engine, the use cases and the gRPC server, and runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from oms.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
+from omslib.clock import Clock, SystemClock
+from omslib.db import create_engine, session_factory, upgrade_schema
+from omslib.grpc_server import GrpcService, run_until_signalled
+from omslib.settings import load_settings
+from omslib.tcc import run_purge_loop
+from omslib.telemetry import configure_logging, setup_tracing
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from oms_inventory.adapters.barrier import BARRIER
+from oms_inventory.adapters.unit_of_work import InventoryUnitOfWork
+from oms_inventory.config import Settings
+from oms_inventory.entrypoints.grpc_servicer import InventoryServicer
+from oms_inventory.service_layer.audit_log import AuditLogService
+from oms_inventory.service_layer.deps import Deps
+from oms_inventory.service_layer.expiry import ExpiryJob
+from oms_inventory.service_layer.reservations import ReservationService
+from oms_inventory.service_layer.stock import StockService
+from oms_inventory.service_layer.warehouses import WarehouseService
+
+SERVICE_NAME = "inventory"
+ERROR_DOMAIN = "inventory.oms"
+FULL_SERVICE_NAME = "oms.inventory.v1.InventoryService"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Inventory:
+    """Everything wired; nothing started yet."""
+
+    settings: Settings
+    engine: AsyncEngine
+    deps: Deps
+    reservations: ReservationService
+    server: GrpcService
+    expiry: ExpiryJob
+    sessions: async_sessionmaker[AsyncSession]
+    jobs: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start_jobs(self) -> None:
+        """Background jobs: the expiry backstop and the barrier purge."""
+        s = self.settings
+        self.jobs.append(
+            asyncio.create_task(
+                self.expiry.run_forever(timedelta(seconds=s.expiry_interval_seconds))
+            )
+        )
+        self.jobs.append(
+            asyncio.create_task(
+                run_purge_loop(
+                    BARRIER,
+                    self.sessions,
+                    self.deps.clock,
+                    keep=timedelta(seconds=s.barrier_keep_seconds),
+                    every=timedelta(seconds=s.barrier_purge_interval_seconds),
+                )
+            )
+        )
+
+    async def close(self) -> None:
+        for job in self.jobs:
+            job.cancel()
+        for job in self.jobs:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await job
+        self.jobs.clear()
+        await self.engine.dispose()
+
+
+def build(settings: Settings, *, clock: Clock | None = None) -> Inventory:
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    deps = Deps(uow=lambda: InventoryUnitOfWork(sessions), clock=clock or SystemClock())
+    reservations = ReservationService(
+        deps, default_ttl=timedelta(seconds=settings.default_reservation_ttl_seconds)
+    )
+    servicer = InventoryServicer(
+        WarehouseService(deps), StockService(deps), AuditLogService(deps), reservations
+    )
+    server = GrpcService(
+        name=SERVICE_NAME, host=settings.host, port=settings.port, error_domain=ERROR_DOMAIN
+    )
+    server.add(pb_grpc.add_InventoryServiceServicer_to_server, servicer, FULL_SERVICE_NAME)
+    expiry = ExpiryJob(deps, reservations, grace=timedelta(seconds=settings.expiry_grace_seconds))
+    return Inventory(settings, engine, deps, reservations, server, expiry, sessions)
+
+
+@dataclass
+class Running:
+    inventory: Inventory
+    port: int
+
+    @property
+    def addr(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop serving (in-flight calls get ``grace`` seconds), then close the database."""
+        try:
+            await self.inventory.server.stop(
+                self.inventory.settings.shutdown_grace_seconds if grace is None else grace
+            )
+        finally:
+            await self.inventory.close()
+
+
+async def prepare(settings: Settings, *, clock: Clock | None = None) -> Inventory:
+    """Build and bring the schema up to date; the database is closed again on failure."""
+    inventory = build(settings, clock=clock)
+    try:
+        await upgrade_schema(inventory.engine, MIGRATIONS)
+    except BaseException:
+        await inventory.close()
+        raise
+    return inventory
+
+
+async def start(settings: Settings, *, clock: Clock | None = None) -> Running:
+    """Upgrade the schema and serve (port 0 picks a free one: see ``Running.port``)."""
+    inventory = await prepare(settings, clock=clock)
+    try:
+        port = await inventory.server.start()
+        inventory.start_jobs()
+    except BaseException:
+        await inventory.close()
+        raise
+    return Running(inventory, port)
+
+
+async def main() -> None:
+    settings = load_settings(Settings)
+    configure_logging(SERVICE_NAME, settings.log_level)
+    provider = setup_tracing(SERVICE_NAME)
+    inventory = await prepare(settings)
+    inventory.start_jobs()
+
+    async def flush_traces() -> None:
+        provider.shutdown()
+
+    await run_until_signalled(
+        inventory.server,
+        grace=settings.shutdown_grace_seconds,
+        on_shutdown=[inventory.close, flush_traces],
+    )

@@ -1,0 +1,76 @@
+"""The inventory service's domain errors (reason codes are part of the API)."""
+
+from __future__ import annotations
+
+from omslib.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
+
+
+class InvalidRequest(InvalidArgument):
+    reason = "INVALID_ARGUMENT"
+
+
+class InvalidPageToken(InvalidArgument):
+    reason = "INVALID_PAGE_TOKEN"
+
+
+class RequestIdReused(InvalidArgument):
+    reason = "REQUEST_ID_REUSED"
+
+
+class UnknownSku(NotFound):
+    """No warehouse has ever stocked the SKU (NOT_FOUND on reads)."""
+
+    reason = "UNKNOWN_SKU"
+
+
+class UnknownSkuInOrder(FailedPrecondition):
+    """An order line names a SKU no warehouse stocks: the reservation is refused."""
+
+    reason = "UNKNOWN_SKU"
+
+
+class WarehouseNotFound(NotFound):
+    reason = "WAREHOUSE_NOT_FOUND"
+
+
+class InsufficientStock(FailedPrecondition):
+    reason = "INSUFFICIENT_STOCK"
+
+
+class BelowReserved(FailedPrecondition):
+    reason = "BELOW_RESERVED"
+
+
+class ReservationNotFound(FailedPrecondition):
+    reason = "RESERVATION_NOT_FOUND"
+
+
+class ReservationMissing(NotFound):
+    """GetReservation of a branch that has none."""
+
+    reason = "RESERVATION_NOT_FOUND"
+
+
+class ReservationReleased(FailedPrecondition):
+    reason = "RESERVATION_RELEASED"
+
+
+class ReservationConfirmed(FailedPrecondition):
+    reason = "RESERVATION_CONFIRMED"
+
+
+class TryAfterCancel(FailedPrecondition):
+    reason = "TRY_AFTER_CANCEL"
+
+
+class StockContention(Aborted):
+    """Conditional updates kept losing races; the caller may retry."""
+
+    reason = "STOCK_CONTENTION"
+
+
+def insufficient(sku: str, requested: int, available: int) -> InsufficientStock:
+    return InsufficientStock(
+        f"not enough stock of {sku}: requested {requested}, available {available}",
+        metadata={"sku": sku, "requested": str(requested), "available": str(available)},
+    )

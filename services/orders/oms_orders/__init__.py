@@ -1,0 +1,1 @@
+"""The orders service: platform orders, their state machine and the TCC coordinator."""

@@ -1,0 +1,119 @@
+"""Rows <-> Order aggregate conversion for the orders tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row
+
+from oms_orders.domain.order import Order, StateTransition
+from oms_orders.domain.states import OrderState
+from oms_orders.domain.values import Address, Buyer, Money, OrderLine, Platform, StockAllocation
+
+
+def order_row(order: Order) -> dict[str, Any]:
+    a = order.shipping_address
+    return {
+        "order_id": order.order_id,
+        "platform": order.platform.value,
+        "platform_order_id": order.platform_order_id,
+        "state": order.state.value,
+        "total_minor_units": order.total.minor_units,
+        "currency": order.total.currency,
+        "buyer_id": order.buyer.id,
+        "buyer_name": order.buyer.name,
+        "ship_province": a.province,
+        "ship_city": a.city,
+        "ship_district": a.district,
+        "ship_line1": a.line1,
+        "ship_postal_code": a.postal_code,
+        "ship_recipient_name": a.recipient_name,
+        "ship_phone": a.phone,
+        "ship_country_code": a.country_code,
+        "platform_create_time": order.platform_create_time,
+        "platform_update_time": order.platform_update_time,
+        "platform_version": order.platform_version,
+        "platform_status": order.platform_status,
+        "pay_time": order.pay_time,
+        "payment_deadline": order.payment_deadline,
+        "gid": order.gid,
+        "state_reason": order.state_reason,
+        "reason_codes": list(order.reason_codes),
+        "create_time": order.create_time,
+        "update_time": order.update_time,
+        "version": order.version,
+    }
+
+
+def line_rows(order: Order) -> list[dict[str, Any]]:
+    return [
+        {
+            "order_id": order.order_id,
+            "line_no": i,
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "unit_price_minor_units": line.unit_price.minor_units,
+            "currency": line.unit_price.currency,
+            "title": line.title,
+        }
+        for i, line in enumerate(order.lines)
+    ]
+
+
+def order_from_rows(
+    row: Row[Any],
+    lines: Sequence[Row[Any]],
+    allocations: Sequence[Row[Any]],
+    history: Sequence[Row[Any]],
+) -> Order:
+    return Order(
+        order_id=row.order_id,
+        platform=Platform(row.platform),
+        platform_order_id=row.platform_order_id,
+        state=OrderState(row.state),
+        lines=[
+            OrderLine(
+                sku=r.sku,
+                quantity=r.quantity,
+                unit_price=Money(r.unit_price_minor_units, r.currency),
+                title=r.title,
+            )
+            for r in lines
+        ],
+        total=Money(row.total_minor_units, row.currency),
+        buyer=Buyer(id=row.buyer_id, name=row.buyer_name),
+        shipping_address=Address(
+            province=row.ship_province,
+            city=row.ship_city,
+            district=row.ship_district,
+            line1=row.ship_line1,
+            postal_code=row.ship_postal_code,
+            recipient_name=row.ship_recipient_name,
+            phone=row.ship_phone,
+            country_code=row.ship_country_code,
+        ),
+        platform_create_time=row.platform_create_time,
+        platform_update_time=row.platform_update_time,
+        platform_version=row.platform_version,
+        platform_status=row.platform_status,
+        payment_deadline=row.payment_deadline,
+        gid=row.gid,
+        create_time=row.create_time,
+        update_time=row.update_time,
+        allocations=[StockAllocation(r.sku, r.warehouse_code, r.quantity) for r in allocations],
+        state_reason=row.state_reason,
+        reason_codes=list(row.reason_codes or []),
+        history=[
+            StateTransition(
+                from_state=OrderState(r.from_state) if r.from_state else None,
+                to_state=OrderState(r.to_state),
+                time=r.time,
+                reason=r.reason,
+                actor=r.actor,
+            )
+            for r in history
+        ],
+        pay_time=row.pay_time,
+        version=row.version,
+    )

@@ -1,0 +1,138 @@
+"""SQLAlchemy Core tables of the orders service (its own database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from omslib.tcc import coordinator_tables
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"expected an aware datetime, got {value!r}")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+ID = String(26)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", ID, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("platform_order_id", String(128), nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("total_minor_units", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("buyer_id", String(128), nullable=False, default=""),
+    Column("buyer_name", String(256), nullable=False, default=""),
+    Column("ship_province", String(64), nullable=False, default=""),
+    Column("ship_city", String(64), nullable=False, default=""),
+    Column("ship_district", String(64), nullable=False, default=""),
+    Column("ship_line1", String(512), nullable=False, default=""),
+    Column("ship_postal_code", String(32), nullable=False, default=""),
+    Column("ship_recipient_name", String(128), nullable=False, default=""),
+    Column("ship_phone", String(64), nullable=False, default=""),
+    Column("ship_country_code", String(2), nullable=False, default=""),
+    Column("platform_create_time", UtcDateTime(), nullable=True),
+    Column("platform_update_time", UtcDateTime(), nullable=True),
+    Column("platform_version", BigInteger, nullable=False, default=0),
+    Column("platform_status", String(64), nullable=False, default=""),
+    Column("pay_time", UtcDateTime(), nullable=True),
+    Column("payment_deadline", UtcDateTime(), nullable=False),
+    Column("gid", ID, nullable=False),
+    Column("state_reason", Text, nullable=False, default=""),
+    Column("reason_codes", JSON, nullable=False),
+    Column("create_time", UtcDateTime(), nullable=False),
+    Column("update_time", UtcDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("platform", "platform_order_id", name="uq_orders_platform_order"),
+    Index("ix_orders_state", "state"),
+    Index("ix_orders_payment_due", "state", "payment_deadline"),
+    Index("ix_orders_gid", "gid"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", ID, ForeignKey("orders.order_id", ondelete="CASCADE"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("sku", String(128), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_minor_units", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("title", String(512), nullable=False, default=""),
+)
+
+order_allocations = Table(
+    "order_allocations",
+    metadata,
+    Column("order_id", ID, ForeignKey("orders.order_id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("sku", String(128), nullable=False),
+    Column("warehouse_code", String(64), nullable=False),
+    Column("quantity", Integer, nullable=False),
+)
+
+order_history = Table(
+    "order_history",
+    metadata,
+    Column("order_id", ID, ForeignKey("orders.order_id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("from_state", String(24), nullable=True),
+    Column("to_state", String(24), nullable=False),
+    Column("time", UtcDateTime(), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("actor", String(128), nullable=False, default=""),
+)
+
+# Request ids already answered by SyncPlatformOrder; no FK, so the record
+# outlives nothing it should not (orders are never deleted once answered).
+processed_requests = Table(
+    "processed_requests",
+    metadata,
+    Column("request_id", String(256), primary_key=True),
+    Column("order_id", ID, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("create_time", UtcDateTime(), nullable=False),
+)
+
+# The TCC coordinator's durable log: the generic library's tables (0001 + 0002).
+_tcc = coordinator_tables(metadata)
+tcc_transactions = _tcc.transactions
+tcc_branches = _tcc.branches
+TCC_TABLES = _tcc

@@ -1,0 +1,179 @@
+"""Persistence of orders: one row per order plus lines, allocations and history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oms_orders.adapters.order_rows import line_rows, order_from_rows, order_row
+from oms_orders.adapters.orm import order_allocations, order_history, order_lines, orders
+from oms_orders.domain.errors import ConcurrentModification, DuplicatePlatformOrder
+from oms_orders.domain.order import Order
+from oms_orders.domain.states import OrderState
+from oms_orders.domain.values import Platform
+
+
+class OrderRepository:
+    """Loads and saves whole Order aggregates; saves check the version (optimistic lock)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        # How many history entries each loaded order had, so saves only append.
+        self._stored_history: dict[str, int] = {}
+
+    async def add(self, order: Order) -> None:
+        order.version = 1
+        try:
+            await self._session.execute(insert(orders).values(**order_row(order)))
+        except IntegrityError as exc:
+            raise DuplicatePlatformOrder(
+                f"order {order.platform.value}/{order.platform_order_id} already exists",
+                metadata={"platform_order_id": order.platform_order_id},
+            ) from exc
+        if order.lines:
+            await self._session.execute(insert(order_lines), line_rows(order))
+        await self._write_allocations(order)
+        await self._append_history(order, 0)
+        self._stored_history[order.order_id] = len(order.history)
+
+    async def save(self, order: Order) -> None:
+        """Write back a loaded order; ConcurrentModification if someone saved it meanwhile."""
+        result = await self._session.execute(
+            update(orders)
+            .where(orders.c.order_id == order.order_id, orders.c.version == order.version)
+            .values(**{**order_row(order), "version": order.version + 1})
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentModification(
+                f"order {order.order_id} was changed concurrently; retry",
+                metadata={"order_id": order.order_id},
+            )
+        order.version += 1
+        await self._session.execute(
+            delete(order_allocations).where(order_allocations.c.order_id == order.order_id)
+        )
+        await self._write_allocations(order)
+        await self._append_history(order, self._stored_history.get(order.order_id, 0))
+        self._stored_history[order.order_id] = len(order.history)
+
+    async def due_for_payment_timeout(self, now: datetime, limit: int) -> list[str]:
+        """Ids of unpaid orders whose payment deadline has passed, oldest deadline first."""
+        rows = await self._session.execute(
+            select(orders.c.order_id)
+            .where(
+                orders.c.state == OrderState.PENDING_PAYMENT.value,
+                orders.c.payment_deadline <= now,
+            )
+            .order_by(orders.c.payment_deadline)
+            .limit(limit)
+        )
+        return [str(r.order_id) for r in rows]
+
+    async def remove(self, order_id: str) -> None:
+        for table in (order_history, order_allocations, order_lines):
+            await self._session.execute(delete(table).where(table.c.order_id == order_id))
+        await self._session.execute(delete(orders).where(orders.c.order_id == order_id))
+        self._stored_history.pop(order_id, None)
+
+    async def get(self, order_id: str) -> Order | None:
+        row = (
+            await self._session.execute(select(orders).where(orders.c.order_id == order_id))
+        ).first()
+        return await self._load(row) if row is not None else None
+
+    async def get_by_platform_ref(self, platform: Platform, platform_order_id: str) -> Order | None:
+        row = (
+            await self._session.execute(
+                select(orders).where(
+                    orders.c.platform == platform.value,
+                    orders.c.platform_order_id == platform_order_id,
+                )
+            )
+        ).first()
+        return await self._load(row) if row is not None else None
+
+    async def page(
+        self,
+        *,
+        states: Sequence[OrderState],
+        platform: Platform | None,
+        before_id: str | None,
+        limit: int,
+    ) -> list[Order]:
+        """Newest first (ids are time-sortable), strictly older than ``before_id``."""
+        query = select(orders).order_by(orders.c.order_id.desc()).limit(limit)
+        if states:
+            query = query.where(orders.c.state.in_([s.value for s in states]))
+        if platform is not None:
+            query = query.where(orders.c.platform == platform.value)
+        if before_id is not None:
+            query = query.where(orders.c.order_id < before_id)
+        rows = (await self._session.execute(query)).all()
+        return [await self._load(row) for row in rows]
+
+    async def _write_allocations(self, order: Order) -> None:
+        if order.allocations:
+            await self._session.execute(
+                insert(order_allocations),
+                [
+                    {
+                        "order_id": order.order_id,
+                        "seq": i,
+                        "sku": a.sku,
+                        "warehouse_code": a.warehouse_code,
+                        "quantity": a.quantity,
+                    }
+                    for i, a in enumerate(order.allocations)
+                ],
+            )
+
+    async def _append_history(self, order: Order, already_stored: int) -> None:
+        new = order.history[already_stored:]
+        if not new:
+            return
+        await self._session.execute(
+            insert(order_history),
+            [
+                {
+                    "order_id": order.order_id,
+                    "seq": already_stored + i,
+                    "from_state": t.from_state.value if t.from_state else None,
+                    "to_state": t.to_state.value,
+                    "time": t.time,
+                    "reason": t.reason,
+                    "actor": t.actor,
+                }
+                for i, t in enumerate(new)
+            ],
+        )
+
+    async def _load(self, row: Row[Any]) -> Order:
+        order_id = row.order_id
+        lines = (
+            await self._session.execute(
+                select(order_lines)
+                .where(order_lines.c.order_id == order_id)
+                .order_by(order_lines.c.line_no)
+            )
+        ).all()
+        allocations = (
+            await self._session.execute(
+                select(order_allocations)
+                .where(order_allocations.c.order_id == order_id)
+                .order_by(order_allocations.c.seq)
+            )
+        ).all()
+        history = (
+            await self._session.execute(
+                select(order_history)
+                .where(order_history.c.order_id == order_id)
+                .order_by(order_history.c.seq)
+            )
+        ).all()
+        self._stored_history[order_id] = len(history)
+        return order_from_rows(row, lines, allocations, history)

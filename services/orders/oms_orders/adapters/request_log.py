@@ -1,0 +1,43 @@
+"""Request ids SyncPlatformOrder has answered, for idempotency."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oms_orders.adapters.orm import processed_requests
+from oms_orders.domain.sync import ProcessedRequest, SyncOutcome
+
+
+class RequestLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, request_id: str) -> ProcessedRequest | None:
+        row = (
+            await self._session.execute(
+                select(processed_requests).where(processed_requests.c.request_id == request_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        return ProcessedRequest(
+            row.request_id, row.order_id, SyncOutcome(row.outcome), row.create_time
+        )
+
+    async def record(self, request: ProcessedRequest) -> None:
+        """Insert if absent: a concurrent twin that got there first keeps its answer."""
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(processed_requests)
+            .values(
+                request_id=request.request_id,
+                order_id=request.order_id,
+                outcome=request.outcome.value,
+                create_time=request.time,
+            )
+            .on_conflict_do_nothing(index_elements=["request_id"])
+        )
+        await self._session.execute(statement)

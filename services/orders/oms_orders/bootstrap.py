@@ -1,0 +1,179 @@
+"""Composition root: the one place that builds the engine, the inventory client and the server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import grpc.aio
+from oms.orders.v1 import orders_service_pb2, orders_service_pb2_grpc
+from omslib.clock import Clock, SystemClock
+from omslib.db import create_engine, session_factory, upgrade_schema
+from omslib.grpc_client import insecure_channel
+from omslib.grpc_server import GrpcService, run_until_signalled
+from omslib.settings import load_settings
+from omslib.tcc import Coordinator, RetryPolicy
+from omslib.telemetry import configure_logging, setup_tracing
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from oms_orders.adapters.inventory_client import InventoryClient, InventoryTccParticipant
+from oms_orders.adapters.orm import TCC_TABLES
+from oms_orders.adapters.unit_of_work import OrdersUnitOfWork
+from oms_orders.config import Settings
+from oms_orders.domain.approval import ApprovalRules
+from oms_orders.domain.tcc import INVENTORY
+from oms_orders.entrypoints.grpc_servicer import OrdersServicer
+from oms_orders.service_layer.order_flow import OrderFlow, OrderHooks
+from oms_orders.service_layer.queries import OrderQueries
+from oms_orders.service_layer.sync_platform_order import PlatformOrderSync
+
+SERVICE_NAME = "orders"
+ERROR_DOMAIN = "orders.oms"
+MIGRATIONS = Path(__file__).parent / "migrations"
+FULL_SERVICE_NAME = orders_service_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Orders:
+    """Everything wired; nothing started yet."""
+
+    settings: Settings
+    engine: AsyncEngine
+    inventory_channel: grpc.aio.Channel
+    server: GrpcService
+    uow_factory: Callable[[], OrdersUnitOfWork] = field(repr=False)
+    flow: OrderFlow = field(repr=False)
+    coordinator: Coordinator = field(repr=False)
+    jobs: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
+
+    def start_jobs(self) -> None:
+        """The TCC recovery loop and the payment deadline job."""
+        s = self.settings
+        self.jobs.append(
+            asyncio.create_task(
+                self.coordinator.run_recovery(every=timedelta(seconds=s.recovery_interval_seconds))
+            )
+        )
+        self.jobs.append(asyncio.create_task(self._deadline_loop()))
+
+    async def _deadline_loop(self) -> None:
+        every = self.settings.deadline_interval_seconds
+        while True:
+            try:
+                await self.flow.cancel_unpaid()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("payment deadline round failed")
+            await asyncio.sleep(every)
+
+    async def close(self) -> None:
+        for job in self.jobs:
+            job.cancel()
+        for job in self.jobs:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await job
+        self.jobs.clear()
+        await self.inventory_channel.close(grace=None)
+        await self.engine.dispose()
+
+
+def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+
+    def uow_factory() -> OrdersUnitOfWork:
+        return OrdersUnitOfWork(sessions)
+
+    channel = insecure_channel(settings.inventory_addr)
+    inventory = InventoryClient(channel, timeout=settings.inventory_timeout_seconds)
+    rules = ApprovalRules(
+        max_amount_minor_units=settings.auto_approve_max_minor_units,
+        buyer_blocklist=settings.blocklist(),
+    )
+    coordinator = Coordinator(
+        sessions,
+        TCC_TABLES,
+        {INVENTORY: InventoryTccParticipant(inventory)},
+        clock,
+        policy=RetryPolicy(
+            base=timedelta(seconds=settings.tcc_retry_base_seconds),
+            max_attempts=settings.tcc_max_attempts,
+        ),
+        lease=timedelta(seconds=settings.tcc_lease_seconds),
+        hooks=OrderHooks(clock, rules),
+    )
+    flow = OrderFlow(uow_factory, coordinator, clock)
+    sync = PlatformOrderSync(
+        uow_factory,
+        inventory,
+        clock,
+        payment_window=timedelta(minutes=settings.payment_deadline_minutes),
+        try_timeout=timedelta(seconds=settings.inventory_timeout_seconds),
+        flow=flow,
+        payment_windows=settings.payment_windows(),
+    )
+    # The generated stubs mark every RPC abstract; the runtime base class answers
+    # UNIMPLEMENTED for the ones not built yet.
+    servicer = OrdersServicer(sync, OrderQueries(uow_factory), flow)  # type: ignore[abstract]
+    server = GrpcService(
+        name=SERVICE_NAME, host=settings.host, port=settings.port, error_domain=ERROR_DOMAIN
+    )
+    server.add(
+        orders_service_pb2_grpc.add_OrdersServiceServicer_to_server, servicer, FULL_SERVICE_NAME
+    )
+    return Orders(settings, engine, channel, server, uow_factory, flow, coordinator)
+
+
+@dataclass
+class Running:
+    orders: Orders
+    port: int
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Finish in-flight calls within ``grace``, then close the channel and the engine."""
+        try:
+            await self.orders.server.stop(
+                self.orders.settings.shutdown_grace_seconds if grace is None else grace
+            )
+        finally:
+            await self.orders.close()
+
+
+async def start(settings: Settings, *, clock: Clock | None = None, jobs: bool = True) -> Running:
+    """Upgrade the schema, then serve (port 0 picks a free one: see ``Running.port``)."""
+    orders = build(settings, clock=clock)
+    try:
+        await upgrade_schema(orders.engine, MIGRATIONS)
+        port = await orders.server.start()
+        if jobs:
+            orders.start_jobs()
+    except BaseException:
+        await orders.close()
+        raise
+    log.info("orders serving", extra={"port": port, "inventory_addr": settings.inventory_addr})
+    return Running(orders, port)
+
+
+async def main() -> None:
+    settings = load_settings(Settings)
+    configure_logging(SERVICE_NAME, settings.log_level)
+    provider = setup_tracing(SERVICE_NAME)
+    running = await start(settings)
+
+    async def flush_traces() -> None:
+        provider.shutdown()
+
+    await run_until_signalled(
+        running.orders.server,
+        grace=settings.shutdown_grace_seconds,
+        on_shutdown=[running.orders.close, flush_traces],
+    )

@@ -1,0 +1,1 @@
+"""Pure order model and rules: no SQLAlchemy, no gRPC, no generated protos."""

@@ -1,0 +1,1 @@
+"""gRPC entry points: translate and delegate, never decide."""

@@ -1,0 +1,181 @@
+"""OrdersService over gRPC: translate, delegate to the service layer, translate back.
+
+The refund-freeze methods answer UNIMPLEMENTED (the generated base class raises
+NotImplementedError, which the shared error interceptor maps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC
+from typing import TypeVar
+
+import grpc
+import grpc.aio
+from oms.orders.v1 import orders_service_pb2 as pb
+from oms.orders.v1 import orders_service_pb2_grpc as pb_grpc
+from oms.type.v1 import platform_pb2
+
+from oms_orders.domain.errors import InvalidRequest
+from oms_orders.entrypoints import proto_mapping as m
+from oms_orders.service_layer.metrics import flow_metrics
+from oms_orders.service_layer.order_flow import OrderFlow
+from oms_orders.service_layer.queries import OrderQueries
+from oms_orders.service_layer.sync_platform_order import PlatformOrderSync, SyncPlatformOrder
+
+E = TypeVar("E")
+
+
+class OrdersServicer(pb_grpc.OrdersServiceServicer):
+    def __init__(
+        self, sync: PlatformOrderSync, queries: OrderQueries, flow: OrderFlow | None = None
+    ) -> None:
+        self._sync = sync
+        self._queries = queries
+        self._flow_or_none = flow
+
+    @property
+    def _flow(self) -> OrderFlow:
+        if self._flow_or_none is None:
+            raise NotImplementedError("order flow not wired")
+        return self._flow_or_none
+
+    async def _order_id(self, name: str) -> str:
+        return (await self._queries.get_order(name)).order_id
+
+    async def CancelOrder(
+        self, request: pb.CancelOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CancelOrderResponse:
+        order = await self._flow.cancel(
+            await self._order_id(request.name),
+            reason=request.reason or "cancelled by request",
+            code="CANCELLED_BY_REQUEST",
+            actor="api",
+        )
+        return pb.CancelOrderResponse(order=m.order_to_proto(order))
+
+    async def RecordPayment(
+        self, request: pb.RecordPaymentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordPaymentResponse:
+        pay_time = request.pay_time.ToDatetime(tzinfo=UTC) if request.HasField("pay_time") else None
+        order = await self._flow.record_payment(
+            await self._order_id(request.name), pay_time=pay_time, actor="api"
+        )
+        return pb.RecordPaymentResponse(order=m.order_to_proto(order))
+
+    async def RecordShipment(
+        self, request: pb.RecordShipmentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordShipmentResponse:
+        order = await self._flow.ship(await self._order_id(request.name), actor="api")
+        return pb.RecordShipmentResponse(order=m.order_to_proto(order))
+
+    async def ApproveOrder(
+        self, request: pb.ApproveOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ApproveOrderResponse:
+        order = await self._flow.approve(
+            await self._order_id(request.name),
+            note=request.note,
+            operator=request.operator or "operator",
+        )
+        return pb.ApproveOrderResponse(order=m.order_to_proto(order))
+
+    async def RejectOrder(
+        self, request: pb.RejectOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RejectOrderResponse:
+        order = await self._flow.reject(
+            await self._order_id(request.name),
+            reason=request.reason,
+            operator=request.operator or "operator",
+        )
+        return pb.RejectOrderResponse(order=m.order_to_proto(order))
+
+    async def RetryTransaction(
+        self, request: pb.RetryTransactionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RetryTransactionResponse:
+        tx = await self._flow.coordinator.retry(request.gid)
+        return pb.RetryTransactionResponse(transaction=m.transaction_to_proto(tx))
+
+    async def GetFlowMetrics(
+        self, request: pb.GetFlowMetricsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetFlowMetricsResponse:
+        since = request.since.ToDatetime(tzinfo=UTC) if request.HasField("since") else None
+        platform = None
+        if request.platform != platform_pb2.PLATFORM_UNSPECIFIED:
+            platform = _known(m.platform_from_proto, [request.platform], "platform")[0]
+        stages, open_by_state = await flow_metrics(
+            self._queries.uow, since=since, platform=platform
+        )
+        reply = pb.GetFlowMetricsResponse(open_by_state=open_by_state)
+        for s in stages:
+            stage = reply.stages.add(
+                from_state=m.order_state_to_proto(s.from_state),
+                to_state=m.order_state_to_proto(s.to_state),
+                count=s.count,
+            )
+            stage.mean.FromTimedelta(s.mean)
+            stage.p50.FromTimedelta(s.p50)
+            stage.p95.FromTimedelta(s.p95)
+        return reply
+
+    async def SyncPlatformOrder(
+        self, request: pb.SyncPlatformOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SyncPlatformOrderResponse:
+        result = await self._sync(
+            SyncPlatformOrder(request.request_id, m.snapshot_from_proto(request.snapshot))
+        )
+        return pb.SyncPlatformOrderResponse(
+            order=m.order_to_proto(result.order), outcome=m.outcome_to_proto(result.outcome)
+        )
+
+    async def GetOrder(
+        self, request: pb.GetOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetOrderResponse:
+        order = await self._queries.get_order(request.name)
+        return pb.GetOrderResponse(order=m.order_to_proto(order))
+
+    async def ListOrders(
+        self, request: pb.ListOrdersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListOrdersResponse:
+        platform = None
+        if request.platform != platform_pb2.PLATFORM_UNSPECIFIED:
+            platform = _known(m.platform_from_proto, [request.platform], "platform")[0]
+        page = await self._queries.list_orders(
+            states=_known(m.order_state_from_proto, request.states, "states"),
+            platform=platform,
+            size=request.page_size,
+            token=request.page_token,
+        )
+        return pb.ListOrdersResponse(
+            orders=[m.order_to_proto(o) for o in page.items],
+            next_page_token=page.next_page_token,
+        )
+
+    async def ListTransactions(
+        self, request: pb.ListTransactionsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListTransactionsResponse:
+        page = await self._queries.list_transactions(
+            states=_known(m.transaction_state_from_proto, request.states, "states"),
+            size=request.page_size,
+            token=request.page_token,
+        )
+        return pb.ListTransactionsResponse(
+            transactions=[m.transaction_to_proto(t) for t in page.items],
+            next_page_token=page.next_page_token,
+        )
+
+    async def GetTransaction(
+        self, request: pb.GetTransactionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetTransactionResponse:
+        tx = await self._queries.get_transaction(request.gid)
+        return pb.GetTransactionResponse(transaction=m.transaction_to_proto(tx))
+
+
+def _known(convert: Callable[[int], E | None], values: Iterable[int], field: str) -> list[E]:
+    """Convert enum numbers; unspecified or unknown values are INVALID_ARGUMENT."""
+    converted = []
+    for value in values:
+        item = convert(value)
+        if item is None:
+            raise InvalidRequest(f"{field}: unsupported value {value}", metadata={"field": field})
+        converted.append(item)
+    return converted

@@ -1,0 +1,81 @@
+"""Helpers for cross-service tests: start the stack, sign pushes, wait for outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import grpc
+import httpx
+from oms.inventory.v1 import inventory_service_pb2_grpc
+from oms_cli.stack import DEV_SHOP_SECRET, Stack, StackConfig
+from oms_gateway.platforms.shop_signing import sample_shop_order, sign_standard_webhook
+from oms_inventory.demo_catalogue import seed_demo_catalogue
+from omslib.ids import new_id
+from omslib.testing.net import free_port
+
+
+def start_stack(
+    var_dir: Path,
+    database_url: Callable[[str], str],
+    redis_url: str,
+    extra_env: dict[str, str] | None = None,
+) -> Stack:
+    """Start the four services on free ports with fresh databases and seed the demo catalogue."""
+    config = StackConfig(
+        var_dir=var_dir,
+        ports={name: free_port() for name in ("gateway", "orders", "inventory", "aftersales")},
+        database_urls={name: database_url(name) for name in ("gateway", "orders", "inventory")},
+        redis_url=redis_url,
+        extra_env={"OMS_PLATFORM_SHOP_SECRET": DEV_SHOP_SECRET, **(extra_env or {})},
+    )
+    stack = Stack(config)
+    stack.start(timeout=90)
+    asyncio.run(_seed(stack.addr("inventory")))
+    return stack
+
+
+async def _seed(addr: str) -> None:
+    async with grpc.aio.insecure_channel(addr) as channel:
+        await seed_demo_catalogue(inventory_service_pb2_grpc.InventoryServiceStub(channel))
+
+
+def signed_shop_push(
+    order_id: str,
+    lines: list[tuple[str, int]],
+    *,
+    secret: str = DEV_SHOP_SECRET,
+    timestamp: int | None = None,
+    **order_fields: object,
+) -> tuple[bytes, dict[str, str]]:
+    """A web-shop push body and its Standard Webhooks headers."""
+    body = json.dumps(sample_shop_order(order_id, lines, **order_fields)).encode()
+    headers = sign_standard_webhook(
+        secret, f"msg_{new_id()}", int(time.time()) if timestamp is None else timestamp, body
+    )
+    headers["content-type"] = "application/json"
+    return body, headers
+
+
+def post_push(
+    stack: Stack, body: bytes, headers: dict[str, str], platform: str = "shop"
+) -> httpx.Response:
+    return httpx.post(
+        f"{stack.gateway_url}/webhooks/{platform}", content=body, headers=headers, timeout=10
+    )
+
+
+def wait_until(
+    predicate: Callable[[], object], *, timeout: float = 30.0, what: str = "condition"
+) -> object:
+    """Poll until predicate returns something truthy; fail with `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
