@@ -52,6 +52,15 @@ class InventoryUnavailable(Unavailable):
     reason = "INVENTORY_UNAVAILABLE"
 
 
+class TryAbandoned(Unavailable):
+    """The recovery loop gave up on a slow Try before it finished: nothing was kept.
+
+    The push is retried with the same request id and places the order afresh.
+    """
+
+    reason = "TRY_ABANDONED"
+
+
 class ReservationRefused(FailedPrecondition):
     """Inventory refused to reserve for a business reason (e.g. INSUFFICIENT_STOCK).
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from omslib.clock import Clock
 
 from oms_orders.adapters.unit_of_work import OrdersUnitOfWork
-from oms_orders.domain.errors import OrderNotFound, TransactionNotFound
+from oms_orders.domain.errors import TransactionNotFound, TryAbandoned
 from oms_orders.domain.order import Order
 from oms_orders.domain.sync import ProcessedRequest, SyncOutcome
 from oms_orders.domain.tcc import BranchState, GlobalTransaction, TransactionState
@@ -37,7 +37,7 @@ class TccSteps:
         """Try succeeded: keep the allocations; the transaction waits for payment."""
         now = self._clock.now()
         async with self._uow() as uow:
-            order = await _order(uow, order_id)
+            order = await _still_trying(uow, order_id)
             tx = await _transaction(uow, order.gid)
             if tx.state is TransactionState.TRIED:
                 # A concurrent delivery of the same push finished this Try first.
@@ -64,8 +64,10 @@ class TccSteps:
         """Try refused for a business reason: reject the order, start cancelling."""
         now = self._clock.now()
         async with self._uow() as uow:
-            order = await _order(uow, order_id)
+            order = await _still_trying(uow, order_id)
             tx = await _transaction(uow, order.gid)
+            if tx.state is not TransactionState.TRYING:
+                raise _abandoned(order_id)
             order.reject(reason_code, explanation, at=now)
             tx.branch(branch_id).move_to(
                 BranchState.TRY_FAILED, at=now, error=f"{reason_code}: {explanation}"
@@ -120,11 +122,27 @@ class TccSteps:
             await uow.commit()
 
 
-async def _order(uow: OrdersUnitOfWork, order_id: str) -> Order:
+async def _still_trying(uow: OrdersUnitOfWork, order_id: str) -> Order:
+    """The order whose Try just answered, unless recovery abandoned that Try meanwhile.
+
+    A Try slower than the recovery loop's patience is cancelled by it and the
+    order dropped; the caller must then retry the push rather than see NOT_FOUND.
+    """
     order = await uow.orders.get(order_id)
     if order is None:
-        raise OrderNotFound(f"order {order_id} not found", metadata={"order_id": order_id})
+        raise _abandoned(order_id)
+    tx = await uow.transactions.get(order.gid)
+    if tx is not None and tx.state not in (TransactionState.TRYING, TransactionState.TRIED):
+        raise _abandoned(order_id)
     return order
+
+
+def _abandoned(order_id: str) -> TryAbandoned:
+    return TryAbandoned(
+        f"the stock reservation for order {order_id} took too long and was cancelled by "
+        "the recovery loop; nothing was kept, retry the push with the same request id",
+        metadata={"order_id": order_id},
+    )
 
 
 async def _transaction(uow: OrdersUnitOfWork, gid: str) -> GlobalTransaction:
