@@ -7,11 +7,26 @@ from typing import Any
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 Fn = Any
+
+
+class _Recorder(SpanProcessor):
+    """Records finished spans until detached.
+
+    The SDK cannot remove a processor from a provider, and a shut-down one warns on
+    every later span of the test session, so this one just stops recording.
+    """
+
+    def __init__(self, exporter: InMemorySpanExporter) -> None:
+        self.exporter = exporter
+        self.recording = True
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self.recording:
+            self.exporter.export([span])
 
 
 @pytest.fixture
@@ -23,12 +38,13 @@ def spans() -> Iterator[InMemorySpanExporter]:
         provider = trace.get_tracer_provider()
     assert isinstance(provider, TracerProvider)
     exporter = InMemorySpanExporter()
-    processor = SimpleSpanProcessor(exporter)
-    provider.add_span_processor(processor)
+    recorder = _Recorder(exporter)
+    provider.add_span_processor(recorder)
     try:
         yield exporter
     finally:
-        processor.shutdown()
+        recorder.recording = False
+        exporter.clear()
 
 
 def _named(spans: InMemorySpanExporter, fragment: str) -> list[ReadableSpan]:
