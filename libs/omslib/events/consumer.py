@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from omslib.clock import Clock, SystemClock
 from omslib.events.tables import ConsumerTables
 from omslib.outbox.tables import dialect_insert
+from omslib.pausing import pause
 from omslib.telemetry import context_from_traceparent
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class EventConsumer:
         self._claim_cursor = {s: "0-0" for s in self.streams}
         self._next_retry = 0.0
         self._stopping = False
+        self._stop_requested = asyncio.Event()  # cuts a back-off pause short
 
     async def ensure_groups(self) -> None:
         """Create the group on every stream (from its start) unless it exists."""
@@ -124,6 +126,7 @@ class EventConsumer:
         retried) but cancelling inside a database call can leave a connection behind.
         """
         self._stopping = True
+        self._stop_requested.set()
 
     async def run(self) -> None:
         """Handle events until :meth:`stop` (then it may be run again)."""
@@ -137,9 +140,10 @@ class EventConsumer:
                 except TRANSIENT_ERRORS as exc:
                     backoff = min(self.settings.max_backoff, backoff * 2 or 0.05)
                     log.warning("event consumer poll failed", extra={"error": repr(exc)})
-                    await asyncio.sleep(backoff)
+                    await pause(backoff, self._stop_requested)
         finally:
             self._stopping = False
+            self._stop_requested.clear()
 
     async def purge_processed(self, older_than: datetime, limit: int = 1000) -> int:
         """Forget up to ``limit`` of this group's processed ids recorded before ``older_than``.

@@ -29,6 +29,7 @@ from omslib.clock import Clock, SystemClock
 from omslib.ids import new_id
 from omslib.outbox.tables import OutboxTables, dialect_insert
 from omslib.outbox.writer import OutboxNotifier
+from omslib.pausing import pause
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ class RelaySettings:
     # Approximate trimming (MAXLEN ~) is what Redis does cheaply; exact is for tests.
     approximate_trim: bool = True
     publish_timeout: float = 10.0
+    # Pauses after a failed pass double from min_backoff up to max_backoff.
+    min_backoff: float = 0.05
     max_backoff: float = 5.0
     retention: timedelta = timedelta(days=1)
     purge_interval: timedelta = timedelta(minutes=10)
@@ -111,13 +114,15 @@ class OutboxRelay:
         self._next_purge: datetime | None = None
         self.failed_passes = 0
         self._stopping = False
+        self._stop_requested = asyncio.Event()  # cuts a back-off pause short
 
     async def run(self) -> None:
         """Publish whenever notified, and at least every ``sweep_interval``; back off on errors."""
         try:
             await self._run()
         finally:
-            self._stopping = False  # stopped: it may be run again
+            self._stopping = False
+            self._stop_requested.clear()  # stopped: it may be run again
             # Stopping (cancelled) at any await may leave leases behind; free them now
             # rather than make other replicas wait for them to expire.
             await self.release_all()
@@ -135,6 +140,7 @@ class OutboxRelay:
         """Ask ``run()`` to return after the current pass (preferred to cancelling it)."""
         self._stopping = True
         self.notifier.notify()
+        self._stop_requested.set()
 
     async def _run(self) -> None:
         backoff = 0.0
@@ -144,12 +150,12 @@ class OutboxRelay:
                 await self._maybe_purge()
             except (RedisError, OSError, SQLAlchemyError, TimeoutError) as exc:
                 self.failed_passes += 1
-                backoff = min(self.settings.max_backoff, backoff * 2 or 0.05)
+                backoff = min(self.settings.max_backoff, backoff * 2 or self.settings.min_backoff)
                 log.warning(
                     "outbox relay pass failed; events stay in the outbox",
                     extra={"error": repr(exc), "retry_in_s": backoff},
                 )
-                await asyncio.sleep(backoff)
+                await pause(backoff, self._stop_requested)
                 continue
             backoff = 0.0
             if published >= self.settings.batch_size:

@@ -209,6 +209,28 @@ async def test_events_wait_while_redis_is_down_and_all_go_out_in_order_after(
         server.stop()
 
 
+async def test_stop_cuts_a_back_off_pause_short(sessions: Sessions) -> None:
+    # Nothing listens on this port: the first pass fails and the relay pauses for an hour.
+    client = connect(f"redis://127.0.0.1:{free_port()}/0")
+    relay = OutboxRelay(
+        sessions, OUTBOX, client, settings=RelaySettings(min_backoff=3600, max_backoff=3600)
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await emit(sessions, [("A", 0)], relay.notifier)
+        await eventually(lambda: _failed(relay))
+    finally:
+        relay.stop()
+        # Well under the hour-long back-off: stop does not wait for the pause to end.
+        await asyncio.wait_for(task, timeout=30)
+        await client.aclose()
+    assert await unsent(sessions) == 1
+
+
+async def _failed(relay: OutboxRelay) -> bool:
+    return relay.failed_passes >= 1
+
+
 async def test_purge_removes_only_old_sent_rows(
     sessions: Sessions, redis_client: redis.asyncio.Redis
 ) -> None:
