@@ -117,6 +117,16 @@ class ChannelStockSync:
         self._wake.set()
         return True
 
+    def request_full_refresh(self) -> None:
+        """Push every channel a full refresh at the next step (e.g. at start, from ``snapshot``).
+
+        A process that just started knows nothing it pushed before; a full list from
+        the truth also clears SKUs a channel still shows but we no longer stock.
+        """
+        for ch in self._channels.values():
+            ch.full_due = True
+        self._wake.set()
+
     async def handle_event(self, session: AsyncSession, event: ReceivedEvent) -> None:
         """Consumer handler for ``AvailabilityChanged`` (register it under that type)."""
         availability = event.unpack(AvailabilityChanged).availability

@@ -82,6 +82,22 @@ async def test_full_refresh_pushes_every_known_sku_and_never_an_empty_list() -> 
     assert sync.full_pushes == 1
 
 
+async def test_a_requested_full_refresh_pushes_the_snapshot_at_once() -> None:
+    clock, pusher = FakeClock(), RecordingPusher()
+
+    async def truth() -> dict[str, int]:
+        return {"A": 4, "B": 0}
+
+    sync = ChannelStockSync(
+        [ChannelPolicy("shop", safety_buffer=1)], pusher, clock=clock, snapshot=truth
+    )
+    sync.request_full_refresh()
+    await sync.step()  # no coalescing window, no five-minute wait
+    assert pusher.pushes == [("shop", {"A": 3, "B": 0}, True)]
+    await sync.step()
+    assert len(pusher.pushes) == 1
+
+
 async def test_stale_events_are_ignored() -> None:
     clock, pusher = FakeClock(), RecordingPusher()
     sync = ChannelStockSync([ChannelPolicy("shop")], pusher, clock=clock)

@@ -9,20 +9,26 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import redis.asyncio
 from oms.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from omslib.clock import Clock, SystemClock
 from omslib.db import create_engine, session_factory, upgrade_schema
 from omslib.grpc_server import GrpcService, run_until_signalled
+from omslib.outbox import OutboxNotifier, OutboxRelay, RelaySettings
+from omslib.redis_conn import connect
 from omslib.settings import load_settings
 from omslib.tcc import run_purge_loop
 from omslib.telemetry import configure_logging, setup_tracing
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from oms_inventory.adapters import orm
 from oms_inventory.adapters.barrier import BARRIER
 from oms_inventory.adapters.unit_of_work import InventoryUnitOfWork
+from oms_inventory.channel_sync import ChannelSync
 from oms_inventory.config import Settings
 from oms_inventory.entrypoints.grpc_servicer import InventoryServicer
 from oms_inventory.service_layer.audit_log import AuditLogService
+from oms_inventory.service_layer.channel_snapshot import AvailabilitySnapshot
 from oms_inventory.service_layer.deps import Deps
 from oms_inventory.service_layer.expiry import ExpiryJob
 from oms_inventory.service_layer.reservations import ReservationService
@@ -48,11 +54,19 @@ class Inventory:
     server: GrpcService
     expiry: ExpiryJob
     sessions: async_sessionmaker[AsyncSession]
+    redis: redis.asyncio.Redis
+    relay: OutboxRelay
+    channel_sync: ChannelSync | None = None
     jobs: list[asyncio.Task[None]] = field(default_factory=list)
+    relay_task: asyncio.Task[None] | None = None
 
     def start_jobs(self) -> None:
-        """Background jobs: the expiry backstop and the barrier purge."""
+        """Background jobs: the outbox relay, channel sync (when configured), the
+        expiry backstop and the barrier purge."""
         s = self.settings
+        self.relay_task = asyncio.create_task(self.relay.run())
+        if self.channel_sync is not None:
+            self.channel_sync.start()
         self.jobs.append(
             asyncio.create_task(
                 self.expiry.run_forever(timedelta(seconds=s.expiry_interval_seconds))
@@ -71,19 +85,49 @@ class Inventory:
         )
 
     async def close(self) -> None:
-        for job in self.jobs:
-            job.cancel()
-        for job in self.jobs:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await job
-        self.jobs.clear()
-        await self.engine.dispose()
+        """Stop the event loops (asked, not cancelled), the jobs, then Redis and the database."""
+        try:
+            self.relay.stop()
+            if self.channel_sync is not None:
+                self.channel_sync.signal_stop()
+            for job in self.jobs:
+                job.cancel()
+            for job in self.jobs:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await job
+            self.jobs.clear()
+            if self.relay_task is not None:
+                task, self.relay_task = self.relay_task, None
+                await _finish(task, "outbox relay")
+            if self.channel_sync is not None:
+                await self.channel_sync.stop()
+        finally:
+            await self.redis.aclose()
+            await self.engine.dispose()
+
+
+async def _finish(task: asyncio.Task[None], what: str) -> None:
+    """Await a loop asked to stop; its errors are logged, never raised at shutdown."""
+    try:
+        await task
+    except Exception:
+        log.exception("%s failed while stopping", what)
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Inventory:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    deps = Deps(uow=lambda: InventoryUnitOfWork(sessions), clock=clock or SystemClock())
+    clock = clock or SystemClock()
+    notifier = OutboxNotifier()
+    redis_client = connect(settings.redis_url)
+    deps = Deps(uow=lambda: InventoryUnitOfWork(sessions, notifier, clock), clock=clock)
+    relay = OutboxRelay(
+        sessions, orm.outbox, redis_client, notifier=notifier, settings=RelaySettings(), clock=clock
+    )
+    channel_sync = None
+    if settings.channel_policies():
+        snapshot = AvailabilitySnapshot(deps)
+        channel_sync = ChannelSync(settings, sessions, redis_client, snapshot, clock=clock)
     reservations = ReservationService(
         deps, default_ttl=timedelta(seconds=settings.default_reservation_ttl_seconds)
     )
@@ -95,7 +139,18 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Inventory:
     )
     server.add(pb_grpc.add_InventoryServiceServicer_to_server, servicer, FULL_SERVICE_NAME)
     expiry = ExpiryJob(deps, reservations, grace=timedelta(seconds=settings.expiry_grace_seconds))
-    return Inventory(settings, engine, deps, reservations, server, expiry, sessions)
+    return Inventory(
+        settings,
+        engine,
+        deps,
+        reservations,
+        server,
+        expiry,
+        sessions,
+        redis_client,
+        relay,
+        channel_sync,
+    )
 
 
 @dataclass

@@ -3,7 +3,9 @@ and a Kit of helpers that talk to it only through gRPC."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,9 +45,10 @@ def spans() -> InMemorySpanExporter:
 
 @pytest.fixture
 async def inventory(
-    make_database_url: Callable[[str], str], spans: InMemorySpanExporter
+    make_database_url: Callable[[str], str], redis_url: str, spans: InMemorySpanExporter
 ) -> AsyncIterator[bootstrap.Running]:
-    running = await bootstrap.start(inventory_settings(make_database_url("inventory")))
+    settings = inventory_settings(make_database_url("inventory"), OMS_REDIS_URL=redis_url)
+    running = await bootstrap.start(settings)
     try:
         yield running
     finally:
@@ -61,6 +64,18 @@ async def stub(inventory: bootstrap.Running) -> AsyncIterator[pb_grpc.InventoryS
 @pytest.fixture
 def kit(stub: pb_grpc.InventoryServiceAsyncStub) -> Kit:
     return Kit(stub)
+
+
+@pytest.fixture
+def kit_for() -> Callable[[bootstrap.Running], AbstractAsyncContextManager[Kit]]:
+    """``async with kit_for(running) as kit:`` for a service a test started itself."""
+
+    @contextlib.asynccontextmanager
+    async def open_kit(running: bootstrap.Running) -> AsyncIterator[Kit]:
+        async with grpc.aio.insecure_channel(running.addr) as channel:
+            yield Kit(pb_grpc.InventoryServiceStub(channel))
+
+    return open_kit
 
 
 def tcc(gid: str, branch_id: str = "inventory-01") -> tcc_pb2.TccContext:
@@ -187,13 +202,15 @@ class Kit:
 
 
 @pytest.fixture
-async def clocked(make_database_url: Callable[[str], str]) -> AsyncIterator[Any]:
+async def clocked(make_database_url: Callable[[str], str], redis_url: str) -> AsyncIterator[Any]:
     """The service on a FakeClock (2026-01-01 12:00 UTC), with a Kit: (running, kit, clock)."""
     from omslib.clock import FakeClock
 
     clock = FakeClock(datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
     settings = inventory_settings(
-        make_database_url("inventory"), OMS_INVENTORY_EXPIRY_GRACE_SECONDS=60
+        make_database_url("inventory"),
+        OMS_INVENTORY_EXPIRY_GRACE_SECONDS=60,
+        OMS_REDIS_URL=redis_url,
     )
     running = await bootstrap.start(settings, clock=clock)
     try:

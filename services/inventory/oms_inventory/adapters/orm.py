@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from omslib.events import consumer_tables
+from omslib.outbox import outbox_tables
 from sqlalchemy.engine import Dialect
 
 metadata = sa.MetaData()
@@ -135,3 +137,8 @@ tcc_barrier = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Index("ix_tcc_barrier_created", "created_at"),
 )
+
+# Events: written with the change, relayed to Redis (docs/events.md).
+outbox = outbox_tables(metadata)  # outbox, outbox_sequences, outbox_leases
+# Channel stock sync consumes oms.inventory: its processed and parked events.
+events_in = consumer_tables(metadata)  # processed_events, parked_events

@@ -40,6 +40,12 @@ class StockRepository:
         )
         return [_level(row._mapping) for row in await self._session.execute(query)]
 
+    async def available_by_sku(self) -> dict[str, int]:
+        """Every stocked SKU's available units over all warehouses (as ``Availability``)."""
+        free = sa.case((_c.on_hand > _c.reserved, _c.on_hand - _c.reserved), else_=0)
+        query = sa.select(_c.sku, sa.func.sum(free)).group_by(_c.sku).order_by(_c.sku)
+        return {sku: int(total) for sku, total in await self._session.execute(query)}
+
     async def sku_known(self, sku: str) -> bool:
         query = sa.select(sa.literal(1)).where(_c.sku == sku).limit(1)
         return (await self._session.execute(query)).first() is not None

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Self
 
+from google.protobuf.message import Message
+from omslib.clock import Clock
 from omslib.db import UnitOfWork
+from omslib.outbox import OutboxNotifier, add_event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from oms_inventory.adapters import orm
 from oms_inventory.adapters.audit_repository import AuditRepository
 from oms_inventory.adapters.barrier import BarrierRepository
 from oms_inventory.adapters.request_log import RequestLog
@@ -13,9 +18,15 @@ from oms_inventory.adapters.reservation_repository import ReservationRepository
 from oms_inventory.adapters.stock_repository import StockRepository
 from oms_inventory.adapters.warehouse_repository import WarehouseRepository
 
+SOURCE = "inventory"
+
 
 class InventoryUnitOfWork(UnitOfWork):
-    """``async with uow:`` gives the repositories, all on one session and transaction."""
+    """``async with uow:`` gives the repositories, all on one session and transaction.
+
+    ``emit`` writes an event into the outbox in that transaction; a commit that
+    carried events wakes the relay of this process.
+    """
 
     warehouses: WarehouseRepository
     stock: StockRepository
@@ -24,8 +35,20 @@ class InventoryUnitOfWork(UnitOfWork):
     barrier: BarrierRepository
     requests: RequestLog
 
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        notifier: OutboxNotifier | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(sessions)
+        self._notifier = notifier
+        self._clock = clock
+        self._emitted = False
+
     async def __aenter__(self) -> Self:
         await super().__aenter__()
+        self._emitted = False
         self.warehouses = WarehouseRepository(self.session)
         self.stock = StockRepository(self.session)
         self.reservations = ReservationRepository(self.session)
@@ -33,3 +56,24 @@ class InventoryUnitOfWork(UnitOfWork):
         self.barrier = BarrierRepository(self.session)
         self.requests = RequestLog(self.session)
         return self
+
+    async def emit(
+        self, stream: str, aggregate_type: str, aggregate_id: str, payload: Message
+    ) -> None:
+        await add_event(
+            self.session,
+            orm.outbox,
+            stream=stream,
+            payload=payload,
+            source=SOURCE,
+            aggregate_type=aggregate_type,
+            aggregate_id=aggregate_id,
+            clock=self._clock,
+        )
+        self._emitted = True
+
+    async def commit(self) -> None:
+        await super().commit()
+        if self._emitted and self._notifier is not None:
+            self._notifier.notify()
+        self._emitted = False

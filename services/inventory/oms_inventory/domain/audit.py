@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +29,17 @@ class StockChange:
     on_hand_after: int
     reserved_before: int
     reserved_after: int
+
+    @property
+    def changes_available(self) -> bool:
+        """Whether what can still be sold moved (a Confirm deducts on hand and reserved alike)."""
+        before = self.on_hand_before - self.reserved_before
+        return self.on_hand_after - self.reserved_after != before
+
+
+def skus_with_changed_availability(changes: Iterable[StockChange]) -> list[str]:
+    """The SKUs whose available stock moved, in a stable order (sorted)."""
+    return sorted({change.sku for change in changes if change.changes_available})
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Use cases of the TCC participant: Try reserves, Confirm deducts, Cancel releases.
 
-Each runs in one local transaction with its barrier rows, so a crash leaves
-either all of it or none. Stock moves only through conditional UPDATEs; a lost
-race rolls the whole attempt back and plans again from fresh rows.
+Each runs in one local transaction with its barrier rows, audit entries and
+events, so a crash leaves either all of it or none; a repeated call (the
+barrier says so) changes nothing and emits nothing. Stock moves only through
+conditional UPDATEs; a lost race rolls the whole attempt back and plans again
+from fresh rows.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from oms_inventory.domain.reservation import (
     ReservationState,
     ReserveRequest,
 )
+from oms_inventory.service_layer import events
 from oms_inventory.service_layer.deps import MAX_ATTEMPTS, Deps
 from oms_inventory.service_layer.stock_moves import StockMove, apply_held_moves, apply_moves
 
@@ -58,7 +61,7 @@ class ReservationService:
                 if changes is None:
                     continue
                 await uow.reservations.add(reservation)
-                await self._audit(uow, reservation, AuditAction.RESERVE, changes)
+                await self._record(uow, reservation, AuditAction.RESERVE, changes)
                 await uow.commit()
                 return reservation
         raise StockContention("stock kept changing while reserving; retry the Try")
@@ -88,7 +91,7 @@ class ReservationService:
                 if not await uow.reservations.transition(confirmed, ReservationState.RESERVED):
                     continue
                 changes = await apply_held_moves(uow, StockMove.DEDUCT, confirmed.items, now)
-                await self._audit(uow, confirmed, AuditAction.CONFIRM, changes)
+                await self._record(uow, confirmed, AuditAction.CONFIRM, changes)
                 await uow.commit()
                 return confirmed
         raise StockContention("reservation kept changing while confirming; retry")
@@ -126,7 +129,7 @@ class ReservationService:
                     continue
                 changes = await apply_held_moves(uow, StockMove.RELEASE, released.items, now)
                 action = AuditAction.EXPIRE if expired else AuditAction.CANCEL
-                await self._audit(uow, released, action, changes)
+                await self._record(uow, released, action, changes)
                 await uow.commit()
                 return released
         raise StockContention("reservation kept changing while cancelling; retry")
@@ -151,6 +154,18 @@ class ReservationService:
                 metadata={"gid": branch.gid, "branch_id": branch.branch_id},
             )
         return reservation
+
+    async def _record(
+        self,
+        uow: InventoryUnitOfWork,
+        reservation: Reservation,
+        action: AuditAction,
+        changes: Sequence[StockChange],
+    ) -> None:
+        """The change's audit entries and events, in its transaction."""
+        await self._audit(uow, reservation, action, changes)
+        await events.reservation_changed(uow, reservation)
+        await events.availability_changed(uow, changes)
 
     async def _audit(
         self,

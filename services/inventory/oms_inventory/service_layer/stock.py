@@ -17,6 +17,7 @@ from oms_inventory.domain.errors import (
     WarehouseNotFound,
 )
 from oms_inventory.domain.stock import AdjustmentReason, Availability, StockLevel
+from oms_inventory.service_layer import events
 from oms_inventory.service_layer.deps import MAX_ATTEMPTS, Deps
 
 MAX_AVAILABILITY_SKUS = 500
@@ -96,7 +97,10 @@ class StockService:
                     note=command.note,
                     trace_id=self._deps.trace_id(),
                 )
-                await uow.audit.add([AuditEntry.record(self._deps.new_id(), change, context, now)])
+                entry = AuditEntry.record(self._deps.new_id(), change, context, now)
+                await uow.audit.add([entry])
+                await events.stock_adjusted(uow, [entry])
+                await events.availability_changed(uow, [change])
                 await uow.commit()
                 return StockLevel(
                     command.sku,

@@ -1,0 +1,57 @@
+"""The events of inventory's changes, written by the use cases in the change's transaction.
+
+Stream ``oms.inventory``. Aggregates: ``reservation``/<gid> for
+StockReservationChanged; ``sku``/<sku> for StockAdjusted and AvailabilityChanged,
+so a consumer sees a SKU's manual changes and availability steps in one order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from oms.events.v1.inventory_events_pb2 import (
+    AvailabilityChanged,
+    StockAdjusted,
+    StockReservationChanged,
+)
+from omslib.outbox import STREAM_INVENTORY
+
+from oms_inventory.adapters.unit_of_work import InventoryUnitOfWork
+from oms_inventory.domain.audit import AuditEntry, StockChange, skus_with_changed_availability
+from oms_inventory.domain.reservation import Reservation
+from oms_inventory.domain.stock import Availability, StockLevel
+from oms_inventory.entrypoints.proto_mapping import (
+    audit_to_proto,
+    availability_to_proto,
+    reservation_to_proto,
+)
+
+RESERVATION = "reservation"
+SKU = "sku"
+
+
+async def reservation_changed(uow: InventoryUnitOfWork, reservation: Reservation) -> None:
+    """Reserved, confirmed, cancelled or expired: the reservation after the change."""
+    payload = StockReservationChanged(reservation=reservation_to_proto(reservation))
+    await uow.emit(STREAM_INVENTORY, RESERVATION, reservation.branch.gid, payload)
+
+
+async def stock_adjusted(uow: InventoryUnitOfWork, entries: Sequence[AuditEntry]) -> None:
+    """A change outside the order flow (set, adjust, receive): its audit entry."""
+    for entry in entries:
+        payload = StockAdjusted(entry=audit_to_proto(entry))
+        await uow.emit(STREAM_INVENTORY, SKU, entry.sku, payload)
+
+
+async def availability_changed(uow: InventoryUnitOfWork, changes: Sequence[StockChange]) -> None:
+    """One AvailabilityChanged per SKU whose available stock moved, with its levels now."""
+    skus = skus_with_changed_availability(changes)
+    if not skus:
+        return
+    by_sku: dict[str, list[StockLevel]] = {sku: [] for sku in skus}
+    for level in await uow.stock.for_skus(skus):
+        by_sku[level.sku].append(level)
+    for sku in skus:  # sorted: concurrent writers lock sequence rows in one order
+        availability = Availability(sku, tuple(by_sku[sku]))
+        payload = AvailabilityChanged(availability=availability_to_proto(availability))
+        await uow.emit(STREAM_INVENTORY, SKU, sku, payload)

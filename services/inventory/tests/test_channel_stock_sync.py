@@ -1,0 +1,215 @@
+"""Channel stock sync in the running service: configured from the environment, pushed over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from oms_inventory import bootstrap
+from oms_inventory.config import Settings
+from omslib.settings import load_settings
+
+
+class FakeChannel:
+    """A channel's stock API on 127.0.0.1: POST {channel, full, items}; can be told to fail."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.stock: dict[str, dict[str, int]] = {}
+        self.fail_next = 0
+        self.base = ""
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.base = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                lines = head.decode().split("\r\n")[1:]
+                headers = {k.lower(): v for k, _, v in (x.partition(": ") for x in lines)}
+                body = json.loads(await reader.readexactly(int(headers.get("content-length", 0))))
+                status = self._handle(body)
+                writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: 2\r\n\r\n{{}}".encode())
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def _handle(self, body: dict[str, Any]) -> int:
+        if self.fail_next:
+            self.fail_next -= 1
+            return 503
+        self.requests.append(body)
+        shown = self.stock.setdefault(body["channel"], {})
+        if body["full"]:
+            shown.clear()
+        shown.update({item["sku"]: item["quantity"] for item in body["items"]})
+        return 200
+
+
+@pytest.fixture
+async def channel() -> AsyncIterator[FakeChannel]:
+    fake = FakeChannel()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 60) -> None:  # noqa: ASYNC109
+    async with asyncio.timeout(timeout):  # a guard against hanging, not a speed bound
+        while True:
+            if check():
+                return
+            await asyncio.sleep(0.05)
+
+
+async def test_a_burst_of_reservations_reaches_the_channels_exact_and_coalesced(
+    make_database_url: Callable[[str], str], redis_url: str, channel: FakeChannel, kit_for: Any
+) -> None:
+    settings = Settings(
+        OMS_INVENTORY_DATABASE_URL=make_database_url("inventory"),
+        OMS_INVENTORY_PORT=0,
+        OMS_INVENTORY_HOST="127.0.0.1",
+        OMS_REDIS_URL=redis_url,
+        OMS_SHUTDOWN_GRACE_SECONDS=1.0,
+        OMS_INVENTORY_CHANNEL_SYNC_URLS=f"shop={channel.base}/stock,mall={channel.base}/stock",
+        OMS_INVENTORY_CHANNEL_SAFETY_BUFFER="shop=5,mall=2",
+        OMS_INVENTORY_CHANNEL_ALLOCATION="mall=30,mall:SOCKS=4",
+    )
+    running = await bootstrap.start(settings)
+    try:
+        async with kit_for(running) as kit:
+            await kit.warehouse("HZ1")
+            level = {"TEE": 100, "CAP": 40, "SOCKS": 12}
+            for sku, on_hand in level.items():
+                await kit.set_stock(sku, "HZ1", on_hand)
+            channel.fail_next = 2  # the channel stumbles: pushes are retried
+            rng, changes = random.Random(7), len(level)
+            for n in range(60):  # a flash sale
+                sku = rng.choice(sorted(level))
+                if level[sku] == 0:
+                    continue
+                quantity = min(level[sku], rng.choice([1, 1, 2, 3]))
+                await kit.try_reserve(f"g{n}", [(sku, quantity)])
+                level[sku] -= quantity
+                changes += 1
+                if n % 4 == 0:
+                    await kit.cancel(f"g{n}")
+                    level[sku] += quantity
+                    changes += 1
+
+        caps = {"SOCKS": 4}
+        expected = {
+            "shop": {sku: max(0, a - 5) for sku, a in level.items()},
+            "mall": {sku: max(0, min(a - 2, caps.get(sku, 30))) for sku, a in level.items()},
+        }
+        await eventually(lambda: channel.stock == expected)
+        assert len(channel.requests) < changes  # coalesced
+        sync = running.inventory.channel_sync
+        assert sync is not None and sync.sync.failed_pushes == 2
+    finally:
+        await running.stop()
+
+
+async def test_a_restart_starts_from_the_stock_in_the_database(
+    make_database_url: Callable[[str], str], redis_url: str, channel: FakeChannel, kit_for: Any
+) -> None:
+    database_url = make_database_url("inventory")
+    plain = Settings(
+        OMS_INVENTORY_DATABASE_URL=database_url,
+        OMS_INVENTORY_PORT=0,
+        OMS_INVENTORY_HOST="127.0.0.1",
+        OMS_REDIS_URL=redis_url,
+        OMS_SHUTDOWN_GRACE_SECONDS=1.0,
+    )
+    running = await bootstrap.start(plain)
+    try:
+        assert running.inventory.channel_sync is None  # no channel configured: no sync
+        async with kit_for(running) as kit:
+            await kit.warehouse("HZ1")
+            await kit.set_stock("TEE", "HZ1", 9)
+    finally:
+        await running.stop()
+    await _flush(redis_url)  # the events are gone: only the database knows
+
+    channels = {"channel_sync_urls": f"shop={channel.base}/s", "channel_safety_buffer": "shop=1"}
+    synced = plain.model_copy(update=channels)
+    running = await bootstrap.start(synced)
+    try:
+        await eventually(lambda: channel.stock == {"shop": {"TEE": 8}})
+    finally:
+        await running.stop()
+
+
+async def _flush(redis_url: str) -> None:
+    from omslib.redis_conn import connect
+
+    client = connect(redis_url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"OMS_INVENTORY_CHANNEL_SYNC_URLS": "taobao"},
+            "OMS_INVENTORY_CHANNEL_SYNC_URLS='taobao'",
+        ),
+        (
+            {"OMS_INVENTORY_CHANNEL_SYNC_URLS": "taobao=ftp://x"},
+            "is not an http:// or https:// URL",
+        ),
+        (
+            {
+                "OMS_INVENTORY_CHANNEL_SYNC_URLS": "taobao=http://x/stock",
+                "OMS_INVENTORY_CHANNEL_SAFETY_BUFFER": "jd=2",
+            },
+            "OMS_INVENTORY_CHANNEL_SAFETY_BUFFER='jd=2': Value error, channel(s) jd have no URL",
+        ),
+        (
+            {
+                "OMS_INVENTORY_CHANNEL_SYNC_URLS": "taobao=http://x/stock",
+                "OMS_INVENTORY_CHANNEL_ALLOCATION": "taobao:SKU-1=many",
+            },
+            "taobao:SKU-1: 'many' is not a whole number",
+        ),
+        (
+            {"OMS_INVENTORY_CHANNEL_SYNC_FULL_REFRESH_SECONDS": "600"},
+            "OMS_INVENTORY_CHANNEL_SYNC_FULL_REFRESH_SECONDS='600'",
+        ),
+    ],
+)
+def test_bad_channel_settings_stop_the_start_with_a_clear_message(
+    env: dict[str, str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exited:
+        load_settings(Settings)
+    assert message in str(exited.value)
+
+
+def test_channel_settings_become_one_policy_per_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMS_INVENTORY_CHANNEL_SYNC_URLS", "taobao=http://a/s, jd=https://b/s")
+    monkeypatch.setenv("OMS_INVENTORY_CHANNEL_SAFETY_BUFFER", "taobao=2")
+    monkeypatch.setenv("OMS_INVENTORY_CHANNEL_ALLOCATION", "jd=100,jd:SKU-1=5")
+    settings = load_settings(Settings)
+    assert settings.channel_urls() == {"taobao": "http://a/s", "jd": "https://b/s"}
+    taobao, jd = settings.channel_policies()
+    assert (taobao.channel, taobao.safety_buffer, taobao.allocation) == ("taobao", 2, None)
+    assert (jd.safety_buffer, jd.allocation, dict(jd.allocations)) == (0, 100, {"SKU-1": 5})
+    assert jd.shown("SKU-1", 50) == 5 and jd.shown("SKU-2", 500) == 100
