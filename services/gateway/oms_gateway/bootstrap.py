@@ -1,4 +1,5 @@
-"""Composition root: builds the engine, clients, worker and HTTP app, and runs them."""
+"""Composition root: builds the engine, clients, worker, outbox relay and HTTP app, and
+runs them."""
 
 from __future__ import annotations
 
@@ -12,16 +13,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import grpc.aio
+import redis.asyncio
 import uvicorn
 from fastapi import FastAPI
 from omslib.clock import Clock, SystemClock
 from omslib.db import UnitOfWork, create_engine, session_factory, upgrade_schema
 from omslib.grpc_client import insecure_channel
+from omslib.outbox import OutboxNotifier, OutboxRelay, RelaySettings
+from omslib.redis_conn import connect
 from omslib.settings import load_settings
 from omslib.telemetry import configure_logging, instrument_fastapi, setup_tracing
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from oms_gateway.adapters import orm
 from oms_gateway.adapters.orders_client import GrpcOrdersClient
 from oms_gateway.config import Settings
 from oms_gateway.domain.retry_policy import RetryPolicy
@@ -54,12 +59,27 @@ class Gateway:
     worker: DeliveryWorker
     app: FastAPI
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
+    relay: OutboxRelay = field(repr=False)
+    redis: redis.asyncio.Redis = field(repr=False)
     operations: Operations | None = field(default=None, repr=False)
     connectors: list[PddConnector] = field(default_factory=list, repr=False)
+    relay_task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def start_relay(self) -> None:
+        """Publish the outbox (alert events) to Redis until :meth:`close`."""
+        self.relay_task = asyncio.create_task(self.relay.run(), name="gateway-outbox-relay")
 
     async def close(self) -> None:
-        await self.channel.close(grace=None)
-        await self.engine.dispose()
+        try:
+            if self.relay_task is not None:
+                # stop() rather than cancel: the pass in progress finishes, leases are freed.
+                self.relay.stop()
+                await self.relay_task
+                self.relay_task = None
+        finally:
+            await self.redis.aclose()
+            await self.channel.close(grace=None)
+            await self.engine.dispose()
 
 
 def build_platforms(settings: Settings, clock: Clock) -> PlatformRegistry:
@@ -101,6 +121,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
     def uow_factory() -> UnitOfWork:
         return UnitOfWork(sessions)
 
+    # Only alerts write the outbox (never the intake path); the relay is woken after them.
+    notifier = OutboxNotifier()
+    redis_client = connect(settings.redis_url)
+    relay = OutboxRelay(
+        sessions, orm.outbox, redis_client, notifier=notifier, settings=RelaySettings(), clock=clock
+    )
+
     channel = insecure_channel(settings.orders_addr)
     orders = GrpcOrdersClient(channel, deadline_seconds=settings.orders_deadline_seconds)
     platforms = build_platforms(settings, clock)
@@ -112,6 +139,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         clock,
         delivery_options(settings),
         translators={poller.name: poller for poller in pollers},
+        outbox_notifier=notifier,
     )
     intake = IntakeService(
         uow_factory, clock, on_stored=worker.wake, writer=InboxWriter(uow_factory)
@@ -125,6 +153,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         platforms,
         lambda at: build_platforms(settings, at),
         pollers,
+        notifier,
     )
 
     connectors = build_connectors(settings, platforms, intake, clock)
@@ -159,6 +188,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         worker,
         app,
         uow_factory,
+        relay,
+        redis_client,
         operations,
         connectors,
     )
@@ -199,6 +230,7 @@ async def start(settings: Settings, *, clock: Clock | None = None) -> Running:
     except BaseException:
         await gateway.close()
         raise
+    gateway.start_relay()
     config = uvicorn.Config(
         gateway.app,
         host=settings.host,

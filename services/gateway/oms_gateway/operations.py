@@ -14,6 +14,7 @@ import redis.asyncio
 from fastapi import APIRouter
 from omslib.clock import Clock
 from omslib.db import UnitOfWork
+from omslib.outbox import OutboxNotifier
 
 from oms_gateway.adapters.rate_limit import RedisRateLimiter
 from oms_gateway.config import Settings
@@ -63,6 +64,7 @@ def build_operations(
     platforms: PlatformRegistry,
     platforms_at: Callable[[Clock], PlatformRegistry],
     pollers: list[ChannelPoller],
+    outbox_notifier: OutboxNotifier | None = None,
 ) -> Operations:
     clashing = sorted({poller.name for poller in pollers} & set(platforms.names))
     if clashing:
@@ -87,6 +89,7 @@ def build_operations(
         silence=timedelta(seconds=settings.feed_silence_seconds),
         check_every_seconds=settings.feed_check_seconds,
         webhook=webhook,
+        outbox_notifier=outbox_notifier,
     )
     runner = PollRunner(pollers, intake, uow_factory, clock)
     return Operations(admin, limiter, monitor, runner)

@@ -126,6 +126,7 @@ async def make_gateway(
     make_database_url: Callable[[str], str],
     orders: tuple[GrpcService, RecordingOrders],  # stopped after the gateways
     spans: InMemorySpanExporter,
+    redis_url: str,
 ) -> AsyncIterator[GatewayFactory]:
     started: list[Running] = []
 
@@ -133,6 +134,8 @@ async def make_gateway(
         orders_addr: str, secret: str | None, *, db: str | None = None, **extra: Any
     ) -> Running:
         url = db or make_database_url("gateway")
+        # The test's Redis (rate limits, alert events) unless the test names another.
+        extra.setdefault("OMS_REDIS_URL", redis_url)
         running = await start(gateway_settings(url, orders_addr, secret, **extra))
         started.append(running)
         return running

@@ -1,14 +1,17 @@
-"""Persistence of alerts (insert once per episode) and the feed activity they watch."""
+"""Persistence of alerts (insert once per episode, with their event in the outbox) and the
+feed activity they watch."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from omslib.outbox import STREAM_ALERTS, add_event
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_gateway.adapters.orm import alerts, inbox
+from oms_gateway.adapters.alert_events import alert_envelope
+from oms_gateway.adapters.orm import alerts, inbox, outbox
 from oms_gateway.adapters.repository import utc
 from oms_gateway.domain.alerts import Alert
 
@@ -25,7 +28,11 @@ class AlertRepository:
         return utc(value)
 
     async def add_if_absent(self, alert: Alert) -> bool:
-        """True if this call raised the alert; False if it was already raised."""
+        """True if this call raised the alert; False if it was already raised.
+
+        Raising it also writes its ``oms.events.v1.Alert`` event into the outbox, in the
+        same transaction: the caller's commit stores both or neither.
+        """
         dialect = (await self._session.connection()).dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         result = await self._session.execute(
@@ -41,7 +48,10 @@ class AlertRepository:
             )
             .on_conflict_do_nothing(index_elements=["code", "subject", "episode"])
         )
-        return bool(getattr(result, "rowcount", 0) == 1)
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        await add_event(self._session, outbox, stream=STREAM_ALERTS, envelope=alert_envelope(alert))
+        return True
 
     async def mark_webhook_delivered(self, alert_id: str, now: datetime) -> None:
         await self._session.execute(

@@ -1,8 +1,9 @@
 """Gateway tables: the inbox of verified pushes, its delivery attempts, rejected pushes,
-poller cursors and operator alerts."""
+poller cursors, operator alerts and the outbox that publishes them as events."""
 
 from __future__ import annotations
 
+from omslib.outbox import outbox_tables
 from sqlalchemy import (
     JSON,
     Column,
@@ -91,8 +92,8 @@ alerts = Table(
     Column("details", JSON, nullable=False),
     Column("raised_at", DateTime(timezone=True), nullable=False),
     Column("webhook_delivered_at", DateTime(timezone=True)),
-    # Set by the relay that publishes alerts as events; NULL means not published yet.
-    Column("published_at", DateTime(timezone=True)),
     UniqueConstraint("code", "subject", "episode", name="uq_alerts_episode"),
-    Index("ix_alerts_unpublished", "published_at", "id"),
 )
+
+# outbox, outbox_sequences, outbox_leases: each alert's event is written with its row.
+outbox = outbox_tables(metadata)

@@ -3,7 +3,9 @@
 Woken in-process right after each intake commit, plus a periodic sweep for due
 retries and for entries whose lease ran out (a crashed replica). Each entry is
 claimed with a lease by a conditional UPDATE, so replicas never deliver the same
-entry at once; every later write is conditional on still holding that lease.
+entry at once; every later write is conditional on still holding that lease. An
+entry given up on (DEAD) raises a ``WEBHOOK_DEAD_LETTERED`` alert in the same
+transaction (its row, and its event in the outbox).
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from omslib.clock import Clock
 from omslib.db import UnitOfWork
 from omslib.errors import DomainError
 from omslib.ids import new_id
+from omslib.outbox import OutboxNotifier
 from omslib.telemetry import SPAN_ATTR_ORDER_ID, SPAN_ATTR_PLATFORM, context_from_traceparent
 from opentelemetry import trace
 
+from oms_gateway.adapters.alerts_repository import AlertRepository
 from oms_gateway.adapters.repository import InboxRepository
+from oms_gateway.domain.alerts import WEBHOOK_DEAD_LETTERED, Alert, dead_lettered
 from oms_gateway.domain.errors import OrdersUnavailable
 from oms_gateway.domain.inbox import DeliveryAttempt, InboxEntry
 from oms_gateway.domain.retry_policy import RetryPolicy
@@ -57,6 +62,7 @@ class DeliveryWorker:
         *,
         owner: str | None = None,
         translators: Mapping[str, Translator] | None = None,
+        outbox_notifier: OutboxNotifier | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._orders = orders
@@ -65,6 +71,7 @@ class DeliveryWorker:
         self._translators = dict(translators or {})
         self._clock = clock
         self._options = options
+        self._outbox_notifier = outbox_notifier
         self.owner = owner or f"{socket.gethostname()[:30]}:{new_id()}"
         self._wake = asyncio.Event()
         self._stopping = False
@@ -232,8 +239,20 @@ class DeliveryWorker:
             "dead",
             lambda repo, now: repo.mark_dead(entry.id, self.owner, now, error=error),
             error=error,
+            alert=lambda now: dead_lettered(
+                new_id(int(now.timestamp() * 1000)),
+                entry_id=entry.id,
+                platform=entry.platform,
+                event_id=entry.event_id,
+                attempts=attempts,
+                error=error,
+                now=now,
+            ),
         )
-        log.error("inbox entry is DEAD", extra={"inbox_id": entry.id, "error": error})
+        log.error(
+            "inbox entry is DEAD",
+            extra={"code": WEBHOOK_DEAD_LETTERED, "inbox_id": entry.id, "error": error},
+        )
 
     async def _finish(
         self,
@@ -243,7 +262,9 @@ class DeliveryWorker:
         *,
         error: str | None = None,
         order_id: str | None = None,
+        alert: Callable[[datetime], Alert] | None = None,
     ) -> None:
+        raised = False
         uow = self._uow_factory()
         async with uow:
             now = self._clock.now()
@@ -261,7 +282,11 @@ class DeliveryWorker:
                         order_id=order_id,
                     )
                 )
+                if alert is not None:
+                    raised = await AlertRepository(uow.session).add_if_absent(alert(now))
             await uow.commit()
+        if raised and self._outbox_notifier is not None:
+            self._outbox_notifier.notify()
         if not still_ours:
             log.warning(
                 "lease lost before recording the result; another worker owns the entry",

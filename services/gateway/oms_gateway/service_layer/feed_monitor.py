@@ -2,11 +2,12 @@
 a threshold raises ``PLATFORM_FEED_SILENT`` once per silence.
 
 Raising an alert means: a row in ``alerts`` (unique per platform and silence, so
-replicas and repeated checks raise it once; ``published_at IS NULL`` marks rows a
-future event relay has not published yet), an ERROR log line with
-``code=PLATFORM_FEED_SILENT``, and a POST to the optional alert webhook. Activity
-is read from the inbox itself (the newest ``received_at`` per platform), so it is
-shared by every replica and survives restarts. Time comes from the injected clock.
+replicas and repeated checks raise it once) and, in the same transaction, an
+``oms.events.v1.Alert`` event in the outbox (the relay publishes it on
+``oms.alerts``); an ERROR log line with ``code=PLATFORM_FEED_SILENT``; and a POST
+to the optional alert webhook. Activity is read from the inbox itself (the newest
+``received_at`` per platform), so it is shared by every replica and survives
+restarts. Time comes from the injected clock.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from datetime import timedelta
 from omslib.clock import Clock
 from omslib.db import UnitOfWork
 from omslib.ids import new_id
+from omslib.outbox import OutboxNotifier
 
 from oms_gateway.adapters.alerts_repository import AlertRepository
-from oms_gateway.domain.alerts import PLATFORM_FEED_SILENT, Alert
+from oms_gateway.domain.alerts import PLATFORM_FEED_SILENT, Alert, AlertSeverity
 from oms_gateway.service_layer.alert_webhook import AlertWebhook
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class FeedMonitor:
         silence: timedelta = timedelta(minutes=3),
         check_every_seconds: float = 30.0,
         webhook: AlertWebhook | None = None,
+        outbox_notifier: OutboxNotifier | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -45,6 +48,7 @@ class FeedMonitor:
         self._silence = silence
         self._check_every = check_every_seconds
         self._webhook = webhook
+        self._outbox_notifier = outbox_notifier
         self._task: asyncio.Task[None] | None = None
 
     async def check(self) -> list[Alert]:
@@ -54,6 +58,8 @@ class FeedMonitor:
             alert = await self._check_platform(platform)
             if alert is not None:
                 raised.append(alert)
+        if raised and self._outbox_notifier is not None:
+            self._outbox_notifier.notify()  # publish the committed alert events now
         for alert in raised:
             log.error(
                 alert.message,
@@ -82,6 +88,10 @@ class FeedMonitor:
                     f"{last.isoformat()}: check the platform's webhook settings and our endpoint"
                 ),
                 raised_at=now,
+                platform=platform,
+                resource=f"platforms/{platform}",
+                # Every order of the platform may be missing until someone looks.
+                severity=AlertSeverity.CRITICAL,
                 details={
                     "platform": platform,
                     "last_push_at": last.isoformat(),
