@@ -11,17 +11,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import grpc.aio
+import redis.asyncio
 from oms.orders.v1 import orders_service_pb2, orders_service_pb2_grpc
 from omslib.clock import Clock, SystemClock
 from omslib.db import create_engine, session_factory, upgrade_schema
 from omslib.grpc_client import insecure_channel
 from omslib.grpc_server import GrpcService, run_until_signalled
+from omslib.outbox import OutboxNotifier, OutboxRelay, RelaySettings
+from omslib.redis_conn import connect
 from omslib.settings import load_settings
 from omslib.tcc import Coordinator, RetryPolicy
 from omslib.telemetry import configure_logging, setup_tracing
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from oms_orders.adapters import orm
 from oms_orders.adapters.inventory_client import InventoryClient, InventoryTccParticipant
+from oms_orders.adapters.order_events import wake_relay_after_commit
 from oms_orders.adapters.orm import TCC_TABLES
 from oms_orders.adapters.unit_of_work import OrdersUnitOfWork
 from oms_orders.config import Settings
@@ -51,7 +56,15 @@ class Orders:
     uow_factory: Callable[[], OrdersUnitOfWork] = field(repr=False)
     flow: OrderFlow = field(repr=False)
     coordinator: Coordinator = field(repr=False)
+    redis: redis.asyncio.Redis = field(repr=False)
+    relay: OutboxRelay = field(repr=False)
     jobs: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
+    relay_task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def start_relay(self) -> None:
+        """Publish the outbox to Redis Streams (always on: it is how events leave)."""
+        if self.relay_task is None:
+            self.relay_task = asyncio.create_task(self.relay.run())
 
     def start_jobs(self) -> None:
         """The TCC recovery loop and the payment deadline job."""
@@ -81,14 +94,36 @@ class Orders:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await job
         self.jobs.clear()
-        await self.inventory_channel.close(grace=None)
-        await self.engine.dispose()
+        try:
+            await self._stop_relay()
+        finally:
+            await self.inventory_channel.close(grace=None)
+            await self.redis.aclose()
+            await self.engine.dispose()
+
+    async def _stop_relay(self) -> None:
+        # stop() rather than cancel: the relay finishes its pass and frees its leases,
+        # and no database call is cut short on a pooled connection.
+        task, self.relay_task = self.relay_task, None
+        if task is None:
+            return
+        self.relay.stop()
+        try:
+            await task
+        except Exception:
+            log.exception("outbox relay ended with an error")
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
     clock = clock or SystemClock()
+    redis_client = connect(settings.redis_url)  # a bad OMS_REDIS_URL fails before anything opens
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
+    notifier = OutboxNotifier()
+    wake_relay_after_commit(sessions, notifier)
+    relay = OutboxRelay(
+        sessions, orm.outbox, redis_client, notifier=notifier, settings=RelaySettings(), clock=clock
+    )
 
     def uow_factory() -> OrdersUnitOfWork:
         return OrdersUnitOfWork(sessions)
@@ -130,7 +165,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
     server.add(
         orders_service_pb2_grpc.add_OrdersServiceServicer_to_server, servicer, FULL_SERVICE_NAME
     )
-    return Orders(settings, engine, channel, server, uow_factory, flow, coordinator)
+    return Orders(
+        settings, engine, channel, server, uow_factory, flow, coordinator, redis_client, relay
+    )
 
 
 @dataclass
@@ -153,6 +190,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, jobs: bool = 
     orders = build(settings, clock=clock)
     try:
         await upgrade_schema(orders.engine, MIGRATIONS)
+        orders.start_relay()
         port = await orders.server.start()
         if jobs:
             orders.start_jobs()

@@ -24,6 +24,7 @@ class InventoryProcess:
     """The real inventory service, restartable on the same port and database."""
 
     database_url: str
+    redis_url: str
     port: int = 0
     running: Any = None
 
@@ -32,7 +33,9 @@ class InventoryProcess:
         from oms_inventory.config import Settings
 
         settings = Settings(
-            OMS_INVENTORY_PORT=self.port, OMS_INVENTORY_DATABASE_URL=self.database_url
+            OMS_INVENTORY_PORT=self.port,
+            OMS_INVENTORY_DATABASE_URL=self.database_url,
+            OMS_REDIS_URL=self.redis_url,
         )
         self.running = await bootstrap.start(settings)
         self.port = self.running.port
@@ -48,8 +51,10 @@ class InventoryProcess:
 
 
 @pytest.fixture
-async def inventory(make_database_url: Callable[[str], str]) -> AsyncIterator[InventoryProcess]:
-    process = InventoryProcess(make_database_url("inventory"))
+async def inventory(
+    make_database_url: Callable[[str], str], redis_url: str
+) -> AsyncIterator[InventoryProcess]:
+    process = InventoryProcess(make_database_url("inventory"), redis_url)
     await process.start()
     try:
         yield process
@@ -67,14 +72,17 @@ async def inventory_stub(
 
 @pytest.fixture
 async def orders(
-    inventory: InventoryProcess, make_database_url: Callable[[str], str]
+    inventory: InventoryProcess, make_database_url: Callable[[str], str], redis_url: str
 ) -> AsyncIterator[orders_bootstrap.Running]:
     settings = OrdersSettings(
         OMS_ORDERS_PORT=0,
+        OMS_REDIS_URL=redis_url,
         OMS_ORDERS_HOST="127.0.0.1",
         OMS_ORDERS_DATABASE_URL=make_database_url("orders"),
         OMS_INVENTORY_ADDR=inventory.addr,
-        OMS_ORDERS_INVENTORY_TIMEOUT_SECONDS=2,
+        # Generous: under a loaded CI machine a 2 s Confirm can time out and leave
+        # the order PAID for the recovery loop, which these tests do not wait for.
+        OMS_ORDERS_INVENTORY_TIMEOUT_SECONDS=5,
     )
     running = await orders_bootstrap.start(settings)
     try:
@@ -228,17 +236,21 @@ class Clocked:
 
 @pytest.fixture
 async def clocked_orders(
-    inventory: InventoryProcess, make_database_url: Callable[[str], str]
+    inventory: InventoryProcess, make_database_url: Callable[[str], str], redis_url: str
 ) -> AsyncIterator[Clocked]:
-    """Orders on a FakeClock (starting now), background jobs off: tests drive them."""
+    """Orders on a FakeClock (starting now), background jobs off (tests drive them); the
+    outbox relay runs."""
     from omslib.clock import FakeClock
 
     settings = OrdersSettings(
         OMS_ORDERS_PORT=0,
+        OMS_REDIS_URL=redis_url,
         OMS_ORDERS_HOST="127.0.0.1",
         OMS_ORDERS_DATABASE_URL=make_database_url("orders"),
         OMS_INVENTORY_ADDR=inventory.addr,
-        OMS_ORDERS_INVENTORY_TIMEOUT_SECONDS=2,
+        # Generous: under a loaded CI machine a 2 s Confirm can time out and leave
+        # the order PAID for the recovery loop, which these tests do not wait for.
+        OMS_ORDERS_INVENTORY_TIMEOUT_SECONDS=5,
         OMS_ORDERS_PAYMENT_DEADLINE_BY_PLATFORM="taobao=15",
         OMS_ORDERS_BUYER_BLOCKLIST="bad-buyer",
         OMS_ORDERS_TCC_MAX_ATTEMPTS=3,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from omslib.outbox import outbox_tables
 from omslib.tcc import coordinator_tables
 from sqlalchemy import (
     JSON,
@@ -136,3 +137,7 @@ _tcc = coordinator_tables(metadata)
 tcc_transactions = _tcc.transactions
 tcc_branches = _tcc.branches
 TCC_TABLES = _tcc
+
+# Events written with the change they describe (outbox, outbox_sequences,
+# outbox_leases; revision 0003). Orders consumes no events: no processed_events.
+outbox = outbox_tables(metadata)

@@ -1,4 +1,14 @@
-"""Persistence of orders: one row per order plus lines, allocations and history."""
+"""Persistence of orders: one row per order plus lines, allocations and history.
+
+The repository also writes the order's events into the outbox, in the same
+session: every path that persists an order (units of work, the TCC
+coordinator's local steps and hooks) thereby emits its events in the same
+transaction as the change. An order is announced (OrderCreated) once its Try
+outcome is recorded (stock reserved, or the order left PENDING_PAYMENT), not
+when it is first stored: an order whose Try outcome is lost is removed again,
+and consumers never hear of it. After that, each saved move of the state is
+one OrderStateChanged.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +20,7 @@ from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oms_orders.adapters.order_events import emit_order_created, emit_state_changes
 from oms_orders.adapters.order_rows import line_rows, order_from_rows, order_row
 from oms_orders.adapters.orm import order_allocations, order_history, order_lines, orders
 from oms_orders.domain.errors import ConcurrentModification, DuplicatePlatformOrder
@@ -25,6 +36,8 @@ class OrderRepository:
         self._session = session
         # How many history entries each loaded order had, so saves only append.
         self._stored_history: dict[str, int] = {}
+        # Whether each loaded or added order had been announced (OrderCreated) already.
+        self._announced: dict[str, bool] = {}
 
     async def add(self, order: Order) -> None:
         order.version = 1
@@ -40,6 +53,8 @@ class OrderRepository:
         await self._write_allocations(order)
         await self._append_history(order, 0)
         self._stored_history[order.order_id] = len(order.history)
+        self._announced[order.order_id] = False
+        await self._publish(order, 0)
 
     async def save(self, order: Order) -> None:
         """Write back a loaded order; ConcurrentModification if someone saved it meanwhile."""
@@ -58,8 +73,10 @@ class OrderRepository:
             delete(order_allocations).where(order_allocations.c.order_id == order.order_id)
         )
         await self._write_allocations(order)
-        await self._append_history(order, self._stored_history.get(order.order_id, 0))
+        stored = self._stored_history.get(order.order_id, 0)
+        await self._append_history(order, stored)
         self._stored_history[order.order_id] = len(order.history)
+        await self._publish(order, stored)
 
     async def due_for_payment_timeout(self, now: datetime, limit: int) -> list[str]:
         """Ids of unpaid orders whose payment deadline has passed, oldest deadline first."""
@@ -79,6 +96,7 @@ class OrderRepository:
             await self._session.execute(delete(table).where(table.c.order_id == order_id))
         await self._session.execute(delete(orders).where(orders.c.order_id == order_id))
         self._stored_history.pop(order_id, None)
+        self._announced.pop(order_id, None)
 
     async def get(self, order_id: str) -> Order | None:
         row = (
@@ -115,6 +133,13 @@ class OrderRepository:
             query = query.where(orders.c.order_id < before_id)
         rows = (await self._session.execute(query)).all()
         return [await self._load(row) for row in rows]
+
+    async def _publish(self, order: Order, already_stored: int) -> None:
+        if self._announced.get(order.order_id, True):
+            await emit_state_changes(self._session, order, order.history[already_stored:])
+        elif _try_settled(order):
+            await emit_order_created(self._session, order)
+            self._announced[order.order_id] = True
 
     async def _write_allocations(self, order: Order) -> None:
         if order.allocations:
@@ -176,4 +201,11 @@ class OrderRepository:
             )
         ).all()
         self._stored_history[order_id] = len(history)
-        return order_from_rows(row, lines, allocations, history)
+        order = order_from_rows(row, lines, allocations, history)
+        self._announced[order_id] = _try_settled(order)
+        return order
+
+
+def _try_settled(order: Order) -> bool:
+    """Whether the order's Try outcome is recorded: stock reserved, or no longer awaiting it."""
+    return bool(order.allocations) or order.state is not OrderState.PENDING_PAYMENT

@@ -1,0 +1,141 @@
+"""The outbox inside orders: which saves write which events, and who wakes the relay.
+
+No Redis here: these read the outbox table and the relay's notifier directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from oms.events.v1.alert_events_pb2 import Alert
+from oms.events.v1.envelope_pb2 import EventEnvelope
+from oms.events.v1.order_events_pb2 import OrderCreated
+from oms.orders.v1 import order_pb2
+from oms_orders import bootstrap
+from oms_orders.adapters import order_events, orm
+from oms_orders.adapters.repository import OrderRepository
+from oms_orders.domain.order import Order
+from oms_orders.domain.states import OrderState
+from oms_orders.domain.values import StockAllocation
+from oms_orders.entrypoints.proto_mapping import snapshot_from_proto
+from omslib.db import create_engine, session_factory, upgrade_schema
+from omslib.outbox import STREAM_ALERTS, OutboxNotifier
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+OUTBOX = orm.outbox.outbox
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(database_url)
+    try:
+        await upgrade_schema(engine, bootstrap.MIGRATIONS)
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+def placed(make_snapshot) -> Order:  # type: ignore[no-untyped-def]
+    snapshot = snapshot_from_proto(make_snapshot("OB-1", [("TEE", 2)]))
+    return Order.place(snapshot, gid="G" * 26, now=NOW, payment_window=timedelta(minutes=30))
+
+
+async def written(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, int]]:
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                sa.select(OUTBOX.c.event_type, OUTBOX.c.sequence).order_by(OUTBOX.c.id)
+            )
+        ).all()
+    return [(r.event_type, r.sequence) for r in rows]
+
+
+async def test_an_order_is_announced_when_its_try_outcome_is_saved_not_when_stored(
+    sessions, make_snapshot
+) -> None:  # type: ignore[no-untyped-def]
+    order = placed(make_snapshot)
+    async with sessions() as session:
+        await OrderRepository(session).add(order)
+        await session.commit()
+    assert await written(sessions) == []  # still waiting for its Try: may yet be dropped
+
+    async with sessions() as session:
+        repo = OrderRepository(session)
+        loaded = await repo.get(order.order_id)
+        assert loaded is not None
+        loaded.reserved([StockAllocation("TEE", "HZ1", 2)], at=NOW)
+        await repo.save(loaded)
+        loaded.move_to(OrderState.PAID, at=NOW, reason="paid", actor="test")
+        await repo.save(loaded)
+        await session.commit()
+    assert await written(sessions) == [("OrderCreated", 1), ("OrderStateChanged", 2)]
+
+    async with sessions() as session:
+        envelope = (await session.execute(sa.select(OUTBOX.c.envelope).limit(1))).scalar_one()
+    created = OrderCreated()
+    assert EventEnvelope.FromString(envelope).payload.Unpack(created)
+    assert created.order.state == order_pb2.ORDER_STATE_PENDING_PAYMENT
+    assert [a.warehouse_code for a in created.order.allocations] == ["HZ1"]
+
+
+async def test_a_removed_order_that_was_never_announced_leaves_no_event(
+    sessions, make_snapshot
+) -> None:  # type: ignore[no-untyped-def]
+    order = placed(make_snapshot)
+    async with sessions() as session:
+        repo = OrderRepository(session)
+        await repo.add(order)
+        await repo.remove(order.order_id)
+        await session.commit()
+    assert await written(sessions) == []
+
+
+async def test_any_session_that_commits_an_event_wakes_the_relay_and_a_rollback_does_not(
+    sessions,
+) -> None:  # type: ignore[no-untyped-def]
+    notifier = OutboxNotifier()
+    order_events.wake_relay_after_commit(sessions, notifier)
+    alert = Alert(code="TEST")
+
+    async with sessions() as session:  # like the coordinator's own sessions: no unit of work
+        await order_events.emit(
+            session,
+            stream=STREAM_ALERTS,
+            aggregate_type="transaction",
+            aggregate_id="G1",
+            payload=alert,
+            occur_time=NOW,
+        )
+        await session.rollback()
+        await session.commit()  # nothing left to publish: no wake-up
+    assert not await notifier.wait(0.05)
+
+    async with sessions() as session:
+        await order_events.emit(
+            session,
+            stream=STREAM_ALERTS,
+            aggregate_type="transaction",
+            aggregate_id="G1",
+            payload=alert,
+            occur_time=NOW,
+        )
+        assert not await notifier.wait(0.05)  # not before the commit
+        await session.commit()
+    assert await notifier.wait(5)
+    assert await written(sessions) == [("Alert", 1)]
+
+
+async def test_revision_0003_creates_the_outbox_tables_of_the_model(sessions) -> None:  # type: ignore[no-untyped-def]
+    def diff(connection: sa.Connection) -> list[object]:
+        context = MigrationContext.configure(connection)
+        return [d for d in compare_metadata(context, orm.metadata) if "outbox" in str(d)]
+
+    async with sessions() as session:
+        connection = await session.connection()
+        assert await connection.run_sync(diff) == []
