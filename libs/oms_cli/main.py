@@ -16,6 +16,7 @@ app.add_typer(orders.app, name="order")
 app.add_typer(stock.app, name="stock")
 app.add_typer(__import__("oms_cli.commands.inbox", fromlist=["app"]).app, name="inbox")
 app.add_typer(__import__("oms_cli.commands.tx", fromlist=["app"]).app, name="tx")
+app.add_typer(__import__("oms_cli.commands.events", fromlist=["app"]).app, name="events")
 app.command("send")(send.send)
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ nothing."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -88,6 +89,33 @@ def test_signed_push_becomes_an_order_with_stock_reserved(stack: Stack) -> None:
     assert "PENDING_PAYMENT" in shown and order.order_id in shown
     stock = run_cli(stack, "stock", "get", "TEE-WHITE-M")
     assert str(after.reserved) in stock
+
+
+def test_the_events_of_a_push_can_be_read_with_the_cli(stack: Stack) -> None:
+    body, headers = signed_shop_push("E2E-EVENTS", [("CAP-RED", 1)])
+    assert post_push(stack, body, headers).status_code == 202
+
+    def published() -> list[dict] | None:  # type: ignore[type-arg]
+        out = run_cli(stack, "events", "tail", "--redis", stack.redis_url, "-n", "1000", "--json")
+        events = [json.loads(line) for line in out.splitlines()]
+        mine = [
+            e
+            for e in events
+            if e["stream"] == "oms.orders"
+            and e["payload"].get("order", {}).get("platformOrderId") == "E2E-EVENTS"
+        ]
+        return events if mine else None
+
+    events = wait_until(published, what="OrderCreated of E2E-EVENTS on oms.orders")
+    assert isinstance(events, list)
+    assert any(
+        e["stream"] == "oms.inventory"
+        and e["type"] == "AvailabilityChanged"
+        and e["aggregateId"] == "CAP-RED"
+        for e in events
+    )
+    human = run_cli(stack, "events", "tail", "oms.orders", "--redis", stack.redis_url)
+    assert "OrderCreated" in human and "E2E-EVENTS" in human
 
 
 def test_a_generic_grpc_client_reads_the_order_through_reflection(stack: Stack) -> None:

@@ -86,5 +86,6 @@ def _print_banner(stack: Stack) -> None:
         "  [bold].venv/bin/oms send shop --sku TEE-WHITE-M:2 --order-id A1001[/bold]\n"
         "  [bold].venv/bin/oms order get platforms/shop/orders/A1001[/bold]\n"
         "  [bold].venv/bin/oms stock get TEE-WHITE-M[/bold]\n"
+        f"  [bold].venv/bin/oms events tail --redis {stack.redis_url}[/bold]   (what happened)\n"
         "Ctrl-C stops everything.\n"
     )
