@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -52,6 +53,30 @@ class CommonSettings(BaseSettings):
         if upper not in _LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
         return upper
+
+
+N = TypeVar("N", int, float)
+
+
+def env_number(name: str, default: N, *, minimum: N) -> N:
+    """A numeric tuning variable read outside a Settings class (engine, process model).
+
+    Unset or blank gives ``default``; anything else must parse as the default's type
+    and be at least ``minimum``, or start-up stops with a message naming the variable.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    kind = type(default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(
+            f"{name}={raw!r} is not a valid {kind.__name__}; unset it or give a number"
+        ) from None
+    if value < minimum:
+        raise ValueError(f"{name}={raw!r} must be at least {minimum}")
+    return value
 
 
 def load_settings(cls: type[T], **overrides: Any) -> T:

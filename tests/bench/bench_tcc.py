@@ -6,9 +6,13 @@ available >= 1``, one commit each) on the same database backend.
 
 Runs the real services as processes (the runner of `make run`): on SQLite, and
 also on PostgreSQL when OMS_BENCH_POSTGRES_URL names a server. Prints figures;
-asserts nothing.
+asserts nothing. Next to rates and latencies it prints the CPU time the orders and
+inventory processes spent per call (from /proc), which stays meaningful on a machine
+shared with other work, where rates do not.
 
-    .venv/bin/python tests/bench/bench_tcc.py [--orders 1000] [--concurrency 32]
+    .venv/bin/python tests/bench/bench_tcc.py [--orders 1000] [--concurrency 32] [--channels 4]
+
+OMS_ORDERS_WORKERS=2 in the environment runs two orders worker processes on the port.
 """
 
 from __future__ import annotations
@@ -36,9 +40,37 @@ from omslib.testing.net import free_port
 from omslib.testing.postgres import create_database, database_url, drop_database, fresh_name
 from rich.console import Console
 
-console = Console()
+console = Console(width=120)
 SKUS = [f"TCC-{n:03d}" for n in range(200)]
-Result = tuple[str, float, float, float]
+# label, per second, p50 ms, p99 ms, CPU ms per call of orders, of inventory
+Result = tuple[str, float, float, float, float, float]
+CpuProbe = Callable[[], tuple[float, float]]
+
+
+def _stat(pid: int | str) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of a service process and of its direct children (the workers when
+    OMS_<SERVICE>_WORKERS > 1), in seconds, from Linux /proc; 0 where unavailable."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat(entry.name)
+        if fields is not None and (int(entry.name) == pid or int(fields[1]) == pid):
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def no_cpu() -> tuple[float, float]:
+    return 0.0, 0.0
+
+
 PAID_STATES = {order_pb2.ORDER_STATE_ALLOCATED, order_pb2.ORDER_STATE_IN_REVIEW}
 
 
@@ -66,7 +98,11 @@ def snapshot(order_id: str, sku: str) -> order_pb2.PlatformOrderSnapshot:
 
 
 async def measure(
-    label: str, count: int, concurrency: int, one: Callable[[int], Awaitable[None]]
+    label: str,
+    count: int,
+    concurrency: int,
+    one: Callable[[int], Awaitable[None]],
+    cpu: CpuProbe = no_cpu,
 ) -> Result:
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -80,13 +116,18 @@ async def measure(
             await one(i)
             latencies.append(time.perf_counter() - started)
 
+    cpu_before = cpu()
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
+    cpu_after = cpu()
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
-    return label, count / elapsed, p50, p99
+    orders_ms, inventory_ms = (
+        (after - before) * 1000 / count for before, after in zip(cpu_before, cpu_after, strict=True)
+    )
+    return label, count / elapsed, p50, p99, orders_ms, inventory_ms
 
 
 async def bare_update_floor(url: str, count: int, concurrency: int) -> Result:
@@ -118,11 +159,32 @@ async def bare_update_floor(url: str, count: int, concurrency: int) -> Result:
         await engine.dispose()
 
 
-async def run(stack: Stack, scratch_url: str, count: int, concurrency: int) -> list[Result]:
-    async with (
-        grpc.aio.insecure_channel(stack.addr("orders")) as orders_channel,
-        grpc.aio.insecure_channel(stack.addr("inventory")) as inventory_channel,
-    ):
+async def run(
+    stack: Stack, scratch_url: str, count: int, concurrency: int, channels: int
+) -> list[Result]:
+    # Several connections to orders, as several gateway replicas would have: with
+    # OMS_ORDERS_WORKERS > 1 the kernel spreads connections (not calls) over the workers.
+    separate = [("grpc.use_local_subchannel_pool", 1)]
+    orders_channels = [
+        grpc.aio.insecure_channel(stack.addr("orders"), options=separate)
+        for _ in range(max(1, channels))
+    ]
+    try:
+        return await _run(stack, orders_channels, scratch_url, count, concurrency)
+    finally:
+        for channel in orders_channels:
+            await channel.close(None)
+
+
+async def _run(
+    stack: Stack,
+    orders_channels: list[grpc.aio.Channel],
+    scratch_url: str,
+    count: int,
+    concurrency: int,
+) -> list[Result]:
+    orders_channel = orders_channels[0]
+    async with grpc.aio.insecure_channel(stack.addr("inventory")) as inventory_channel:
         inventory = inventory_service_pb2_grpc.InventoryServiceStub(inventory_channel)
         await inventory.UpsertWarehouse(
             inventory_service_pb2.UpsertWarehouseRequest(
@@ -141,8 +203,13 @@ async def run(stack: Stack, scratch_url: str, count: int, concurrency: int) -> l
                     request_id=new_id(),
                 )
             )
+        orders_pid, inventory_pid = stack.process("orders").pid, stack.process("inventory").pid
+
+        def cpu() -> tuple[float, float]:
+            return process_cpu_seconds(orders_pid), process_cpu_seconds(inventory_pid)
+
         health = health_pb2_grpc.HealthStub(orders_channel)
-        orders = orders_service_pb2_grpc.OrdersServiceStub(orders_channel)
+        stubs = [orders_service_pb2_grpc.OrdersServiceStub(c) for c in orders_channels]
         run_id = new_id()
         names: dict[str, list[str]] = {"m": [""] * count, "h": [""] * count}
 
@@ -152,7 +219,7 @@ async def run(stack: Stack, scratch_url: str, count: int, concurrency: int) -> l
         def place(sku_for: Callable[[int], str], tag: str) -> Callable[[int], Awaitable[None]]:
             async def one(i: int) -> None:
                 order_id = f"{run_id}-{tag}-{i}"
-                reply = await orders.SyncPlatformOrder(
+                reply = await stubs[i % len(stubs)].SyncPlatformOrder(
                     orders_service_pb2.SyncPlatformOrderRequest(
                         request_id=f"bench:{order_id}", snapshot=snapshot(order_id, sku_for(i))
                     ),
@@ -165,7 +232,7 @@ async def run(stack: Stack, scratch_url: str, count: int, concurrency: int) -> l
 
         def pay(tag: str) -> Callable[[int], Awaitable[None]]:
             async def one(i: int) -> None:
-                reply = await orders.RecordPayment(
+                reply = await stubs[i % len(stubs)].RecordPayment(
                     orders_service_pb2.RecordPaymentRequest(name=names[tag][i]), timeout=30
                 )
                 assert reply.order.state in PAID_STATES, reply.order.state
@@ -173,21 +240,27 @@ async def run(stack: Stack, scratch_url: str, count: int, concurrency: int) -> l
             return one
 
         results = [
-            await measure("floor: gRPC echo", count, concurrency, echo),
+            await measure("floor: gRPC echo", count, concurrency, echo, cpu),
             await bare_update_floor(scratch_url, count, concurrency),
             await measure(
-                "place (Try), many SKUs", count, concurrency, place(lambda i: SKUS[i % 200], "m")
+                "place (Try), many SKUs",
+                count,
+                concurrency,
+                place(lambda i: SKUS[i % 200], "m"),
+                cpu,
             ),
-            await measure("pay (Confirm), many SKUs", count, concurrency, pay("m")),
+            await measure("pay (Confirm), many SKUs", count, concurrency, pay("m"), cpu),
             await measure(
-                "place (Try), one hot SKU", count, concurrency, place(lambda _: "TCC-HOT", "h")
+                "place (Try), one hot SKU", count, concurrency, place(lambda _: "TCC-HOT", "h"), cpu
             ),
-            await measure("pay (Confirm), one hot SKU", count, concurrency, pay("h")),
+            await measure("pay (Confirm), one hot SKU", count, concurrency, pay("h"), cpu),
         ]
         return results
 
 
-def bench(backend: str, admin: str | None, count: int, concurrency: int) -> list[Result]:
+def bench(
+    backend: str, admin: str | None, count: int, concurrency: int, channels: int = 4
+) -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
         created: list[str] = []
         urls: dict[str, str] = {}
@@ -208,7 +281,7 @@ def bench(backend: str, admin: str | None, count: int, concurrency: int) -> list
         console.print(f"starting the stack on {backend}...")
         stack.start()
         try:
-            return asyncio.run(run(stack, scratch, count, concurrency))
+            return asyncio.run(run(stack, scratch, count, concurrency, channels))
         finally:
             stack.stop()
             for name in created:
@@ -217,10 +290,14 @@ def bench(backend: str, admin: str | None, count: int, concurrency: int) -> list
 
 def show(backend: str, results: list[Result], count: int, concurrency: int) -> None:
     console.print(f"\nTCC on {backend}, {count} calls each, concurrency {concurrency}")
-    console.print(f"{'measure':<30}{'per s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    for label, rate, p50, p99 in results:
-        console.print(f"{label:<30}{rate:>10.0f}{p50:>10.2f}{p99:>10.2f}")
-    by = {label: (rate, p50, p99) for label, rate, p50, p99 in results}
+    console.print(
+        f"{'measure':<30}{'per s':>10}{'p50 ms':>10}{'p99 ms':>10}"
+        f"{'orders CPU ms':>15}{'inventory CPU ms':>18}"
+    )
+    for label, rate, p50, p99, orders_ms, inventory_ms in results:
+        cpu = f"{orders_ms:>15.2f}{inventory_ms:>18.2f}" if orders_ms or inventory_ms else ""
+        console.print(f"{label:<30}{rate:>10.0f}{p50:>10.2f}{p99:>10.2f}{cpu}")
+    by = {label: (rate, p50, p99) for label, rate, p50, p99, _, _ in results}
     for kind in ("many SKUs", "one hot SKU"):
         place, pay = by[f"place (Try), {kind}"], by[f"pay (Confirm), {kind}"]
         pair_rate = 1 / (1 / place[0] + 1 / pay[0])
@@ -233,13 +310,14 @@ def main() -> None:
     )
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--channels", type=int, default=4, help="connections to orders")
     args = parser.parse_args()
     admin = os.environ.get("OMS_BENCH_POSTGRES_URL")
     runs = [("sqlite", None)] + ([("postgresql", admin)] if admin else [])
     for backend, url in runs:
         show(
             backend,
-            bench(backend, url, args.orders, args.concurrency),
+            bench(backend, url, args.orders, args.concurrency, args.channels),
             args.orders,
             args.concurrency,
         )

@@ -1,16 +1,28 @@
-"""Async engine factory with per-dialect settings and OpenTelemetry instrumentation."""
+"""Async engine factory with per-dialect settings and OpenTelemetry instrumentation.
+
+Pool settings can be tuned per process from the environment: ``OMS_DB_POOL_SIZE``
+and ``OMS_DB_MAX_OVERFLOW`` (PostgreSQL: default 10 and 10; SQLite files:
+SQLAlchemy's default unless set) and, for PostgreSQL, ``OMS_DB_PING_IDLE_SECONDS``
+(default 10: a pooled connection idle longer than that is pinged before use; 0 pings
+at every checkout).
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import time
 import weakref
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from omslib.db.urls import normalize_url
+from omslib.settings import env_number
 
 __all__ = ["create_engine", "instrument_engine", "normalize_url"]
 
@@ -18,6 +30,7 @@ __all__ = ["create_engine", "instrument_engine", "normalize_url"]
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 _instrumented: weakref.WeakSet[Engine] = weakref.WeakSet()
+log = logging.getLogger(__name__)
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -26,24 +39,78 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = _sqlite_engine(url, **kwargs)
     else:
+        ping_idle = env_number("OMS_DB_PING_IDLE_SECONDS", DEFAULT_PING_IDLE_SECONDS, minimum=0.0)
         options: dict[str, Any] = {
-            "pool_size": 10,
-            "max_overflow": 10,
-            # Replicas sit behind load balancers and DB proxies that drop idle links.
-            "pool_pre_ping": True,
+            # Sized for a few dozen concurrent calls per process: with a smaller pool,
+            # the overflow connections are opened and closed again under load.
+            "pool_size": env_number("OMS_DB_POOL_SIZE", DEFAULT_POOL_SIZE, minimum=1),
+            "max_overflow": env_number("OMS_DB_MAX_OVERFLOW", DEFAULT_MAX_OVERFLOW, minimum=0),
+            # Replicas sit behind load balancers and DB proxies that drop idle links:
+            # a link is checked before use when it sat idle (see _ping_when_idle).
+            "pool_pre_ping": ping_idle <= 0,
             "pool_recycle": 1800,
         }
         options.update(kwargs)
         engine = create_async_engine(url, **options)
+        if ping_idle > 0 and not options["pool_pre_ping"]:
+            _ping_when_idle(engine, ping_idle)
     instrument_engine(engine)
     return engine
+
+
+DEFAULT_POOL_SIZE = 10
+DEFAULT_MAX_OVERFLOW = 10
+# Proxies and load balancers drop links idle for minutes; a link used a few seconds
+# ago is alive, and pinging it would cost one more round trip per transaction.
+DEFAULT_PING_IDLE_SECONDS = 10.0
+_IDLE_SINCE = "oms_idle_since"
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Pre-ping, but only connections that sat in the pool longer than ``idle_seconds``.
+
+    A dead link is discarded and the pool checks out another one (as with
+    ``pool_pre_ping``); a link in steady use is not pinged before every transaction.
+    """
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # a new connection, or one used moments ago
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("connection failed its ping after sitting idle") from exc
+        if not alive:
+            raise DisconnectionError("connection failed its ping after sitting idle")
+
+    event.listen(sync_engine, "checkin", checkin)
+    event.listen(sync_engine, "checkout", checkout)
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, **kwargs)
+    options: dict[str, Any] = {}
+    if database and database != ":memory:":
+        # Unset: SQLAlchemy's default pool for files. OMS_DB_POOL_SIZE=1 with
+        # OMS_DB_MAX_OVERFLOW=0 makes writers queue in asyncio instead of in SQLite's
+        # busy handler (which sleeps up to 100 ms at a time).
+        for name, key, minimum in (
+            ("OMS_DB_POOL_SIZE", "pool_size", 1),
+            ("OMS_DB_MAX_OVERFLOW", "max_overflow", 0),
+        ):
+            if os.environ.get(name, "").strip():
+                options[key] = env_number(name, 0, minimum=minimum)
+    options.update(kwargs)
+    engine = create_async_engine(url, **options)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -61,9 +128,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def instrument_engine(engine: AsyncEngine) -> None:
-    """Emit OpenTelemetry spans for ``engine``'s statements; a second call is a no-op."""
+    """Emit OpenTelemetry spans for ``engine``'s statements; a second call is a no-op.
+
+    Skipped when the process exports no traces (``setup_tracing`` installed a
+    provider without any span processor, e.g. ``OTEL_TRACES_EXPORTER=none``): a span
+    per statement costs about as much CPU as SQLAlchemy's own work for the statement,
+    and nobody would see it.
+    """
     sync_engine = engine.sync_engine
     if sync_engine in _instrumented:
+        return
+    if not _traces_exported():
+        log.debug("no trace exporter: statements of %s are not traced", engine.url)
         return
     # SQLAlchemyInstrumentor().instrument(engine=...) only works for the first engine
     # in a process (the instrumentor is a singleton), so attach its tracer directly.
@@ -81,3 +157,20 @@ def instrument_engine(engine: AsyncEngine) -> None:
     )
     EngineTracer(tracer, sync_engine, usage)
     _instrumented.add(sync_engine)
+
+
+def _traces_exported() -> bool:
+    """False only when the global provider is the SDK's and has no span processor.
+
+    A provider not set yet (the API's proxy) counts as exported: a test or a late
+    ``setup_tracing`` may still install one with processors.
+    """
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        return True
+    active = getattr(provider, "_active_span_processor", None)
+    processors = getattr(active, "_span_processors", None)
+    return processors is None or len(processors) > 0

@@ -12,6 +12,7 @@ their barrier, so calling a branch again after a crash is always safe.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import os
 import random
@@ -264,7 +265,7 @@ class Coordinator:
                 return TryResult(TryOutcome.LOST, await self.get(gid), results)
             await session.commit()
         if outcome != TryOutcome.TRIED:
-            current = await self._run_phase(gid) or current
+            current = await self._run_phase(current) or current
         return TryResult(
             outcome,
             current,
@@ -308,22 +309,47 @@ class Coordinator:
     async def _decide(
         self, gid: str, target: TransactionState, *, local: LocalStep | None, reason: str
     ) -> GlobalTransaction:
+        async with self._sessions() as session:
+            tx, started = await self.decide(session, gid, target, local=local, reason=reason)
+            if not started:
+                return tx  # already decided the same way; the recovery loop drives it
+            await session.commit()
+        return await self.drive(tx)
+
+    async def decide(
+        self,
+        session: AsyncSession,
+        gid: str,
+        target: TransactionState,
+        *,
+        local: LocalStep | None = None,
+        reason: str = "",
+    ) -> tuple[GlobalTransaction, bool]:
+        """Log CONFIRMING or CANCELLING (``target``) for ``gid`` in the caller's session.
+
+        For callers that read their business rows in the same local transaction
+        (e.g. the order being paid): they decide, commit, then ``drive(tx)``.
+        Returns ``(tx, True)`` when this call started the phase (with this
+        coordinator's lease), ``(tx, False)`` when the transaction was already
+        decided the same way (nothing written). Raises on a conflicting move and
+        ``ConcurrentTransactionChange`` when the log row changed since it was read.
+        """
+        if target not in (T.CONFIRMING, T.CANCELLING):
+            raise ValueError(f"decide: target must be CONFIRMING or CANCELLING, not {target}")
         phase = Phase.CONFIRM if target is T.CONFIRMING else Phase.CANCEL
         final = T.CONFIRMED if target is T.CONFIRMING else T.CANCELLED
-        async with self._sessions() as session:
-            now = self._clock.now()
-            tx = await self._require(session, gid)
-            if tx.state is final or (tx.state in (target, T.PARKED) and tx.phase is phase):
-                return tx  # already decided the same way; the recovery loop drives it
-            before = tx.state
-            self._start_phase(tx, target, now, reason=reason)  # raises on a conflicting move
-            if local is not None:
-                await local(session, tx)
-            await self._transition(session, tx, before)
-            if not await self.store.save(session, tx):
-                raise _concurrent(gid)
-            await session.commit()
-        return await self._run_phase(gid) or tx
+        now = self._clock.now()
+        tx = await self._require(session, gid)
+        if tx.state is final or (tx.state in (target, T.PARKED) and tx.phase is phase):
+            return tx, False
+        before = tx.state
+        self._start_phase(tx, target, now, reason=reason)  # raises on a conflicting move
+        if local is not None:
+            await local(session, tx)
+        await self._transition(session, tx, before)
+        if not await self.store.save(session, tx):
+            raise _concurrent(gid)
+        return tx, True
 
     def _start_phase(
         self, tx: GlobalTransaction, target: TransactionState, now: datetime, *, reason: str
@@ -341,15 +367,30 @@ class Coordinator:
         tx.lease_owner = self.owner
         tx.lease_until = now + self._lease
 
-    async def drive(self, gid: str) -> GlobalTransaction:
+    async def drive(self, gid: str | GlobalTransaction) -> GlobalTransaction:
         """Run the pending Confirm/Cancel round now (the caller logged the phase with
-        ``lease_for``); returns the transaction as it stands afterwards."""
-        return await self._run_phase(gid) or await self.get(gid)
+        ``lease_for`` or ``decide``); returns the transaction as it stands afterwards.
 
-    async def _run_phase(self, gid: str) -> GlobalTransaction | None:
-        """Call Confirm/Cancel on every branch not yet done, then log the round's result."""
-        async with self._sessions() as session:
-            tx = await self._require(session, gid)
+        Given the transaction as the caller just committed it, the log is not read
+        again: the round's final write is conditional on its version anyway.
+        """
+        return await self._run_phase(gid) or await self.get(
+            gid if isinstance(gid, str) else gid.gid
+        )
+
+    async def _run_phase(self, gid_or_tx: str | GlobalTransaction) -> GlobalTransaction | None:
+        """Call Confirm/Cancel on every branch not yet done, then log the round's result.
+
+        The result is written only if the log row still has the version read (or
+        committed) before the round: a replica that lost its lease meanwhile
+        writes nothing and answers the row as it now stands.
+        """
+        if isinstance(gid_or_tx, GlobalTransaction):
+            tx = gid_or_tx
+        else:
+            async with self._sessions() as session:
+                tx = await self._require(session, gid_or_tx)
+        gid = tx.gid
         if tx.state not in (T.CONFIRMING, T.CANCELLING) or tx.lease_owner != self.owner:
             return tx
         phase = tx.phase
@@ -384,11 +425,9 @@ class Coordinator:
                         bspan.set_attribute(SPAN_ATTR_OUTCOME, "error")
             span.set_attribute(SPAN_ATTR_OUTCOME, "ok" if not errors else "retry")
 
+        current = copy.deepcopy(tx)  # the caller's copy stays as it was if the write loses
         async with self._sessions() as session:
             now = self._clock.now()
-            current = await self._require(session, gid)
-            if current.version != tx.version:
-                return current  # someone else took over; they finish it
             before = current.state
             branch_state = B.CONFIRMED if phase is Phase.CONFIRM else B.CANCELLED
             for b in current.branches:
@@ -417,8 +456,20 @@ class Coordinator:
                     current.next_attempt_time = now + self.policy.delay(current.attempts, self._rng)
                     current.update_time = now
             self._release(current)
-            await self._transition(session, current, before)
+            try:
+                await self._transition(session, current, before)
+            except Exception:
+                # E.g. the hook's business row moved: because someone else took the
+                # transaction over meanwhile (they finish it), or a genuine failure.
+                await session.rollback()
+                latest = await self.get(gid)
+                if latest.version != tx.version:
+                    return latest
+                raise
+            # Conditional on the version the round started from: when someone else took
+            # the transaction over meanwhile, nothing of this round (hooks included) is kept.
             if not await self.store.save(session, current):
+                await session.rollback()
                 return await self.get(gid)
             await session.commit()
         if parked:
@@ -476,7 +527,7 @@ class Coordinator:
                 await session.commit()
             elif tx.state not in (T.CONFIRMING, T.CANCELLING):
                 return
-        await self._run_phase(gid)
+        await self._run_phase(tx)
 
     async def run_recovery(self, *, every: timedelta, limit: int = 50) -> None:
         """Background loop: ``recover_once`` forever, pausing ``every`` when idle."""
@@ -510,7 +561,7 @@ class Coordinator:
             if not await self.store.save(session, tx):
                 raise _concurrent(gid)
             await session.commit()
-        return await self._run_phase(gid) or tx
+        return await self._run_phase(tx) or tx
 
     # ------------------------------------------------------------------ reads
     async def get(self, gid: str) -> GlobalTransaction:

@@ -27,42 +27,65 @@ class TransactionStore:
         self.tables = tables
         self._tx = tables.transactions
         self._br = tables.branches
+        # The statements of the hot path are built once, with bound parameters: building
+        # and hashing a statement costs about as much CPU as executing it.
+        t, b = self._tx.c, self._br.c
+        self._insert_tx = sa.insert(self._tx)
+        self._insert_branches = sa.insert(self._br)
+        self._update_tx = (
+            sa.update(self._tx)
+            .where(t.gid == sa.bindparam("w_gid"), t.version == sa.bindparam("w_version"))
+            .values({name: sa.bindparam(f"v_{name}") for name in _TX_COLUMNS})
+        )
+        self._update_branch = (
+            sa.update(self._br)
+            .where(b.gid == sa.bindparam("w_gid"), b.branch_id == sa.bindparam("w_branch_id"))
+            .values(
+                state=sa.bindparam("v_state"),
+                attempts=sa.bindparam("v_attempts"),
+                last_error=sa.bindparam("v_last_error"),
+                update_time=sa.bindparam("v_update_time"),
+            )
+        )
+        self._select_tx = sa.select(self._tx).where(t.gid == sa.bindparam("w_gid"))
+        self._select_branches = (
+            sa.select(self._br).where(b.gid == sa.bindparam("w_gid")).order_by(b.seq)
+        )
 
     async def add(self, session: AsyncSession, tx: GlobalTransaction) -> None:
-        await session.execute(sa.insert(self._tx).values(**_tx_row(tx)))
+        await session.execute(self._insert_tx, _tx_row(tx))
         await self._write_branches(session, tx)
 
     async def save(self, session: AsyncSession, tx: GlobalTransaction) -> bool:
         """Write ``tx`` if nobody changed it since it was read; False when someone did."""
-        row = _tx_row(tx)
-        row["version"] = tx.version + 1
-        result = await session.execute(
-            sa.update(self._tx)
-            .where(self._tx.c.gid == tx.gid, self._tx.c.version == tx.version)
-            .values(**row)
-        )
+        params: dict[str, Any] = {f"v_{k}": v for k, v in _tx_row(tx).items()}
+        params["v_version"] = tx.version + 1
+        params["w_gid"] = tx.gid
+        params["w_version"] = tx.version
+        result = await session.execute(self._update_tx, params)
         if getattr(result, "rowcount", 0) != 1:
             return False
         tx.version += 1
-        c = self._br.c
         for b in tx.branches:
             await session.execute(
-                sa.update(self._br)
-                .where(c.gid == tx.gid, c.branch_id == b.branch_id)
-                .values(
-                    state=b.state.value,
-                    attempts=b.attempts,
-                    last_error=b.last_error[:2000],
-                    update_time=b.update_time,
-                )
+                self._update_branch,
+                {
+                    "w_gid": tx.gid,
+                    "w_branch_id": b.branch_id,
+                    "v_state": b.state.value,
+                    "v_attempts": b.attempts,
+                    "v_last_error": b.last_error[:2000],
+                    "v_update_time": b.update_time,
+                },
             )
         return True
 
     async def get(self, session: AsyncSession, gid: str) -> GlobalTransaction | None:
-        row = (await session.execute(sa.select(self._tx).where(self._tx.c.gid == gid))).first()
+        row = (await session.execute(self._select_tx, {"w_gid": gid})).first()
         if row is None:
             return None
-        return (await self._with_branches(session, [row]))[0]
+        branch_rows = (await session.execute(self._select_branches, {"w_gid": gid})).all()
+        return self._build([row], branch_rows)[0]
 
     async def page(
         self,
@@ -123,7 +146,7 @@ class TransactionStore:
         if not tx.branches:
             return
         await session.execute(
-            sa.insert(self._br),
+            self._insert_branches,
             [
                 {
                     "gid": tx.gid,
@@ -149,7 +172,13 @@ class TransactionStore:
         branch_rows = (
             await session.execute(sa.select(self._br).where(c.gid.in_(gids)).order_by(c.gid, c.seq))
         ).all()
-        by_gid: dict[str, list[Branch]] = {gid: [] for gid in gids}
+        return self._build(rows, branch_rows)
+
+    @staticmethod
+    def _build(
+        rows: Sequence[sa.Row[Any]], branch_rows: Sequence[sa.Row[Any]]
+    ) -> list[GlobalTransaction]:
+        by_gid: dict[str, list[Branch]] = {r.gid: [] for r in rows}
         for b in branch_rows:
             by_gid[b.gid].append(
                 Branch(
@@ -180,6 +209,23 @@ class TransactionStore:
             )
             for r in rows
         ]
+
+
+_TX_COLUMNS = (
+    "gid",
+    "kind",
+    "subject",
+    "state",
+    "next_attempt_time",
+    "reason",
+    "create_time",
+    "update_time",
+    "phase",
+    "attempts",
+    "lease_owner",
+    "lease_until",
+    "version",
+)
 
 
 def _tx_row(tx: GlobalTransaction) -> dict[str, Any]:

@@ -1,7 +1,15 @@
-"""``python -m oms_orders``: run the orders gRPC service until SIGTERM."""
+"""``python -m oms_orders``: run the orders gRPC service until SIGTERM.
 
-import asyncio
+``OMS_ORDERS_WORKERS`` (default 1) runs that many worker processes on the same port
+(SO_REUSEPORT; see ``omslib.grpc_server.workers``).
+"""
+
+import sys
+
+from omslib.grpc_server.workers import serve_workers, workers_from_env
 
 from oms_orders import bootstrap
 
-asyncio.run(bootstrap.main())
+sys.exit(
+    serve_workers("oms_orders", bootstrap.main, workers=workers_from_env("OMS_ORDERS_WORKERS"))
+)

@@ -41,7 +41,7 @@ class OrdersServicer(pb_grpc.OrdersServiceServicer):
         return self._flow_or_none
 
     async def _order_id(self, name: str) -> str:
-        return (await self._queries.get_order(name)).order_id
+        return await self._queries.order_id(name)
 
     async def CancelOrder(
         self, request: pb.CancelOrderRequest, context: grpc.aio.ServicerContext

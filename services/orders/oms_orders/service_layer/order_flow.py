@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime
 
 from omslib.clock import Clock
@@ -23,6 +24,7 @@ from omslib.tcc import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oms_orders.adapters.order_events import emit_parked_alert
 from oms_orders.adapters.repository import OrderRepository
 from oms_orders.adapters.unit_of_work import OrdersUnitOfWork
 from oms_orders.domain.approval import ApprovalRules
@@ -49,6 +51,17 @@ def order_id_of(tx: GlobalTransaction) -> str:
     return tx.subject.removeprefix("orders/")
 
 
+# Orders the hooks saved during the current call (order id -> order as committed with
+# the hook's local transaction), so the caller can answer without reading it again.
+_saved_by_hooks: ContextVar[dict[str, Order] | None] = ContextVar("saved_by_hooks", default=None)
+
+
+def _note_saved(order: Order) -> None:
+    saved = _saved_by_hooks.get()
+    if saved is not None:
+        saved[order.order_id] = order
+
+
 class OrderHooks:
     """Moves the order with its transaction, inside the coordinator's local transaction."""
 
@@ -59,22 +72,36 @@ class OrderHooks:
     async def on_transition(
         self, session: AsyncSession, tx: GlobalTransaction, before: TransactionState
     ) -> None:
-        if tx.kind != ORDER_PLACE:
-            return
+        note = await self._move_order(session, tx, before)
+        if tx.state is T.PARKED:
+            # Written with the parking itself: never lost, never sent for a rolled-back park.
+            codes = [PAYMENT_AFTER_STOCK_RELEASE] if note else []
+            await emit_parked_alert(
+                session, tx, at=self._clock.now(), reason_codes=codes, note=note
+            )
+
+    async def _move_order(
+        self, session: AsyncSession, tx: GlobalTransaction, before: TransactionState
+    ) -> str:
+        """Move the order with ``tx``; returns what a parking alert must add, if anything."""
+        if tx.kind != ORDER_PLACE or not _moves_order(tx, before):
+            return ""  # e.g. CONFIRMING: the caller's local step moved the order already
         repo = OrderRepository(session)
         order = await repo.get(order_id_of(tx))
         if order is None:
-            return
+            return ""
         now = self._clock.now()
         if tx.state is T.CONFIRMED and order.state is S.PAID:
             apply_rules(order, self.rules, now)
             await repo.save(order)
+            _note_saved(order)
         elif tx.state is T.PARKED and tx.phase is Phase.CONFIRM and order.state is S.PAID:
             # Paid, but the stock is gone (the backstop released it): never silent.
             order.reason_codes = sorted({*order.reason_codes, PAYMENT_AFTER_STOCK_RELEASE})
             order.state_reason = f"paid but stock not deducted: {tx.reason}"
             order.update_time = now
             await repo.save(order)
+            _note_saved(order)
             log.error(
                 "%s: order %s was paid after its stock was released (%s)",
                 ALERT_CODE,
@@ -82,10 +109,24 @@ class OrderHooks:
                 tx.reason,
                 extra={"code": ALERT_CODE, "order_id": order.order_id, "gid": tx.gid},
             )
+            return (
+                f"Order {order.order_id} is paid but its stock was released "
+                f"({PAYMENT_AFTER_STOCK_RELEASE}): re-reserve the stock or refund the buyer."
+            )
         elif before is T.TRYING and tx.state is T.CANCELLING and order.state is S.PENDING_PAYMENT:
             # The Try's outcome was lost with its coordinator: drop the order, as the inline
             # path does; the platform's retried push creates it again.
             await repo.remove(order.order_id)
+        return ""
+
+
+def _moves_order(tx: GlobalTransaction, before: TransactionState) -> bool:
+    """Whether ``on_transition`` has anything to do for this move (decided without reading)."""
+    return (
+        tx.state is T.CONFIRMED
+        or (tx.state is T.PARKED and tx.phase is Phase.CONFIRM)
+        or (before is T.TRYING and tx.state is T.CANCELLING)
+    )
 
 
 def apply_rules(order: Order, rules: ApprovalRules, now: datetime) -> None:
@@ -119,45 +160,71 @@ class OrderFlow:
     async def record_payment(
         self, order_id: str, *, pay_time: datetime | None = None, actor: str = SYSTEM_ACTOR
     ) -> Order:
-        """PENDING_PAYMENT -> PAID with Confirm; then the rules. Repeats are no-ops."""
-        order = await self.get(order_id)
-        if order.state in AFTER_PAYMENT:
-            return order
-        if order.state in (S.CANCELLED, S.REJECTED):
-            log.error(
-                "%s: payment for %s order %s (%s)",
-                ALERT_CODE,
-                order.state.value,
-                order.order_id,
-                order.state_reason,
-                extra={"code": ALERT_CODE, "order_id": order.order_id, "gid": order.gid},
-            )
-            raise PaymentAfterCancellation(
-                f"order {order.order_id} is {order.state.value}; the payment must be refunded",
-                metadata={"current": order.state.value, "requested": S.PAID.value},
-            )
-        paid_at = pay_time or self._clock.now()
+        """PENDING_PAYMENT -> PAID with Confirm; then the rules. Repeats are no-ops.
 
-        async def pay(session: AsyncSession, tx: GlobalTransaction) -> None:
-            repo = OrderRepository(session)
-            fresh = await repo.get(order_id)
-            assert fresh is not None
-            if fresh.state is not S.PENDING_PAYMENT:  # a concurrent call decided first
-                raise ConcurrentModification(
-                    f"order {order_id} changed concurrently", metadata={"order_id": order_id}
-                )
-            fresh.move_to(S.PAID, at=self._clock.now(), reason="payment recorded", actor=actor)
-            fresh.pay_time = paid_at
-            await repo.save(fresh)
-
+        Two local transactions: the order is read, moved to PAID and CONFIRMING is
+        logged in one; the inventory Confirm is called; CONFIRMED and the approval
+        rules are written in the second (``OrderHooks``). The answer is the order as
+        that second transaction saved it.
+        """
+        saved: dict[str, Order] = {}
+        token = _saved_by_hooks.set(saved)
         try:
-            await self.coordinator.confirm(order.gid, local=pay)
+            paid, tx = await self._decide_payment(order_id, pay_time, actor)
+            if tx is None:  # nothing to decide: already paid, or decided concurrently
+                return paid
+            await self.coordinator.drive(tx)
         except (ConcurrentModification, ConcurrentTransactionChange, InvalidTransactionMove):
             now = await self.get(order_id)
             if now.state in AFTER_PAYMENT:  # a concurrent payment of the same order won
                 return now
             raise
-        return await self.get(order_id)
+        finally:
+            _saved_by_hooks.reset(token)
+        # When the round did not finish (Confirm retried later), the order stays PAID.
+        return saved.get(order_id, paid)
+
+    async def _decide_payment(
+        self, order_id: str, pay_time: datetime | None, actor: str
+    ) -> tuple[Order, GlobalTransaction | None]:
+        """Read the order, move it to PAID and log CONFIRMING, in one local transaction."""
+        async with self._uow() as uow:
+            order = await uow.orders.get(order_id)
+            if order is None:
+                raise OrderNotFound(f"order {order_id} not found", metadata={"order_id": order_id})
+            if order.state in AFTER_PAYMENT:
+                return order, None
+            if order.state in (S.CANCELLED, S.REJECTED):
+                log.error(
+                    "%s: payment for %s order %s (%s)",
+                    ALERT_CODE,
+                    order.state.value,
+                    order.order_id,
+                    order.state_reason,
+                    extra={"code": ALERT_CODE, "order_id": order.order_id, "gid": order.gid},
+                )
+                raise PaymentAfterCancellation(
+                    f"order {order.order_id} is {order.state.value}; the payment must be refunded",
+                    metadata={"current": order.state.value, "requested": S.PAID.value},
+                )
+            if order.state is not S.PENDING_PAYMENT:
+                raise ConcurrentModification(
+                    f"order {order_id} changed concurrently", metadata={"order_id": order_id}
+                )
+            now = self._clock.now()
+
+            async def pay(session: AsyncSession, tx: GlobalTransaction) -> None:
+                order.move_to(S.PAID, at=now, reason="payment recorded", actor=actor)
+                order.pay_time = pay_time or now
+                await uow.orders.save(order)  # version-checked: a concurrent change fails
+
+            tx, started = await self.coordinator.decide(
+                uow.session, order.gid, T.CONFIRMING, local=pay
+            )
+            if not started:  # already confirming (a concurrent call): answer what is stored
+                return order, None
+            await uow.commit()
+        return order, tx
 
     async def cancel(
         self,

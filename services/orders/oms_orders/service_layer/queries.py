@@ -42,6 +42,14 @@ class OrderQueries:
             raise OrderNotFound(f"order {name!r} not found", metadata={"name": name})
         return order
 
+    async def order_id(self, name: str) -> str:
+        """The order id a name designates; "orders/{id}" is answered without a read (the
+        use case that follows loads the order and answers ORDER_NOT_FOUND itself)."""
+        parsed = parse_order_name(name)
+        if isinstance(parsed, OrderIdName):
+            return parsed.order_id
+        return (await self.get_order(name)).order_id
+
     async def list_orders(
         self,
         *,

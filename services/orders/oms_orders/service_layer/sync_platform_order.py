@@ -93,20 +93,18 @@ class PlatformOrderSync:
         span = trace.get_current_span()
         if command.snapshot.platform is not None:
             span.set_attribute(SPAN_ATTR_PLATFORM, command.snapshot.platform.value)
-        earlier = await self._earlier_answer(command.request_id)
-        if earlier is not None:
-            return await self._advance(command.snapshot, earlier, newer=False)
-        validate(command.snapshot)
+        # One local transaction answers a repeated request id, or reconciles the snapshot.
         settled = await _retrying(lambda: self._reconcile(command))
         if isinstance(settled, SyncResult):
             newer = settled.outcome is SyncOutcome.ADVANCED
             return await self._advance(command.snapshot, settled, newer=newer)
+        order, logged = settled
         if command.snapshot.status is PlatformOrderStatus.CANCELLED and self._flow is not None:
             # Cancelled before we saw it created: keep the order, reserve nothing.
-            return await asyncio.shield(self._create_cancelled(command.request_id, settled))
+            return await asyncio.shield(self._create_cancelled(command.request_id, order))
         # Once the transaction is logged, finish the Try and record its outcome even if
         # the caller goes away; otherwise the order would wait for the recovery loop.
-        created = await asyncio.shield(self._try_reserve(command.request_id, settled))
+        created = await asyncio.shield(self._try_reserve(command.request_id, order, logged))
         return await self._advance(command.snapshot, created, newer=True)
 
     async def _create_cancelled(self, request_id: str, order: Order) -> SyncResult:
@@ -162,21 +160,19 @@ class PlatformOrderSync:
             outcome = SyncOutcome.ADVANCED
         return SyncResult(moved, outcome)
 
-    async def _earlier_answer(self, request_id: str) -> SyncResult | None:
-        async with self._uow() as uow:
-            seen = await uow.requests.get(request_id)
-            order = await uow.orders.get(seen.order_id) if seen else None
-        if order is None:
-            return None
-        _tag_order(order)
-        return SyncResult(order, SyncOutcome.DUPLICATE)
-
-    async def _reconcile(self, command: SyncPlatformOrder) -> SyncResult | Order:
-        """Answer from the stored order, or store a new one (with its transaction) to try."""
+    async def _reconcile(
+        self, command: SyncPlatformOrder
+    ) -> SyncResult | tuple[Order, GlobalTransaction]:
+        """Answer from the stored order, or store a new one (with its transaction) to try;
+        the order to try comes with its transaction as logged."""
         snapshot = command.snapshot
-        assert snapshot.platform is not None
         now = self._clock.now()
         async with self._uow() as uow:
+            earlier = await _earlier_answer(uow, command.request_id)
+            if earlier is not None:  # answered before: DUPLICATE, moved forward if need be
+                return earlier
+            validate(snapshot)
+            assert snapshot.platform is not None
             order = await uow.orders.get_by_platform_ref(
                 snapshot.platform, snapshot.platform_order_id
             )
@@ -187,7 +183,7 @@ class PlatformOrderSync:
                     if tx is not None and tx.state is TransactionState.TRYING:
                         # The push that created it died mid-Try: finish that Try now
                         # (inventory answers a repeated Try with the same reservation).
-                        return order
+                        return order, tx
                 outcome = SyncOutcome.STALE
                 if snapshot.is_newer_than(order.platform_update_time, order.platform_version):
                     order.note_platform_update(snapshot, at=now)
@@ -215,9 +211,11 @@ class PlatformOrderSync:
             await uow.orders.add(order)
             await uow.transactions.add(tx)
             await uow.commit()
-        return order
+        return order, tx
 
-    async def _try_reserve(self, request_id: str, order: Order) -> SyncResult:
+    async def _try_reserve(
+        self, request_id: str, order: Order, logged: GlobalTransaction
+    ) -> SyncResult:
         with tracer.start_as_current_span(f"tcc.try {INVENTORY_BRANCH}") as span:
             span.set_attribute(SPAN_ATTR_ORDER_ID, order.order_id)
             span.set_attribute(SPAN_ATTR_PLATFORM, order.platform.value)
@@ -249,7 +247,7 @@ class PlatformOrderSync:
                 span.set_attribute("oms.tcc.outcome", "tried")
                 created = await _retrying(
                     lambda: self._steps.tried(
-                        request_id, order.order_id, INVENTORY_BRANCH, allocations
+                        request_id, order.order_id, INVENTORY_BRANCH, allocations, logged=logged
                     )
                 )
                 return SyncResult(created, SyncOutcome.CREATED)
@@ -303,6 +301,15 @@ def explain(refusal: ReservationRefused) -> str:
     if sku and refusal.reason == "UNKNOWN_SKU":
         return f"unknown SKU {sku}"
     return f"inventory refused the reservation: {refusal.message}"
+
+
+async def _earlier_answer(uow: OrdersUnitOfWork, request_id: str) -> SyncResult | None:
+    seen = await uow.requests.get(request_id)
+    order = await uow.orders.get(seen.order_id) if seen else None
+    if order is None:
+        return None
+    _tag_order(order)
+    return SyncResult(order, SyncOutcome.DUPLICATE)
 
 
 def _require_supported(snapshot: PlatformOrderSnapshot) -> None:

@@ -6,13 +6,14 @@ overwrites a concurrent change with a stale copy.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import datetime
 
 from omslib.clock import Clock
 
 from oms_orders.adapters.unit_of_work import OrdersUnitOfWork
-from oms_orders.domain.errors import TransactionNotFound, TryAbandoned
+from oms_orders.domain.errors import ConcurrentModification, TransactionNotFound, TryAbandoned
 from oms_orders.domain.order import Order
 from oms_orders.domain.sync import ProcessedRequest, SyncOutcome
 from oms_orders.domain.tcc import BranchState, GlobalTransaction, TransactionState
@@ -32,13 +33,47 @@ class TccSteps:
         self._lease = lease or (lambda tx, now: None)
 
     async def tried(
-        self, request_id: str, order_id: str, branch_id: str, allocations: list[StockAllocation]
+        self,
+        request_id: str,
+        order_id: str,
+        branch_id: str,
+        allocations: list[StockAllocation],
+        *,
+        logged: GlobalTransaction | None = None,
     ) -> Order:
-        """Try succeeded: keep the allocations; the transaction waits for payment."""
+        """Try succeeded: keep the allocations; the transaction waits for payment.
+
+        ``logged``: the transaction as this process logged it before the Try. Its
+        save is conditional on that version, so it need not be read again; if it
+        changed meanwhile (recovery, a concurrent delivery), the step is decided
+        again from what is stored.
+        """
+        if logged is not None and logged.state is TransactionState.TRYING:
+            try:
+                return await self._tried(
+                    request_id, order_id, branch_id, allocations, copy.deepcopy(logged)
+                )
+            except ConcurrentModification:
+                pass  # the log or the order moved since: decide from what is stored now
+        return await self._tried(request_id, order_id, branch_id, allocations, None)
+
+    async def _tried(
+        self,
+        request_id: str,
+        order_id: str,
+        branch_id: str,
+        allocations: list[StockAllocation],
+        logged: GlobalTransaction | None,
+    ) -> Order:
         now = self._clock.now()
         async with self._uow() as uow:
-            order = await _still_trying(uow, order_id)
-            tx = await _transaction(uow, order.gid)
+            if logged is not None:
+                order = await uow.orders.get(order_id)
+                if order is None:
+                    raise _abandoned(order_id)
+                tx = logged
+            else:
+                order, tx = await _still_trying(uow, order_id)
             if tx.state is TransactionState.TRIED:
                 # A concurrent delivery of the same push finished this Try first.
                 if await uow.requests.get(request_id) is None:
@@ -51,7 +86,7 @@ class TccSteps:
             tx.branch(branch_id).move_to(BranchState.TRIED, at=now)
             tx.move_to(TransactionState.TRIED, at=now, next_attempt=order.payment_deadline)
             await uow.orders.save(order)
-            await uow.transactions.save(tx)
+            await uow.transactions.save(tx)  # version-checked: ConcurrentModification
             await uow.requests.record(
                 ProcessedRequest(request_id, order_id, SyncOutcome.CREATED, now)
             )
@@ -64,8 +99,7 @@ class TccSteps:
         """Try refused for a business reason: reject the order, start cancelling."""
         now = self._clock.now()
         async with self._uow() as uow:
-            order = await _still_trying(uow, order_id)
-            tx = await _transaction(uow, order.gid)
+            order, tx = await _still_trying(uow, order_id)
             if tx.state is not TransactionState.TRYING:
                 raise _abandoned(order_id)
             order.reject(reason_code, explanation, at=now)
@@ -122,8 +156,9 @@ class TccSteps:
             await uow.commit()
 
 
-async def _still_trying(uow: OrdersUnitOfWork, order_id: str) -> Order:
-    """The order whose Try just answered, unless recovery abandoned that Try meanwhile.
+async def _still_trying(uow: OrdersUnitOfWork, order_id: str) -> tuple[Order, GlobalTransaction]:
+    """The order whose Try just answered and its transaction (read once), unless
+    recovery abandoned that Try meanwhile.
 
     A Try slower than the recovery loop's patience is cancelled by it and the
     order dropped; the caller must then retry the push rather than see NOT_FOUND.
@@ -131,10 +166,10 @@ async def _still_trying(uow: OrdersUnitOfWork, order_id: str) -> Order:
     order = await uow.orders.get(order_id)
     if order is None:
         raise _abandoned(order_id)
-    tx = await uow.transactions.get(order.gid)
-    if tx is not None and tx.state not in (TransactionState.TRYING, TransactionState.TRIED):
+    tx = await _transaction(uow, order.gid)
+    if tx.state not in (TransactionState.TRYING, TransactionState.TRIED):
         raise _abandoned(order_id)
-    return order
+    return order, tx
 
 
 def _abandoned(order_id: str) -> TryAbandoned:
