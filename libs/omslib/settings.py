@@ -45,6 +45,9 @@ class CommonSettings(BaseSettings):
     redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="OMS_REDIS_URL")
     log_level: str = Field("INFO", validation_alias="OMS_LOG_LEVEL")
     shutdown_grace_seconds: float = Field(5.0, ge=0, validation_alias="OMS_SHUTDOWN_GRACE_SECONDS")
+    # Streams are trimmed to about this many entries (XADD MAXLEN ~): size it for the
+    # longest consumer outage to survive (entries / publication rate).
+    events_stream_maxlen: int = Field(100_000, ge=100, validation_alias="OMS_EVENTS_STREAM_MAXLEN")
 
     @field_validator("log_level")
     @classmethod

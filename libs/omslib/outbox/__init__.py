@@ -3,7 +3,7 @@
 See docs/events.md for how a service wires it in.
 """
 
-from omslib.outbox.relay import OutboxRelay, PendingEvent, RelaySettings
+from omslib.outbox.relay import OutboxRelay, PendingEvent, RelaySettings, relay_settings
 from omslib.outbox.tables import OutboxTables, UtcDateTime, outbox_tables
 from omslib.outbox.writer import (
     STREAM_AFTERSALES,
@@ -31,4 +31,5 @@ __all__ = [
     "add_event",
     "build_envelope",
     "outbox_tables",
+    "relay_settings",
 ]

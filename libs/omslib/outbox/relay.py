@@ -30,6 +30,7 @@ from omslib.ids import new_id
 from omslib.outbox.tables import OutboxTables, dialect_insert
 from omslib.outbox.writer import OutboxNotifier
 from omslib.pausing import pause
+from omslib.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,11 @@ class RelaySettings:
     retention: timedelta = timedelta(days=1)
     purge_interval: timedelta = timedelta(minutes=10)
     purge_batch: int = 1000
+
+
+def relay_settings(common: CommonSettings) -> RelaySettings:
+    """A service replica's relay tuning from its settings (``OMS_EVENTS_STREAM_MAXLEN``)."""
+    return RelaySettings(stream_maxlen=common.events_stream_maxlen)
 
 
 @dataclass(frozen=True)

@@ -64,3 +64,31 @@ def test_bad_values_exit_naming_each_variable(monkeypatch: pytest.MonkeyPatch) -
     assert "OMS_LOG_LEVEL='LOUD'" in message
     assert "DEBUG" in message
     assert len(message.splitlines()) == 3
+
+
+def test_stream_length_reaches_the_relay_and_a_tiny_one_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from omslib.outbox import relay_settings
+
+    monkeypatch.setenv("OMS_EVENTS_STREAM_MAXLEN", "5000")
+    assert relay_settings(load_settings(OrdersSettings)).stream_maxlen == 5000
+    monkeypatch.setenv("OMS_EVENTS_STREAM_MAXLEN", "10")
+    with pytest.raises(SystemExit) as exc:
+        load_settings(OrdersSettings)
+    assert "OMS_EVENTS_STREAM_MAXLEN" in str(exc.value)
+
+
+def test_tuning_variables_outside_settings_name_themselves_when_bad(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from omslib.settings import env_number
+
+    monkeypatch.setenv("OMS_DB_POOL_SIZE", "lots")
+    with pytest.raises(ValueError, match="OMS_DB_POOL_SIZE='lots' is not a valid int"):
+        env_number("OMS_DB_POOL_SIZE", 10, minimum=1)
+    monkeypatch.setenv("OMS_DB_POOL_SIZE", "0")
+    with pytest.raises(ValueError, match="at least 1"):
+        env_number("OMS_DB_POOL_SIZE", 10, minimum=1)
+    monkeypatch.setenv("OMS_DB_POOL_SIZE", " ")
+    assert env_number("OMS_DB_POOL_SIZE", 10, minimum=1) == 10

@@ -14,7 +14,7 @@ from oms.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from omslib.clock import Clock, SystemClock
 from omslib.db import create_engine, session_factory, upgrade_schema
 from omslib.grpc_server import GrpcService, run_until_signalled
-from omslib.outbox import OutboxNotifier, OutboxRelay, RelaySettings
+from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
 from omslib.settings import load_settings
 from omslib.tcc import run_purge_loop
@@ -122,7 +122,12 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Inventory:
     redis_client = connect(settings.redis_url)
     deps = Deps(uow=lambda: InventoryUnitOfWork(sessions, notifier, clock), clock=clock)
     relay = OutboxRelay(
-        sessions, orm.outbox, redis_client, notifier=notifier, settings=RelaySettings(), clock=clock
+        sessions,
+        orm.outbox,
+        redis_client,
+        notifier=notifier,
+        settings=relay_settings(settings),
+        clock=clock,
     )
     channel_sync = None
     if settings.channel_policies():

@@ -17,7 +17,7 @@ from omslib.clock import Clock, SystemClock
 from omslib.db import create_engine, session_factory, upgrade_schema
 from omslib.grpc_client import insecure_channel
 from omslib.grpc_server import GrpcService, run_until_signalled
-from omslib.outbox import OutboxNotifier, OutboxRelay, RelaySettings
+from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
 from omslib.settings import load_settings
 from omslib.tcc import Coordinator, RetryPolicy
@@ -122,7 +122,12 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
     notifier = OutboxNotifier()
     wake_relay_after_commit(sessions, notifier)
     relay = OutboxRelay(
-        sessions, orm.outbox, redis_client, notifier=notifier, settings=RelaySettings(), clock=clock
+        sessions,
+        orm.outbox,
+        redis_client,
+        notifier=notifier,
+        settings=relay_settings(settings),
+        clock=clock,
     )
 
     def uow_factory() -> OrdersUnitOfWork:
