@@ -36,6 +36,20 @@ def get_order(stack: Stack, name: str) -> order_pb2.Order | None:
             raise
 
 
+def settled_order(stack: Stack, name: str) -> order_pb2.Order | None:
+    """The order once its stock reservation (Try) has an outcome, else None.
+
+    Orders stores a new order before asking inventory, so for a moment it is
+    PENDING_PAYMENT with nothing allocated; REJECTED or allocations follow.
+    """
+    order = get_order(stack, name)
+    if order is None:
+        return None
+    if order.state == order_pb2.ORDER_STATE_PENDING_PAYMENT and not order.allocations:
+        return None
+    return order
+
+
 def list_orders(stack: Stack) -> list[order_pb2.Order]:
     with grpc.insecure_channel(stack.addr("orders")) as channel:
         stub = orders_service_pb2_grpc.OrdersServiceStub(channel)
@@ -74,7 +88,8 @@ def test_signed_push_becomes_an_order_with_stock_reserved(stack: Stack) -> None:
 
     assert reply.status_code == 202, reply.text
     order = wait_until(
-        lambda: get_order(stack, "platforms/shop/orders/E2E-1"), what="the order to be created"
+        lambda: settled_order(stack, "platforms/shop/orders/E2E-1"),
+        what="the order to be created with its reservation",
     )
     assert order.state == order_pb2.ORDER_STATE_PENDING_PAYMENT
     assert sorted((a.sku, a.quantity) for a in order.allocations) == [
@@ -122,7 +137,7 @@ def test_a_generic_grpc_client_reads_the_order_through_reflection(stack: Stack) 
     body, headers = signed_shop_push("E2E-REFLECT", [("CAP-RED", 1)])
     assert post_push(stack, body, headers).status_code == 202
     created = wait_until(
-        lambda: get_order(stack, "platforms/shop/orders/E2E-REFLECT"), what="order"
+        lambda: settled_order(stack, "platforms/shop/orders/E2E-REFLECT"), what="order"
     )
 
     with grpc.insecure_channel(stack.addr("orders")) as channel:
@@ -149,7 +164,9 @@ def test_not_enough_stock_rejects_the_order_and_reserves_nothing(stack: Stack) -
 
     assert post_push(stack, body, headers).status_code == 202
 
-    order = wait_until(lambda: get_order(stack, "platforms/shop/orders/E2E-SCARCE"), what="order")
+    order = wait_until(
+        lambda: settled_order(stack, "platforms/shop/orders/E2E-SCARCE"), what="order"
+    )
     assert order.state == order_pb2.ORDER_STATE_REJECTED
     assert "INSUFFICIENT_STOCK" in order.reason_codes
     assert availability(stack, "LAMP-SCARCE").reserved == scarce.reserved
