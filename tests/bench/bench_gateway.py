@@ -5,15 +5,16 @@ cost without verification or storage).
 
 The gateway runs as its own process (``python -m oms_gateway``), on SQLite, then on
 PostgreSQL too when OMS_BENCH_POSTGRES_URL names a server (a fresh database, dropped
-after). A third row adds the Redis rate limiter (an embedded redis-server, limit high
-enough never to refuse). Orders is not
-running: every stored push gets one failed delivery attempt and is then parked for
-10 minutes (retry base 600 s, delivery concurrency 1), so the figures are intake
-figures with a small, constant delivery overhead. The load generator is a minimal
-keep-alive HTTP/1.1 client on asyncio streams (httpx would be the bottleneck). Prints
-figures; asserts nothing.
+after), there with one gateway process and with ``--workers`` processes sharing the
+port (``OMS_GATEWAY_WORKERS``; SQLite allows only one). Further rows add the delivery
+worker and the Redis rate limiter (an embedded redis-server, limit high enough never
+to refuse). Orders is not running: every stored push gets one failed delivery attempt
+and is then parked for 10 minutes (retry base 600 s, delivery concurrency 1), so the
+figures are intake figures with a small, constant delivery overhead. The load generator
+is a minimal keep-alive HTTP/1.1 client on asyncio streams (httpx would be the
+bottleneck). Prints figures; asserts nothing.
 
-    .venv/bin/python tests/bench/bench_gateway.py [--pushes 5000] [--concurrency 32]
+    .venv/bin/python tests/bench/bench_gateway.py [--pushes 5000] [--concurrency 32] [--workers 2]
 """
 
 from __future__ import annotations
@@ -159,35 +160,54 @@ def run_backend(backend: str, admin: str | None, args: argparse.Namespace, tmp: 
         created.append(name)
         return database_url(admin, name)
 
+    # SQLite takes one writer process: several workers need PostgreSQL.
+    counts = [1] if admin is None else sorted({1, args.workers})
     redis = EmbeddedRedis(tmp / "redis")
+    blocks: list[tuple[int, list[Row]]] = []
     try:
-        rows: list[Row] = []
-        intake_only = {"OMS_GATEWAY_RATE_LIMIT": "off", "OMS_GATEWAY_DELIVERY_ENABLED": "false"}
-        with gateway(fresh_url("intake"), secret, tmp, **intake_only) as port:
-            rows += asyncio.run(
-                bench(port, secret, args.pushes, args.concurrency, "push: verified + stored")
-            )
-        with gateway(fresh_url("plain"), secret, tmp, OMS_GATEWAY_RATE_LIMIT="off") as port:
-            rows += asyncio.run(
-                bench(port, secret, args.pushes, args.concurrency, "  + one delivery attempt")
-            )[1:]
-        redis_url = redis.start()
-        limited = {"OMS_REDIS_URL": redis_url, "OMS_GATEWAY_RATE_LIMIT": "1000000:1000000"}
-        with gateway(fresh_url("limited"), secret, tmp, **limited) as port:
-            rows += asyncio.run(
-                bench(port, secret, args.pushes, args.concurrency, "  + Redis rate limit")
-            )[1:]
+        for workers in counts:
+            rows: list[Row] = []
+            procs = {"OMS_GATEWAY_WORKERS": str(workers)}
+            intake_only = {
+                "OMS_GATEWAY_RATE_LIMIT": "off",
+                "OMS_GATEWAY_DELIVERY_ENABLED": "false",
+                **procs,
+            }
+            with gateway(fresh_url(f"intake{workers}"), secret, tmp, **intake_only) as port:
+                rows += asyncio.run(
+                    bench(port, secret, args.pushes, args.concurrency, "push: verified + stored")
+                )
+            if workers == counts[-1]:
+                plain = {"OMS_GATEWAY_RATE_LIMIT": "off", **procs}
+                with gateway(fresh_url(f"plain{workers}"), secret, tmp, **plain) as port:
+                    rows += asyncio.run(
+                        bench(
+                            port, secret, args.pushes, args.concurrency, "  + one delivery attempt"
+                        )
+                    )[1:]
+                redis_url = redis.start()
+                limited = {
+                    "OMS_REDIS_URL": redis_url,
+                    "OMS_GATEWAY_RATE_LIMIT": "1000000:1000000",
+                    **procs,
+                }
+                with gateway(fresh_url(f"limited{workers}"), secret, tmp, **limited) as port:
+                    rows += asyncio.run(
+                        bench(port, secret, args.pushes, args.concurrency, "  + Redis rate limit")
+                    )[1:]
+            blocks.append((workers, rows))
     finally:
         redis.stop()
         for name in created:
             drop_database(admin or "", name)
-    console.print(
-        f"\ngateway intake on {backend}, {args.pushes} requests per row, "
-        f"{args.concurrency} keep-alive connections"
-    )
-    console.print(f"{'measure':<28}{'per s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs floor':>10}")
-    for label, rate, p50, p99 in rows:
-        console.print(f"{label:<28}{rate:>10.0f}{p50:>10.2f}{p99:>10.2f}{rate / rows[0][1]:>10.2f}")
+    for workers, rows in blocks:
+        console.print(f"\ngateway intake on {backend}, OMS_GATEWAY_WORKERS={workers}")
+        console.print(f"{args.pushes} requests per row, {args.concurrency} keep-alive connections")
+        console.print(f"{'measure':<28}{'per s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs floor':>10}")
+        for label, rate, p50, p99 in rows:
+            console.print(
+                f"{label:<28}{rate:>10.0f}{p50:>10.2f}{p99:>10.2f}{rate / rows[0][1]:>10.2f}"
+            )
 
 
 def main() -> None:
@@ -196,6 +216,12 @@ def main() -> None:
     )
     parser.add_argument("--pushes", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="also measure PostgreSQL with this many gateway processes (OMS_GATEWAY_WORKERS)",
+    )
     args = parser.parse_args()
     admin = os.environ.get("OMS_BENCH_POSTGRES_URL")
     with tempfile.TemporaryDirectory() as tmp:

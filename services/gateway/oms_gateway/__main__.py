@@ -1,5 +1,3 @@
-import asyncio
-
 from oms_gateway import bootstrap
 
-asyncio.run(bootstrap.main())
+bootstrap.run()

@@ -29,6 +29,8 @@ class Settings(PlatformSettings, OperationsSettings, CommonSettings):
         300.0, gt=0, validation_alias="OMS_GATEWAY_WEBHOOK_TOLERANCE_SECONDS"
     )
     max_body_bytes: int = Field(1_048_576, gt=0, validation_alias="OMS_GATEWAY_MAX_BODY_BYTES")
+    # HTTP worker processes on one port (SO_REUSEPORT); each is a full replica.
+    workers: int = Field(1, ge=1, le=64, validation_alias="OMS_GATEWAY_WORKERS")
     delivery_concurrency: int = Field(
         8, ge=1, le=1024, validation_alias="OMS_GATEWAY_DELIVERY_CONCURRENCY"
     )
@@ -52,6 +54,16 @@ class Settings(PlatformSettings, OperationsSettings, CommonSettings):
             return None
         decode_secret(value.get_secret_value())  # ValueError says what is wrong
         return value
+
+    @model_validator(mode="after")
+    def _workers_need_a_server_database(self) -> Settings:
+        if self.workers > 1 and self.database_url.startswith("sqlite"):
+            raise ValueError(
+                "OMS_GATEWAY_WORKERS > 1 needs a server database (PostgreSQL): SQLite takes "
+                "one writer at a time, and writers of several processes would wait in its "
+                "busy handler instead of sharing one group commit"
+            )
+        return self
 
     @model_validator(mode="after")
     def _lease_outlives_call(self) -> Settings:

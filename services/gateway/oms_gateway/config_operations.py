@@ -3,6 +3,7 @@ pollers. Mixed into ``config.Settings``; environment only, validated at start-up
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import NamedTuple
@@ -114,10 +115,16 @@ class OperationsSettings(CommonSettings):
         return self
 
     def rate_limit_for(self, platform: str) -> RateLimit | None:
-        overrides = parse_platform_rates(self.rate_limits)
-        if platform in overrides:
-            return overrides[platform]
-        return parse_rate_limit(self.rate_limit_default)
+        # Asked on every push: parsed once per (spec, platform), not per call.
+        return _rate_limit_for(self.rate_limits, self.rate_limit_default, platform)
+
+
+@functools.lru_cache(maxsize=256)
+def _rate_limit_for(rate_limits: str, default: str, platform: str) -> RateLimit | None:
+    overrides = parse_platform_rates(rate_limits)
+    if platform in overrides:
+        return overrides[platform]
+    return parse_rate_limit(default)
 
 
 def parse_platform_rates(spec: str) -> dict[str, RateLimit | None]:

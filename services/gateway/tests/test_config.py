@@ -41,3 +41,16 @@ def test_lease_must_outlive_the_orders_deadline(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("OMS_GATEWAY_ORDERS_DEADLINE_SECONDS", "10")
     with pytest.raises(SystemExit, match="LEASE"):
         load_settings(Settings)
+
+
+def test_one_worker_process_by_default() -> None:
+    assert load_settings(Settings).workers == 1
+
+
+def test_several_workers_need_a_server_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMS_GATEWAY_WORKERS", "2")
+    monkeypatch.setenv("OMS_GATEWAY_DATABASE_URL", "sqlite+aiosqlite:///gateway.db")
+    with pytest.raises(SystemExit, match="OMS_GATEWAY_WORKERS"):
+        load_settings(Settings)
+    monkeypatch.setenv("OMS_GATEWAY_DATABASE_URL", "postgresql://db.internal/gateway")
+    assert load_settings(Settings).workers == 2

@@ -73,3 +73,17 @@ async def test_an_entry_the_database_refuses_fails_alone(engine: AsyncEngine) ->
     assert results[0] == [None] and results[2] == [None]
     assert isinstance(results[1], Exception)
     assert await count(engine) == 2
+
+
+async def test_entries_stored_by_an_earlier_batch_come_back_with_their_first_id(
+    engine: AsyncEngine,
+) -> None:
+    writer = InboxWriter(CountingUow(engine))
+    first = entry("seen")
+    assert await writer.store([first]) == [None]
+    results = await asyncio.gather(
+        writer.store([entry("seen")]),
+        writer.store([entry("new"), entry("seen")]),  # one push carrying two messages
+    )
+    assert results == [[first.id], [None, first.id]]
+    assert await count(engine) == 2

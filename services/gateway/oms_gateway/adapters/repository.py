@@ -7,6 +7,7 @@ of the worker that took the entry over.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,24 +58,10 @@ class InboxRepository:
 
     async def add_if_absent(self, entry: InboxEntry) -> str | None:
         """Insert ``entry``; if (platform, event_id) exists, return the existing id instead."""
-        values = {
-            "id": entry.id,
-            "platform": entry.platform,
-            "event_id": entry.event_id,
-            "received_at": entry.received_at,
-            "body": entry.body,
-            "headers": dict(entry.headers),
-            "traceparent": entry.traceparent,
-            "state": entry.state.value,
-            "attempts": entry.attempts,
-            "next_attempt_at": entry.next_attempt_at,
-            "updated_at": entry.received_at,
-        }
-        dialect = (await self._session.connection()).dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = await self._dialect_insert()
         statement = (
             insert(inbox)
-            .values(**values)
+            .values(**_entry_values(entry))
             .on_conflict_do_nothing(index_elements=[inbox.c.platform, inbox.c.event_id])
         )
         result = await self._session.execute(statement)
@@ -87,6 +74,48 @@ class InboxRepository:
         )
         assert existing is not None, "conflicting row must exist after ON CONFLICT DO NOTHING"
         return str(existing)
+
+    async def add_many_if_absent(self, entries: Sequence[InboxEntry]) -> list[str | None]:
+        """Like :meth:`add_if_absent` for many entries, in one multi-row statement.
+
+        Per entry, in order: None if inserted now, else the id already stored under its
+        (platform, event_id), including an earlier entry of the same call.
+        """
+        first: dict[tuple[str, str], InboxEntry] = {}
+        for entry in entries:
+            first.setdefault((entry.platform, entry.event_id), entry)
+        insert = await self._dialect_insert()
+        # One statement compiled once (cached); "insertmanyvalues" sends the executemany
+        # as multi-row INSERTs (an explicit .values([...]) would be compiled per batch).
+        statement = (
+            insert(inbox)
+            .on_conflict_do_nothing(index_elements=[inbox.c.platform, inbox.c.event_id])
+            .returning(inbox.c.id)
+        )
+        result = await self._session.execute(
+            statement, [_entry_values(entry) for entry in first.values()]
+        )
+        inserted = set(result.scalars().all())
+        known = {key: entry.id for key, entry in first.items() if entry.id in inserted}
+        missing: dict[str, list[str]] = {}
+        for platform, event_id in first.keys() - known.keys():
+            missing.setdefault(platform, []).append(event_id)
+        for platform, event_ids in missing.items():
+            rows = await self._session.execute(
+                select(inbox.c.event_id, inbox.c.id).where(
+                    inbox.c.platform == platform, inbox.c.event_id.in_(event_ids)
+                )
+            )
+            known.update(((platform, row.event_id), str(row.id)) for row in rows)
+        found: list[str | None] = []
+        for entry in entries:
+            existing = known[(entry.platform, entry.event_id)]
+            found.append(None if existing == entry.id else existing)
+        return found
+
+    async def _dialect_insert(self) -> Any:
+        dialect = (await self._session.connection()).dialect.name
+        return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
     async def get(self, entry_id: str) -> InboxEntry | None:
         row = (await self._session.execute(select(inbox).where(inbox.c.id == entry_id))).first()
@@ -200,6 +229,22 @@ class RejectedPushRepository:
                 received_at=push.received_at,
             )
         )
+
+
+def _entry_values(entry: InboxEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "platform": entry.platform,
+        "event_id": entry.event_id,
+        "received_at": entry.received_at,
+        "body": entry.body,
+        "headers": dict(entry.headers),
+        "traceparent": entry.traceparent,
+        "state": entry.state.value,
+        "attempts": entry.attempts,
+        "next_attempt_at": entry.next_attempt_at,
+        "updated_at": entry.received_at,
+    }
 
 
 def _claimable(now: datetime) -> Any:

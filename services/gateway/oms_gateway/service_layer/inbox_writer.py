@@ -73,8 +73,14 @@ class InboxWriter:
         uow = self._uow_factory()
         async with uow:
             repo = InboxRepository(uow.session)
-            results = [[await repo.add_if_absent(entry) for entry in group] for group in groups]
+            # One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING for the whole batch.
+            found = await repo.add_many_if_absent([entry for group in groups for entry in group])
             await uow.commit()
+        results: list[Found] = []
+        start = 0
+        for group in groups:
+            results.append(found[start : start + len(group)])
+            start += len(group)
         return results
 
 

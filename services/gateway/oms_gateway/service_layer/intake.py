@@ -106,7 +106,7 @@ class IntakeService:
         uow = self._uow_factory()
         async with uow:
             repo = InboxRepository(uow.session)
-            found = [await repo.add_if_absent(entry) for entry in entries]
+            found = await repo.add_many_if_absent(entries)
             await uow.commit()
         return found
 
