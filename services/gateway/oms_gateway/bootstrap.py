@@ -7,12 +7,8 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,6 +25,7 @@ from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
 from omslib.settings import load_settings
 from omslib.telemetry import configure_logging, setup_tracing
+from omslib.workers import is_worker, supervise, worker_index
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -49,8 +46,6 @@ from oms_gateway.service_layer.intake import IntakeService
 
 SERVICE_NAME = "gateway"
 MIGRATIONS = Path(__file__).parent / "migrations"
-#: Set by the supervisor (``OMS_GATEWAY_WORKERS`` > 1) for each worker it starts.
-WORKER_INDEX_ENV = "OMS_GATEWAY_WORKER_INDEX"
 
 log = logging.getLogger(__name__)
 
@@ -285,15 +280,10 @@ async def start(settings: Settings, *, clock: Clock | None = None) -> Running:
 def run() -> None:
     """``python -m oms_gateway``: one process, or a supervisor of OMS_GATEWAY_WORKERS."""
     settings = load_settings(Settings)
-    if settings.workers > 1 and WORKER_INDEX_ENV not in os.environ:
+    if settings.workers > 1 and not is_worker():
         configure_logging(SERVICE_NAME, settings.log_level)
-        raise SystemExit(supervise(settings))
+        raise SystemExit(supervise_workers(settings))
     asyncio.run(main())
-
-
-def worker_index() -> int:
-    """This process's index among the supervisor's workers (0 when there is no supervisor)."""
-    return int(os.environ.get(WORKER_INDEX_ENV, "0"))
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
@@ -308,7 +298,7 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def supervise(settings: Settings) -> int:
+def supervise_workers(settings: Settings) -> int:
     """Run ``settings.workers`` gateway processes on one port until SIGTERM/SIGINT.
 
     The schema is upgraded once, here, before any worker starts. Every worker is a full
@@ -316,7 +306,7 @@ def supervise(settings: Settings) -> int:
     coordinate through leases or unique rows in the database, as replicas on several
     hosts do), except that only worker 0 opens the Pinduoduo connector. If a worker
     dies, the others are stopped and the supervisor exits non-zero so that the process
-    manager restarts the whole set.
+    manager restarts the whole set (``omslib.workers.supervise``).
     """
 
     async def upgrade() -> None:
@@ -331,46 +321,13 @@ def supervise(settings: Settings) -> int:
     # 0, picks the one every worker binds.
     placeholder = reuse_port_socket(settings.host, settings.port)
     port = int(placeholder.getsockname()[1])
-    children: list[subprocess.Popen[bytes]] = []
-    signalled: set[int] = set()
-    stopping = False
-
-    def request_stop(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    def stop_children() -> None:
-        for child in children:
-            if child.pid not in signalled and child.poll() is None:
-                signalled.add(child.pid)
-                child.send_signal(signal.SIGTERM)  # graceful: in-flight pushes finish
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    status = 0
+    log.info("gateway workers starting", extra={"port": port, "workers": settings.workers})
     try:
-        env = dict(os.environ, OMS_GATEWAY_PORT=str(port))
-        for index in range(settings.workers):
-            env[WORKER_INDEX_ENV] = str(index)
-            children.append(subprocess.Popen([sys.executable, "-m", "oms_gateway"], env=env))
-        log.info("gateway workers started", extra={"port": port, "workers": settings.workers})
-        while any(child.poll() is None for child in children):
-            if not stopping:
-                for child in children:
-                    code = child.poll()
-                    if code is not None:
-                        log.error("gateway worker exited, stopping the rest", extra={"code": code})
-                        status, stopping = (code if code > 0 else 1), True
-                        break
-            if stopping:
-                stop_children()
-            time.sleep(0.1)
+        return supervise(
+            "oms_gateway", workers=settings.workers, env={"OMS_GATEWAY_PORT": str(port)}
+        )
     finally:
-        stop_children()
-        for child in children:
-            child.wait()
         placeholder.close()
-    return status
 
 
 async def main() -> None:

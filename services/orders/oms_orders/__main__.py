@@ -1,12 +1,12 @@
 """``python -m oms_orders``: run the orders gRPC service until SIGTERM.
 
 ``OMS_ORDERS_WORKERS`` (default 1) runs that many worker processes on the same port
-(SO_REUSEPORT; see ``omslib.grpc_server.workers``).
+(SO_REUSEPORT; see ``omslib.workers``).
 """
 
 import sys
 
-from omslib.grpc_server.workers import serve_workers, workers_from_env
+from omslib.workers import serve_workers, workers_from_env
 
 from oms_orders import bootstrap
 
