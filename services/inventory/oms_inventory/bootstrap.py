@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from oms_inventory.adapters import orm
 from oms_inventory.adapters.barrier import BARRIER
 from oms_inventory.adapters.unit_of_work import InventoryUnitOfWork
+from oms_inventory.adapters.warehouse_repository import WarehouseCache
 from oms_inventory.channel_sync import ChannelSync
 from oms_inventory.config import Settings
 from oms_inventory.entrypoints.grpc_servicer import InventoryServicer
@@ -120,7 +121,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Inventory:
     clock = clock or SystemClock()
     notifier = OutboxNotifier()
     redis_client = connect(settings.redis_url)
-    deps = Deps(uow=lambda: InventoryUnitOfWork(sessions, notifier, clock), clock=clock)
+    warehouse_cache = WarehouseCache()  # the Try's active warehouses (5 s across replicas)
+    deps = Deps(
+        uow=lambda: InventoryUnitOfWork(sessions, notifier, clock, warehouse_cache), clock=clock
+    )
     relay = OutboxRelay(
         sessions,
         orm.outbox,

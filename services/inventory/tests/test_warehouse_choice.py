@@ -52,3 +52,17 @@ async def test_an_inactive_warehouse_takes_no_reservations(kit) -> None:
     reservation = await kit.try_reserve("g1", [("TEE", 1)], "Zhejiang")
 
     assert kit.placed(reservation) == [("TEE", "GZ1", 1)]
+
+
+async def test_a_warehouse_deactivated_after_a_try_takes_no_more_reservations(kit) -> None:
+    # The Try caches the active warehouses; an UpsertWarehouse through this process drops them.
+    await _three_warehouses(kit)
+    await kit.set_stock("TEE", "HZ1", 10)
+    await kit.set_stock("TEE", "GZ1", 10)
+    first = await kit.try_reserve("g1", [("TEE", 1)], "Zhejiang")
+    assert kit.placed(first) == [("TEE", "HZ1", 1)]
+
+    await kit.warehouse("HZ1", "Zhejiang", active=False)
+
+    second = await kit.try_reserve("g2", [("TEE", 1)], "Zhejiang")
+    assert kit.placed(second) == [("TEE", "GZ1", 1)]

@@ -103,7 +103,7 @@ class StockRepository:
                 reserved=_c.reserved + reserved_delta,
                 updated_at=now,
             )
-            .returning(_c.on_hand, _c.reserved)
+            .returning(_c.on_hand, _c.reserved, _c.updated_at)
         )
         row = (await self._session.execute(stmt)).first()
         if row is None:
@@ -116,6 +116,7 @@ class StockRepository:
             on_hand_after=on_hand,
             reserved_before=reserved - reserved_delta,
             reserved_after=reserved,
+            updated_at=row.updated_at,
         )
 
 

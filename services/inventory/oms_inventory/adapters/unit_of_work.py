@@ -16,7 +16,7 @@ from oms_inventory.adapters.barrier import BarrierRepository
 from oms_inventory.adapters.request_log import RequestLog
 from oms_inventory.adapters.reservation_repository import ReservationRepository
 from oms_inventory.adapters.stock_repository import StockRepository
-from oms_inventory.adapters.warehouse_repository import WarehouseRepository
+from oms_inventory.adapters.warehouse_repository import WarehouseCache, WarehouseRepository
 
 SOURCE = "inventory"
 
@@ -40,16 +40,18 @@ class InventoryUnitOfWork(UnitOfWork):
         sessions: async_sessionmaker[AsyncSession],
         notifier: OutboxNotifier | None = None,
         clock: Clock | None = None,
+        warehouse_cache: WarehouseCache | None = None,
     ) -> None:
         super().__init__(sessions)
         self._notifier = notifier
         self._clock = clock
+        self._warehouse_cache = warehouse_cache
         self._emitted = False
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self._emitted = False
-        self.warehouses = WarehouseRepository(self.session)
+        self.warehouses = WarehouseRepository(self.session, self._warehouse_cache)
         self.stock = StockRepository(self.session)
         self.reservations = ReservationRepository(self.session)
         self.audit = AuditRepository(self.session)
@@ -74,6 +76,10 @@ class InventoryUnitOfWork(UnitOfWork):
 
     async def commit(self) -> None:
         await super().commit()
+        if self.warehouses.changed:
+            self.warehouses.changed = False
+            if self._warehouse_cache is not None:
+                self._warehouse_cache.invalidate()
         if self._emitted and self._notifier is not None:
             self._notifier.notify()
         self._emitted = False

@@ -29,6 +29,8 @@ class StockChange:
     on_hand_after: int
     reserved_before: int
     reserved_after: int
+    #: The row's update time after the change (None when not known).
+    updated_at: datetime | None = None
 
     @property
     def changes_available(self) -> bool:

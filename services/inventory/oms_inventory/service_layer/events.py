@@ -43,15 +43,50 @@ async def stock_adjusted(uow: InventoryUnitOfWork, entries: Sequence[AuditEntry]
         await uow.emit(STREAM_INVENTORY, SKU, entry.sku, payload)
 
 
-async def availability_changed(uow: InventoryUnitOfWork, changes: Sequence[StockChange]) -> None:
-    """One AvailabilityChanged per SKU whose available stock moved, with its levels now."""
+async def availability_changed(
+    uow: InventoryUnitOfWork,
+    changes: Sequence[StockChange],
+    *,
+    read_before: Sequence[StockLevel] | None = None,
+) -> None:
+    """One AvailabilityChanged per SKU whose available stock moved, with its levels now.
+
+    The changed rows' levels are those their UPDATE returned (rows this transaction
+    holds locked). When ``read_before`` (the SKUs' rows as read earlier in this
+    transaction) shows that every row of those SKUs was changed, the levels are
+    complete without reading again; otherwise the SKUs' rows are read now, as before.
+    """
     skus = skus_with_changed_availability(changes)
     if not skus:
         return
     by_sku: dict[str, list[StockLevel]] = {sku: [] for sku in skus}
-    for level in await uow.stock.for_skus(skus):
-        by_sku[level.sku].append(level)
+    returned = _levels_after(changes)
+    if read_before is not None and all(
+        (level.sku, level.warehouse_code) in returned
+        for level in read_before
+        if level.sku in by_sku
+    ):
+        for key in sorted(returned):
+            if key[0] in by_sku:
+                by_sku[key[0]].append(returned[key])
+    else:
+        for level in await uow.stock.for_skus(skus):
+            by_sku[level.sku].append(level)
     for sku in skus:  # sorted: concurrent writers lock sequence rows in one order
         availability = Availability(sku, tuple(by_sku[sku]))
         payload = AvailabilityChanged(availability=availability_to_proto(availability))
         await uow.emit(STREAM_INVENTORY, SKU, sku, payload)
+
+
+def _levels_after(changes: Sequence[StockChange]) -> dict[tuple[str, str], StockLevel]:
+    """Each changed row as its last UPDATE of this transaction returned it."""
+    return {
+        (change.sku, change.warehouse_code): StockLevel(
+            sku=change.sku,
+            warehouse_code=change.warehouse_code,
+            on_hand=change.on_hand_after,
+            reserved=change.reserved_after,
+            updated_at=change.updated_at,
+        )
+        for change in changes
+    }

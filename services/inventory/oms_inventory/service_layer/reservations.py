@@ -31,6 +31,7 @@ from oms_inventory.domain.reservation import (
     ReservationState,
     ReserveRequest,
 )
+from oms_inventory.domain.stock import StockLevel
 from oms_inventory.service_layer import events
 from oms_inventory.service_layer.deps import MAX_ATTEMPTS, Deps
 from oms_inventory.service_layer.stock_moves import StockMove, apply_held_moves, apply_moves
@@ -53,15 +54,18 @@ class ReservationService:
                 if guard is not Guard.PROCEED:
                     return await self._repeated_try(uow, request.branch, guard)
                 expire_at = request.deadline(now, self._default_ttl)
-                warehouses = await uow.warehouses.list(include_inactive=False)
+                warehouses = await uow.warehouses.active()
                 levels = await uow.stock.for_skus(request.skus)
                 plan = plan_reservation(request.lines, warehouses, levels, request.ship_to_province)
                 reservation = Reservation.reserve(request, plan, expire_at, now)
+                # Everything that does not need the stock rows first: a row stays locked
+                # from its conditional UPDATE to the commit (a lost race rolls all back).
+                await uow.reservations.add(reservation)
+                await events.reservation_changed(uow, reservation)
                 changes = await apply_moves(uow, StockMove.RESERVE, plan, now)
                 if changes is None:
                     continue
-                await uow.reservations.add(reservation)
-                await self._record(uow, reservation, AuditAction.RESERVE, changes)
+                await self._record(uow, reservation, AuditAction.RESERVE, changes, levels)
                 await uow.commit()
                 return reservation
         raise StockContention("stock kept changing while reserving; retry the Try")
@@ -90,6 +94,7 @@ class ReservationService:
                     )
                 if not await uow.reservations.transition(confirmed, ReservationState.RESERVED):
                     continue
+                await events.reservation_changed(uow, confirmed)
                 changes = await apply_held_moves(uow, StockMove.DEDUCT, confirmed.items, now)
                 await self._record(uow, confirmed, AuditAction.CONFIRM, changes)
                 await uow.commit()
@@ -127,6 +132,7 @@ class ReservationService:
                     return reservation
                 if not await uow.reservations.transition(released, ReservationState.RESERVED):
                     continue
+                await events.reservation_changed(uow, released)
                 changes = await apply_held_moves(uow, StockMove.RELEASE, released.items, now)
                 action = AuditAction.EXPIRE if expired else AuditAction.CANCEL
                 await self._record(uow, released, action, changes)
@@ -161,11 +167,17 @@ class ReservationService:
         reservation: Reservation,
         action: AuditAction,
         changes: Sequence[StockChange],
+        levels: Sequence[StockLevel] | None = None,
     ) -> None:
-        """The change's audit entries and events, in its transaction."""
+        """What follows the stock rows' change: its audit entries and availability events.
+
+        The reservation's own event is written before the rows are changed (it does not
+        depend on them), so the locked rows wait for as few statements as possible.
+        ``levels``: the SKUs' rows as read before the change, if they were (see
+        ``events.availability_changed``).
+        """
         await self._audit(uow, reservation, action, changes)
-        await events.reservation_changed(uow, reservation)
-        await events.availability_changed(uow, changes)
+        await events.availability_changed(uow, changes, read_before=levels)
 
     async def _audit(
         self,

@@ -16,7 +16,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import (
+    Integer,
+    Row,
+    bindparam,
+    cast,
+    delete,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +38,65 @@ from oms_orders.adapters.orm import order_allocations, order_history, order_line
 from oms_orders.domain.errors import ConcurrentModification, DuplicatePlatformOrder
 from oms_orders.domain.order import Order
 from oms_orders.domain.states import OrderState
-from oms_orders.domain.values import Platform
+from oms_orders.domain.values import Platform, StockAllocation
+
+_l, _a, _h = order_lines.c, order_allocations.c, order_history.c
+
+
+def _typed_null(column: Any) -> Any:
+    return cast(null(), column.type)
+
+
+# An order's lines, allocations and history in one statement (built once): one row
+# per child, ``kind`` 0/1/2 in that order, each kind in its own order; the columns a
+# kind does not have are NULL (typed, so both backends agree on the union's types).
+_CHILDREN = union_all(
+    select(
+        literal_column("0", Integer).label("kind"),
+        _l.line_no.label("no"),
+        _l.sku.label("sku"),
+        _l.quantity.label("quantity"),
+        _l.unit_price_minor_units.label("unit_price_minor_units"),
+        _l.currency.label("currency"),
+        _l.title.label("title"),
+        _typed_null(_a.warehouse_code).label("warehouse_code"),
+        _typed_null(_h.from_state).label("from_state"),
+        _typed_null(_h.to_state).label("to_state"),
+        _typed_null(_h.time).label("time"),
+        _typed_null(_h.reason).label("reason"),
+        _typed_null(_h.actor).label("actor"),
+    ).where(_l.order_id == bindparam("order_id")),
+    select(
+        literal_column("1", Integer),
+        _a.seq,
+        _a.sku,
+        _a.quantity,
+        _typed_null(_l.unit_price_minor_units),
+        _typed_null(_l.currency),
+        _typed_null(_l.title),
+        _a.warehouse_code,
+        _typed_null(_h.from_state),
+        _typed_null(_h.to_state),
+        _typed_null(_h.time),
+        _typed_null(_h.reason),
+        _typed_null(_h.actor),
+    ).where(_a.order_id == bindparam("order_id")),
+    select(
+        literal_column("2", Integer),
+        _h.seq,
+        _typed_null(_l.sku),
+        _typed_null(_l.quantity),
+        _typed_null(_l.unit_price_minor_units),
+        _typed_null(_l.currency),
+        _typed_null(_l.title),
+        _typed_null(_a.warehouse_code),
+        _h.from_state,
+        _h.to_state,
+        _h.time,
+        _h.reason,
+        _h.actor,
+    ).where(_h.order_id == bindparam("order_id")),
+).order_by("kind", "no")
 
 
 class OrderRepository:
@@ -38,6 +108,9 @@ class OrderRepository:
         self._stored_history: dict[str, int] = {}
         # Whether each loaded or added order had been announced (OrderCreated) already.
         self._announced: dict[str, bool] = {}
+        # The allocations each loaded or saved order has in the database, so saves
+        # rewrite them only when they changed.
+        self._stored_allocations: dict[str, tuple[StockAllocation, ...]] = {}
 
     async def add(self, order: Order) -> None:
         order.version = 1
@@ -51,6 +124,7 @@ class OrderRepository:
         if order.lines:
             await self._session.execute(insert(order_lines), line_rows(order))
         await self._write_allocations(order)
+        self._stored_allocations[order.order_id] = tuple(order.allocations)
         await self._append_history(order, 0)
         self._stored_history[order.order_id] = len(order.history)
         self._announced[order.order_id] = False
@@ -69,10 +143,15 @@ class OrderRepository:
                 metadata={"order_id": order.order_id},
             )
         order.version += 1
-        await self._session.execute(
-            delete(order_allocations).where(order_allocations.c.order_id == order.order_id)
-        )
-        await self._write_allocations(order)
+        allocations = tuple(order.allocations)
+        stored_allocations = self._stored_allocations.get(order.order_id)
+        if allocations != stored_allocations:
+            if stored_allocations != ():  # unknown (None) or some: delete what is there
+                await self._session.execute(
+                    delete(order_allocations).where(order_allocations.c.order_id == order.order_id)
+                )
+            await self._write_allocations(order)
+            self._stored_allocations[order.order_id] = allocations
         stored = self._stored_history.get(order.order_id, 0)
         await self._append_history(order, stored)
         self._stored_history[order.order_id] = len(order.history)
@@ -97,6 +176,7 @@ class OrderRepository:
         await self._session.execute(delete(orders).where(orders.c.order_id == order_id))
         self._stored_history.pop(order_id, None)
         self._announced.pop(order_id, None)
+        self._stored_allocations.pop(order_id, None)
 
     async def get(self, order_id: str) -> Order | None:
         row = (
@@ -179,29 +259,15 @@ class OrderRepository:
 
     async def _load(self, row: Row[Any]) -> Order:
         order_id = row.order_id
-        lines = (
-            await self._session.execute(
-                select(order_lines)
-                .where(order_lines.c.order_id == order_id)
-                .order_by(order_lines.c.line_no)
-            )
-        ).all()
-        allocations = (
-            await self._session.execute(
-                select(order_allocations)
-                .where(order_allocations.c.order_id == order_id)
-                .order_by(order_allocations.c.seq)
-            )
-        ).all()
-        history = (
-            await self._session.execute(
-                select(order_history)
-                .where(order_history.c.order_id == order_id)
-                .order_by(order_history.c.seq)
-            )
-        ).all()
+        lines: list[Row[Any]] = []
+        allocations: list[Row[Any]] = []
+        history: list[Row[Any]] = []
+        by_kind = (lines, allocations, history)
+        for child in await self._session.execute(_CHILDREN, {"order_id": order_id}):
+            by_kind[child.kind].append(child)
         self._stored_history[order_id] = len(history)
         order = order_from_rows(row, lines, allocations, history)
+        self._stored_allocations[order_id] = tuple(order.allocations)
         self._announced[order_id] = _try_settled(order)
         return order
 
