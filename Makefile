@@ -28,9 +28,12 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
+# --compile-bytecode: every service process (and the test suites start hundreds) would
+# otherwise compile its dependencies again where PYTHONDONTWRITEBYTECODE is set
+# (about 1.5 s of each start here).
 $(STAMP_VENV): $(UV) pyproject.toml uv.lock
 	@echo "==> syncing $(VENV)/ from uv.lock"
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 setup: $(STAMP_VENV) $(STAMP_GEN)
