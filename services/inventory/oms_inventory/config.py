@@ -55,6 +55,10 @@ class Settings(CommonSettings):
     channel_sync_timeout_seconds: float = Field(
         10.0, gt=0, validation_alias="OMS_INVENTORY_CHANNEL_SYNC_TIMEOUT_SECONDS"
     )
+    # One replica syncs at a time; if it dies, another takes over within this long.
+    channel_sync_lease_seconds: float = Field(
+        15.0, ge=1, validation_alias="OMS_INVENTORY_CHANNEL_SYNC_LEASE_SECONDS"
+    )
 
     @field_validator("channel_sync_urls")
     @classmethod

@@ -152,6 +152,49 @@ async def test_a_restart_starts_from_the_stock_in_the_database(
         await running.stop()
 
 
+async def test_one_replica_syncs_and_another_takes_over_when_it_stops(
+    make_database_url: Callable[[str], str], redis_url: str, channel: FakeChannel, kit_for: Any
+) -> None:
+    settings = Settings(
+        OMS_INVENTORY_DATABASE_URL=make_database_url("inventory"),
+        OMS_INVENTORY_PORT=0,
+        OMS_INVENTORY_HOST="127.0.0.1",
+        OMS_REDIS_URL=redis_url,
+        OMS_SHUTDOWN_GRACE_SECONDS=1.0,
+        OMS_INVENTORY_CHANNEL_SYNC_URLS=f"shop={channel.base}/stock",
+        OMS_INVENTORY_CHANNEL_SYNC_LEASE_SECONDS=1,
+    )
+    first = await bootstrap.start(settings)
+    second = await bootstrap.start(settings)  # a second replica on the same database
+    replicas = [first, second]
+    try:
+        syncs = [r.inventory.channel_sync for r in replicas]
+        assert syncs[0] is not None and syncs[1] is not None
+        await eventually(lambda: sum(s.active for s in syncs) == 1)  # type: ignore[union-attr]
+        leader = next(r for r, s in zip(replicas, syncs, strict=True) if s.active)  # type: ignore[union-attr]
+        follower = second if leader is first else first
+        async with kit_for(follower) as kit:  # changes through either replica reach the channel
+            await kit.warehouse("HZ1")
+            await kit.set_stock("TEE", "HZ1", 10)
+        await eventually(lambda: channel.stock == {"shop": {"TEE": 10}})
+        assert sum(s.active for s in syncs) == 1  # type: ignore[union-attr]
+
+        pushed_before = len(channel.requests)
+        await leader.stop()
+        replicas.remove(leader)
+
+        survivor = follower.inventory.channel_sync
+        assert survivor is not None
+        await eventually(lambda: survivor.active)
+        await eventually(lambda: any(r["full"] for r in channel.requests[pushed_before:]))
+        async with kit_for(follower) as kit:
+            await kit.try_reserve("g1", [("TEE", 3)])
+        await eventually(lambda: channel.stock == {"shop": {"TEE": 7}})
+    finally:
+        for running in replicas:
+            await running.stop()
+
+
 async def _flush(redis_url: str) -> None:
     from omslib.redis_conn import connect
 
