@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 metadata = sa.MetaData()
 OUTBOX = outbox_tables(metadata)
+Sessions = async_sessionmaker[AsyncSession]
 CONSUMER = consumer_tables(metadata)
 # The "effect" of handling an event, written in the handler's transaction.
 applied = sa.Table(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 import sqlalchemy as sa
-from events_harness import CONSUMER, OUTBOX, applied, emit, eventually, open_db, recorder
+from events_harness import CONSUMER, OUTBOX, Sessions, applied, emit, eventually, recorder
 from omslib.clock import FakeClock, SystemClock
 from omslib.events import ConsumerSettings, EventConsumer, ReceivedEvent, parked_events
 from omslib.outbox import STREAM_INVENTORY, OutboxRelay
@@ -17,18 +17,10 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-Sessions = async_sessionmaker[AsyncSession]
 HARNESS = Path(__file__).with_name("events_harness.py")
 GROUP = "test-group"
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[Sessions]:
-    engine, factory = await open_db(database_url)
-    yield factory
-    await engine.dispose()
 
 
 @pytest.fixture

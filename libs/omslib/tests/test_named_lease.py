@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
-from events_harness import OUTBOX, open_db
+from events_harness import OUTBOX, Sessions, open_db
 from omslib.clock import FakeClock
 from omslib.outbox.named_lease import NamedLease
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 TTL = timedelta(seconds=15)
-Sessions = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[Sessions]:
-    engine, factory = await open_db(database_url)
-    yield factory
-    await engine.dispose()
 
 
 def lease(sessions: Sessions, owner: str, clock: FakeClock, name: str = "work") -> NamedLease:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 import sqlalchemy as sa
-from events_harness import OUTBOX, emit, eventually, open_db
+from events_harness import OUTBOX, Sessions, emit, eventually
 from oms.events.v1.envelope_pb2 import EventEnvelope
 from oms.events.v1.inventory_events_pb2 import AvailabilityChanged
 from oms.inventory.v1.inventory_pb2 import Availability
@@ -17,16 +17,6 @@ from omslib.telemetry import context_from_traceparent
 from omslib.testing.net import free_port
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-Sessions = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[Sessions]:
-    engine, factory = await open_db(database_url)
-    yield factory
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -34,6 +34,12 @@ def inventory_settings(database_url: str, **extra: Any) -> Settings:
     )
 
 
+@pytest.fixture
+def settings_for() -> Callable[..., Settings]:
+    """``settings_for(database_url, **env)``: a service's settings for tests that start one."""
+    return inventory_settings
+
+
 @pytest.fixture(scope="session")
 def spans() -> InMemorySpanExporter:
     """Every span finished in this process (the global provider is set once per process)."""

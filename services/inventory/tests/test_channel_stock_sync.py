@@ -75,14 +75,15 @@ async def eventually(check: Callable[[], bool], timeout: float = 60) -> None:  #
 
 
 async def test_a_burst_of_reservations_reaches_the_channels_exact_and_coalesced(
-    make_database_url: Callable[[str], str], redis_url: str, channel: FakeChannel, kit_for: Any
+    settings_for: Callable[..., Settings],
+    make_database_url: Callable[[str], str],
+    redis_url: str,
+    channel: FakeChannel,
+    kit_for: Any,
 ) -> None:
-    settings = Settings(
-        OMS_INVENTORY_DATABASE_URL=make_database_url("inventory"),
-        OMS_INVENTORY_PORT=0,
-        OMS_INVENTORY_HOST="127.0.0.1",
+    settings = settings_for(
+        make_database_url("inventory"),
         OMS_REDIS_URL=redis_url,
-        OMS_SHUTDOWN_GRACE_SECONDS=1.0,
         OMS_INVENTORY_CHANNEL_SYNC_URLS=f"shop={channel.base}/stock,mall={channel.base}/stock",
         OMS_INVENTORY_CHANNEL_SAFETY_BUFFER="shop=5,mall=2",
         OMS_INVENTORY_CHANNEL_ALLOCATION="mall=30,mall:SOCKS=4",
@@ -123,15 +124,16 @@ async def test_a_burst_of_reservations_reaches_the_channels_exact_and_coalesced(
 
 
 async def test_a_restart_starts_from_the_stock_in_the_database(
-    make_database_url: Callable[[str], str], redis_url: str, channel: FakeChannel, kit_for: Any
+    settings_for: Callable[..., Settings],
+    make_database_url: Callable[[str], str],
+    redis_url: str,
+    channel: FakeChannel,
+    kit_for: Any,
 ) -> None:
     database_url = make_database_url("inventory")
-    plain = Settings(
-        OMS_INVENTORY_DATABASE_URL=database_url,
-        OMS_INVENTORY_PORT=0,
-        OMS_INVENTORY_HOST="127.0.0.1",
+    plain = settings_for(
+        database_url,
         OMS_REDIS_URL=redis_url,
-        OMS_SHUTDOWN_GRACE_SECONDS=1.0,
     )
     running = await bootstrap.start(plain)
     try:
@@ -153,14 +155,15 @@ async def test_a_restart_starts_from_the_stock_in_the_database(
 
 
 async def test_one_replica_syncs_and_another_takes_over_when_it_stops(
-    make_database_url: Callable[[str], str], redis_url: str, channel: FakeChannel, kit_for: Any
+    settings_for: Callable[..., Settings],
+    make_database_url: Callable[[str], str],
+    redis_url: str,
+    channel: FakeChannel,
+    kit_for: Any,
 ) -> None:
-    settings = Settings(
-        OMS_INVENTORY_DATABASE_URL=make_database_url("inventory"),
-        OMS_INVENTORY_PORT=0,
-        OMS_INVENTORY_HOST="127.0.0.1",
+    settings = settings_for(
+        make_database_url("inventory"),
         OMS_REDIS_URL=redis_url,
-        OMS_SHUTDOWN_GRACE_SECONDS=1.0,
         OMS_INVENTORY_CHANNEL_SYNC_URLS=f"shop={channel.base}/stock",
         OMS_INVENTORY_CHANNEL_SYNC_LEASE_SECONDS=1,
     )

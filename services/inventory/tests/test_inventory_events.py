@@ -175,18 +175,18 @@ async def test_the_expiry_backstop_emits_the_release(clocked: Any, redis_url: st
 
 
 async def test_changes_commit_while_redis_is_down_and_their_events_follow_when_it_returns(
-    make_database_url: Callable[[str], str], tmp_path: Path, kit_for: Any
+    settings_for: Callable[..., Settings],
+    make_database_url: Callable[[str], str],
+    tmp_path: Path,
+    kit_for: Any,
 ) -> None:
     # A server we start later on a port chosen now: until then, Redis is unreachable.
     port = free_port()
     server = EmbeddedRedis(tmp_path / "redis", port=port)
     url = f"redis://127.0.0.1:{port}/0"
-    settings = Settings(
-        OMS_INVENTORY_DATABASE_URL=make_database_url("inventory"),
-        OMS_INVENTORY_PORT=0,
-        OMS_INVENTORY_HOST="127.0.0.1",
+    settings = settings_for(
+        make_database_url("inventory"),
         OMS_REDIS_URL=url,
-        OMS_SHUTDOWN_GRACE_SECONDS=1.0,
     )
     running = await bootstrap.start(settings)
     try:
