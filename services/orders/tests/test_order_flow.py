@@ -106,6 +106,8 @@ async def test_rules_send_orders_to_review_then_approve_or_reject(
         pb.ApproveOrderRequest(name=partial.order.name, note="checked", operator="ann")
     )
     assert approved.order.state == OP.ORDER_STATE_ALLOCATED
+    assert approved.order.state_reason == "approved in review by ann: checked"
+    assert "INCOMPLETE_ADDRESS" in approved.order.reason_codes  # why it was reviewed
     big = full("R2", [("TEE", 1)], status=PAID)
     big.total.minor_units = 10_000_000
     review = await sync(big)

@@ -267,7 +267,15 @@ class OrderFlow:
             raise
         return await self.get(order_id)
 
-    async def _move(self, order_id: str, to: OrderState, *, reason: str, actor: str) -> Order:
+    async def _move(
+        self,
+        order_id: str,
+        to: OrderState,
+        *,
+        reason: str,
+        actor: str,
+        explanation: str | None = None,
+    ) -> Order:
         async with self._uow() as uow:
             order = await uow.orders.get(order_id)
             if order is None:
@@ -278,12 +286,22 @@ class OrderFlow:
             if to is S.REJECTED:
                 order.state_reason = reason
                 order.reason_codes = ["REJECTED_IN_REVIEW"]
+            elif explanation is not None:
+                order.state_reason = explanation
             await uow.orders.save(order)
             await uow.commit()
         return order
 
     async def approve(self, order_id: str, *, note: str, operator: str) -> Order:
-        return await self._move(order_id, S.ALLOCATED, reason=note or "approved", actor=operator)
+        # The review's reasons stay in reason_codes and the history; the words say who decided.
+        explanation = f"approved in review by {operator}" + (f": {note}" if note else "")
+        return await self._move(
+            order_id,
+            S.ALLOCATED,
+            reason=note or "approved",
+            actor=operator,
+            explanation=explanation,
+        )
 
     async def reject(self, order_id: str, *, reason: str, operator: str) -> Order:
         return await self._move(order_id, S.REJECTED, reason=reason or "rejected", actor=operator)
