@@ -28,12 +28,15 @@ from omslib.telemetry import configure_logging, setup_tracing
 from omslib.workers import is_worker, supervise, worker_index
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 from oms_gateway.adapters import orm
 from oms_gateway.adapters.orders_client import GrpcOrdersClient
 from oms_gateway.config import Settings
 from oms_gateway.domain.retry_policy import RetryPolicy
+from oms_gateway.entrypoints.asgi import gateway_asgi
 from oms_gateway.entrypoints.http_app import HttpDeps, create_app
+from oms_gateway.entrypoints.push_endpoint import PushEndpoint
 from oms_gateway.entrypoints.readiness import Readiness
 from oms_gateway.operations import Operations, build_operations, build_pollers
 from oms_gateway.platforms.catalog import build_connectors, marketplace_adapters
@@ -60,7 +63,8 @@ class Gateway:
     platforms: PlatformRegistry
     intake: IntakeService
     worker: DeliveryWorker
-    app: FastAPI
+    #: What uvicorn serves: ``gateway_asgi`` over the FastAPI app (``api``).
+    app: ASGIApp
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
     relay: OutboxRelay = field(repr=False)
     redis: redis.asyncio.Redis = field(repr=False)
@@ -184,23 +188,27 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
-    app = create_app(
+    push = PushEndpoint(
+        platforms=platforms,
+        intake=intake,
+        max_body_bytes=settings.max_body_bytes,
+        rate_limiter=operations.rate_limiter,
+    )
+    api = create_app(
         HttpDeps(
-            platforms=platforms,
-            intake=intake,
+            push=push,
             readiness=Readiness(ping_database, orders.health),
-            max_body_bytes=settings.max_body_bytes,
             on_startup=[
                 *([worker.start] if settings.delivery_enabled else []),
                 operations.start,
                 *(c.start for c in connectors),
             ],
             on_shutdown=[*(c.stop for c in connectors), operations.stop, worker.stop],
-            rate_limiter=operations.rate_limiter,
         )
     )
-    app.include_router(operations.admin)
-    instrument_http(app)
+    api.include_router(operations.admin)
+    instrument_http(api)
+    app = gateway_asgi(api, push)
     return Gateway(
         settings,
         engine,

@@ -12,6 +12,7 @@ from oms_gateway.bootstrap import Running
 from omslib.errors import FailedPrecondition, InvalidArgument, Unavailable
 from omslib.testing.net import free_port
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 Kit = Any
 
@@ -163,6 +164,9 @@ async def test_delivery_continues_the_trace_of_the_http_request(
     assert any("SyncPlatformOrder" in name for name in names)
     (root,) = [span for span in finished if span.parent is None]
     assert root.attributes is not None
+    assert (root.name, root.kind) == ("POST /webhooks/{platform}", SpanKind.SERVER)
+    assert root.attributes["http.route"] == "/webhooks/{platform}"
+    assert root.attributes["http.status_code"] == 202
     assert root.attributes["oms.platform"] == "shop"
     assert root.attributes["oms.platform_order_id"] == "A7"
     deliver = next(span for span in finished if span.name == "gateway.deliver")

@@ -10,36 +10,25 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from omslib.telemetry import SPAN_ATTR_PLATFORM, current_traceparent
-from opentelemetry import trace
 from pydantic import BaseModel
 
-from oms_gateway.domain.errors import PayloadTooLarge, RateLimited
 from oms_gateway.entrypoints.http_errors import (
     ErrorResponse,
     error_response,
     install_error_handlers,
 )
+from oms_gateway.entrypoints.push_endpoint import ROUTE, PushEndpoint
 from oms_gateway.entrypoints.readiness import Readiness
-from oms_gateway.platforms.base import acknowledgement
-from oms_gateway.platforms.common import http_push
-from oms_gateway.platforms.registry import PlatformRegistry
-from oms_gateway.service_layer.delivery import SPAN_ATTR_INBOX_ID, SPAN_ATTR_PLATFORM_ORDER_ID
-from oms_gateway.service_layer.intake import IntakeService
-from oms_gateway.service_layer.ports import RateLimiterPort
 
 Hook = Callable[[], Awaitable[None]]
 
 
 @dataclass
 class HttpDeps:
-    platforms: PlatformRegistry
-    intake: IntakeService
+    push: PushEndpoint
     readiness: Readiness
-    max_body_bytes: int
     on_startup: Sequence[Hook] = field(default_factory=list)
     on_shutdown: Sequence[Hook] = field(default_factory=list)
-    rate_limiter: RateLimiterPort | None = None
 
 
 class PushAccepted(BaseModel):
@@ -60,22 +49,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def read_limited_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing with 413 as soon as it is known to exceed ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"body of {declared} bytes exceeds the limit of {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def create_app(deps: HttpDeps) -> FastAPI:
+    """The FastAPI app: every route, the OpenAPI description, the error handlers.
+
+    ``deps.push`` serves ``POST /webhooks/{platform}``; the gateway's ASGI front
+    (``entrypoints.asgi``) also calls it directly, without this app's routing.
+    """
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         for hook in deps.on_startup:
@@ -93,12 +73,12 @@ def create_app(deps: HttpDeps) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    body_models = [adapter.body_model for adapter in deps.platforms.all()]
+    body_models = [adapter.body_model for adapter in deps.push.platforms.all()]
     _document_bodies(app, body_models)
     refs = [{"$ref": f"#/components/schemas/{model.__name__}"} for model in body_models]
 
     @app.post(
-        "/webhooks/{platform}",
+        ROUTE,
         status_code=202,
         response_model=PushAccepted,
         responses={200: {"model": PushAccepted, "description": "Duplicate event id."}, **_ERRORS},
@@ -114,31 +94,7 @@ def create_app(deps: HttpDeps) -> FastAPI:
     )
     async def receive_webhook(platform: str, request: Request) -> JSONResponse:
         """Answered only after the push is committed to the inbox (202), or found there (200)."""
-        span = trace.get_current_span()
-        span.set_attribute(SPAN_ATTR_PLATFORM, platform)
-        adapter = deps.platforms.enabled(platform)
-        if deps.rate_limiter is not None:
-            decision = await deps.rate_limiter.acquire(platform)
-            if not decision.allowed:
-                raise RateLimited(
-                    f"platform {platform!r} is over its rate limit; retry later",
-                    metadata={"retry_after_seconds": str(decision.retry_after_seconds)},
-                )
-        body = await read_limited_body(request, deps.max_body_bytes)
-        result = await deps.intake.receive(
-            adapter,
-            http_push(platform, dict(request.headers.items()), request.url.query, body),
-            traceparent=current_traceparent(),
-        )
-        span.set_attribute(SPAN_ATTR_INBOX_ID, result.inbox_id)
-        for snapshot in result.translation.snapshots:
-            span.set_attribute(SPAN_ATTR_PLATFORM_ORDER_ID, snapshot.platform_order_id)
-        status_code, answer = acknowledgement(
-            adapter, inbox_id=result.inbox_id, duplicate=result.duplicate
-        )
-        return JSONResponse(
-            answer, status_code=status_code, headers={"x-oms-inbox-id": result.inbox_id}
-        )
+        return await deps.push(platform, request)
 
     @app.get("/healthz", summary="Liveness")
     async def healthz() -> dict[str, str]:
