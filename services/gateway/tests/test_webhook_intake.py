@@ -10,6 +10,8 @@ import httpx
 import pytest
 from oms_gateway.bootstrap import Running, build
 from oms_gateway.platforms.shop_signing import new_secret
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode
 
 Kit = Any
 
@@ -82,6 +84,26 @@ async def test_unauthenticated_push_is_401_recorded_as_rejected_and_not_stored(
     assert await kit.inbox_rows(gateway) == []
     (rejected,) = await kit.rejected_rows(gateway)
     assert (rejected.platform, rejected.reason, bytes(rejected.body)) == ("shop", reason, body)
+
+
+async def test_a_refused_push_has_its_server_span_in_the_senders_trace(
+    client: httpx.AsyncClient, kit: Kit, spans: InMemorySpanExporter
+) -> None:
+    trace_id, parent_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    body, headers = kit.signed_push(new_secret(), kit.order_body("A1"))
+    headers["traceparent"] = f"00-{trace_id}-{parent_id}-01"
+    spans.clear()
+
+    response = await client.post("/webhooks/shop", content=body, headers=headers)
+
+    assert response.status_code == 401
+    (span,) = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert span.name == "POST /webhooks/{platform}"
+    assert (span.context.trace_id, span.parent.span_id) == (int(trace_id, 16), int(parent_id, 16))
+    assert span.attributes is not None
+    assert span.attributes["http.status_code"] == 401
+    assert span.attributes["oms.platform"] == "shop"
+    assert span.status.status_code is not StatusCode.ERROR  # the sender's fault, not ours
 
 
 async def test_push_signed_with_another_secret_is_401(

@@ -11,10 +11,13 @@ its JSON error body through the same exception handlers FastAPI uses. Everything
 else (health, admin, OpenAPI, lifespan) goes to the FastAPI app unchanged, and the
 push route stays there too, so the OpenAPI description keeps documenting it.
 
-Tracing is the same on both paths: the OpenTelemetry ASGI middleware (the one
-``FastAPIInstrumentor`` puts inside the FastAPI app) wraps the push path with a
-server span named after the route template, continuing the push's
-``traceparent``.
+Each push gets one server span, as every other request does from
+``FastAPIInstrumentor``: named after the route template, continuing the push's
+``traceparent`` (through the configured propagators), with the method, route,
+target, user agent and status code in the same (``http.*``) attribute names. It is
+started here (``_ServerSpan``) rather than by the OpenTelemetry ASGI middleware,
+which costs a fifth of a push's remaining CPU (0.61 against 0.49 ms per push,
+same bench) on attributes and wrappers a push does not need.
 """
 
 from __future__ import annotations
@@ -24,24 +27,22 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, StatusCode
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oms_gateway.entrypoints.push_endpoint import PREFIX, ROUTE, PushEndpoint
 
 ErrorHandler = Callable[[Request, Exception], Any]
 
+_tracer = trace.get_tracer("oms_gateway.push")
+
 
 def gateway_asgi(api: FastAPI, push: PushEndpoint) -> ASGIApp:
     """``api`` for everything, except pushes, which go to ``push`` directly (traced)."""
-    pushes = OpenTelemetryMiddleware(
-        _PushApp(push, api.exception_handlers),
-        exclude_spans=["receive", "send"],  # as instrument_http does for the FastAPI app
-        default_span_details=_push_span_details,
-    )
-    return _Front(api, pushes)
+    return _Front(api, _ServerSpan(_PushApp(push, api.exception_handlers)))
 
 
 def push_platform(scope: Scope) -> str | None:
@@ -91,5 +92,34 @@ class _PushApp:
         raise exc
 
 
-def _push_span_details(scope: Scope) -> tuple[str, dict[str, str]]:
-    return f"POST {ROUTE}", {"http.route": ROUTE}
+class _ServerSpan:
+    """The push's server span around ``app`` (see the module's docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
+        }
+        attributes = {"http.method": "POST", "http.route": ROUTE, "http.target": scope["path"]}
+        if "user-agent" in headers:
+            attributes["http.user_agent"] = headers["user-agent"]
+        status = 500  # unless a response starts
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        with _tracer.start_as_current_span(
+            f"POST {ROUTE}",
+            context=propagate.extract(headers),
+            kind=SpanKind.SERVER,
+            attributes=attributes,
+        ) as span:
+            await self._app(scope, receive, send_noting_status)
+            span.set_attribute("http.status_code", status)
+            if status >= 500:
+                span.set_status(StatusCode.ERROR)
