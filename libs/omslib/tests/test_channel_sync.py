@@ -1,10 +1,8 @@
 import asyncio
 import contextlib
-import json
 import random
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +19,7 @@ from omslib.clock import FakeClock
 from omslib.events import ConsumerSettings, EventConsumer
 from omslib.outbox import STREAM_INVENTORY, OutboxRelay, RelaySettings
 from omslib.redis_conn import connect
+from omslib.testing.fake_channel import FakeChannel
 
 
 @pytest.mark.parametrize(
@@ -126,57 +125,10 @@ async def test_failed_push_is_reported_and_retried_with_the_latest_value() -> No
     assert pusher.pushes == [("shop", {"S": 4}, False)]
 
 
-class FakeChannel:
-    """A channel's stock API: POST {channel, full, items}; can be told to fail."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.stock: dict[str, dict[str, int]] = {}
-        self.fail_next = 0
-        self.base = ""
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> str:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while head := await reader.readuntil(b"\r\n\r\n"):
-                headers = dict(
-                    line.split(": ", 1) for line in head.decode().split("\r\n")[1:] if ": " in line
-                )
-                length = int(headers.get("content-length") or headers.get("Content-Length") or 0)
-                body = json.loads(await reader.readexactly(length))
-                status = self._handle(body)
-                writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: 2\r\n\r\n{{}}".encode())
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    def _handle(self, body: dict[str, Any]) -> int:
-        if self.fail_next:
-            self.fail_next -= 1
-            return 503
-        self.requests.append(body)
-        shown = self.stock.setdefault(body["channel"], {})
-        if body["full"]:
-            shown.clear()
-        shown.update({item["sku"]: item["quantity"] for item in body["items"]})
-        return 200
-
-
 @pytest.fixture
 async def channel() -> AsyncIterator[FakeChannel]:
     fake = FakeChannel()
-    fake.base = await fake.start()
+    await fake.start()
     yield fake
     await fake.stop()
 

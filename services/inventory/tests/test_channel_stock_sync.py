@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -12,50 +11,7 @@ import pytest
 from oms_inventory import bootstrap
 from oms_inventory.config import Settings
 from omslib.settings import load_settings
-
-
-class FakeChannel:
-    """A channel's stock API on 127.0.0.1: POST {channel, full, items}; can be told to fail."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.stock: dict[str, dict[str, int]] = {}
-        self.fail_next = 0
-        self.base = ""
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.base = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while head := await reader.readuntil(b"\r\n\r\n"):
-                lines = head.decode().split("\r\n")[1:]
-                headers = {k.lower(): v for k, _, v in (x.partition(": ") for x in lines)}
-                body = json.loads(await reader.readexactly(int(headers.get("content-length", 0))))
-                status = self._handle(body)
-                writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: 2\r\n\r\n{{}}".encode())
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    def _handle(self, body: dict[str, Any]) -> int:
-        if self.fail_next:
-            self.fail_next -= 1
-            return 503
-        self.requests.append(body)
-        shown = self.stock.setdefault(body["channel"], {})
-        if body["full"]:
-            shown.clear()
-        shown.update({item["sku"]: item["quantity"] for item in body["items"]})
-        return 200
+from omslib.testing.fake_channel import FakeChannel
 
 
 @pytest.fixture
