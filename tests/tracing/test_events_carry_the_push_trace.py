@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 import redis
 import sqlalchemy as sa
 from oms.events.v1.envelope_pb2 import EventEnvelope
 from oms.events.v1.order_events_pb2 import OrderCreated
+from oms_cli.stack import Stack
 from omslib.db import create_engine, session_factory
 from omslib.events import EventConsumer, ReceivedEvent, consumer_tables
 from omslib.outbox import STREAM_INVENTORY, STREAM_ORDERS
@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy.ext.asyncio import AsyncSession
-from stack_support import post_push, signed_shop_push, start_stack, wait_until
+from stack_support import post_push, signed_shop_push, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -43,22 +43,12 @@ def _trace_id(traceparent: str) -> str:
 
 
 def test_a_push_events_carry_its_trace_and_a_consumer_links_to_it(
-    tmp_path: Path,
+    traced_stack: Stack,
     make_database_url: Callable[[str], str],
     redis_url: str,
     otlp_receiver,  # type: ignore[no-untyped-def]
 ) -> None:
-    stack = start_stack(
-        tmp_path / "var",
-        make_database_url,
-        redis_url,
-        extra_env={
-            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-            "OTEL_TRACES_EXPORTER": "otlp",
-            "OTEL_BSP_SCHEDULE_DELAY": "100",
-        },
-    )
+    stack = traced_stack
     try:
         body, headers = signed_shop_push("EVT-TRACE-1", [("TEE-WHITE-M", 1)])
         assert post_push(stack, body, headers).status_code == 202

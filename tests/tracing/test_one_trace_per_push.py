@@ -4,32 +4,18 @@ services really exported to."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
-from stack_support import post_push, signed_shop_push, start_stack, wait_until
+from oms_cli.stack import Stack
+from stack_support import post_push, signed_shop_push, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
 def test_one_push_is_one_trace_across_gateway_orders_and_inventory(
-    tmp_path: Path,
-    make_database_url: Callable[[str], str],
-    redis_url: str,
+    traced_stack: Stack,
     otlp_receiver,  # type: ignore[no-untyped-def]
 ) -> None:
-    stack = start_stack(
-        tmp_path / "var",
-        make_database_url,
-        redis_url,
-        extra_env={
-            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-            "OTEL_TRACES_EXPORTER": "otlp",
-            "OTEL_BSP_SCHEDULE_DELAY": "100",
-        },
-    )
+    stack = traced_stack
     try:
         body, headers = signed_shop_push("TRACE-1", [("TEE-WHITE-M", 1)])
         reply = post_push(stack, body, headers)
