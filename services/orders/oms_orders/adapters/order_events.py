@@ -15,7 +15,6 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from oms.events.v1.alert_events_pb2 import ALERT_SEVERITY_CRITICAL, Alert
 from oms.events.v1.envelope_pb2 import EventEnvelope
 from oms.events.v1.order_events_pb2 import OrderCreated, OrderStateChanged
-from oms.orders.v1 import order_pb2
 from omslib.outbox import STREAM_ALERTS, STREAM_ORDERS, OutboxNotifier, add_event, build_envelope
 from omslib.tcc import PARKED_CODE, GlobalTransaction
 from sqlalchemy import event
@@ -27,7 +26,7 @@ from oms_orders.domain.order import Order, StateTransition
 
 # Events carry the same oms.orders.v1 messages as the gRPC API, so they share its
 # mapping (pure: domain <-> generated code, nothing of the server).
-from oms_orders.entrypoints.proto_mapping import order_state_to_proto, order_to_proto
+from oms_orders.entrypoints.proto_mapping import order_to_proto, transition_to_proto
 
 SOURCE = "orders"
 ORDER = "order"
@@ -122,7 +121,7 @@ async def emit_state_changes(
             aggregate_id=order.order_id,
             payload=OrderStateChanged(
                 order_id=order.order_id,
-                transition=_transition(transition),
+                transition=transition_to_proto(transition),
                 reason_codes=order.reason_codes,
             ),
             occur_time=transition.time,
@@ -165,16 +164,6 @@ async def emit_parked_alert(
             raise_time=_stamp(at),
         ),
         occur_time=at,
-    )
-
-
-def _transition(t: StateTransition) -> order_pb2.StateTransition:
-    return order_pb2.StateTransition(
-        from_state=order_state_to_proto(t.from_state),
-        to_state=order_state_to_proto(t.to_state),
-        time=_stamp(t.time),
-        reason=t.reason,
-        actor=t.actor,
     )
 
 

@@ -176,7 +176,7 @@ def order_to_proto(order: Order) -> order_pb2.Order:
         allocations=[_allocation_to_proto(a) for a in order.allocations],
         state_reason=order.state_reason,
         reason_codes=order.reason_codes,
-        history=[_transition_to_proto(t) for t in order.history],
+        history=[transition_to_proto(t) for t in order.history],
         create_time=_stamp(order.create_time),
         update_time=_stamp(order.update_time),
     )
@@ -188,7 +188,7 @@ def _allocation_to_proto(a: StockAllocation) -> order_pb2.StockAllocation:
     )
 
 
-def _transition_to_proto(t: StateTransition) -> order_pb2.StateTransition:
+def transition_to_proto(t: StateTransition) -> order_pb2.StateTransition:
     return order_pb2.StateTransition(
         from_state=order_state_to_proto(t.from_state),
         to_state=order_state_to_proto(t.to_state),
