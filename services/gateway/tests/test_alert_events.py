@@ -69,6 +69,20 @@ async def alert_events(client: redis.asyncio.Redis) -> list[tuple[EventEnvelope,
     return out
 
 
+async def published_alerts(redis_url: str, what: str) -> list[tuple[EventEnvelope, Alert]]:
+    """The alerts on oms.alerts, once there is at least one."""
+    client = connect(redis_url)
+    try:
+
+        async def published() -> bool:
+            return len(await alert_events(client)) >= 1
+
+        await eventually(published, what)
+        return await alert_events(client)
+    finally:
+        await client.aclose()
+
+
 async def outbox_counts(engine: AsyncEngine) -> tuple[int, int]:
     """(rows, unsent rows) in the gateway's outbox."""
     c = orm.outbox.outbox.c
@@ -188,16 +202,7 @@ async def test_a_dead_lettered_push_publishes_a_webhook_dead_lettered_alert(
     body, headers = kit.signed_push(shop_secret, kit.order_body("A1"), msg_id="msg_dead")
     async with httpx.AsyncClient(base_url=running.base_url) as http:
         assert (await http.post("/webhooks/shop", content=body, headers=headers)).status_code == 202
-    client = connect(redis_url)
-    try:
-
-        async def published() -> bool:
-            return len(await alert_events(client)) >= 1
-
-        await eventually(published, "the dead-letter alert on oms.alerts")
-        events = await alert_events(client)
-    finally:
-        await client.aclose()
+    events = await published_alerts(redis_url, "the dead-letter alert on oms.alerts")
 
     (entry,) = await kit.inbox_rows(running)
     assert entry.state == "DEAD"
@@ -240,16 +245,7 @@ async def test_a_running_gateway_publishes_the_alert_of_a_feed_that_went_silent(
     body, headers = kit.signed_push(shop_secret, kit.order_body("A1"), msg_id="msg_1")
     async with httpx.AsyncClient(base_url=running.base_url) as http:
         assert (await http.post("/webhooks/shop", content=body, headers=headers)).status_code == 202
-    client = connect(redis_url)
-    try:
-
-        async def published() -> bool:
-            return len(await alert_events(client)) >= 1
-
-        await eventually(published, "the feed-silence alert on oms.alerts")
-        ((envelope, event),) = await alert_events(client)
-    finally:
-        await client.aclose()
+    ((envelope, event),) = await published_alerts(redis_url, "the feed-silence alert on oms.alerts")
     assert (event.code, event.subject) == ("PLATFORM_FEED_SILENT", "platforms/shop")
     (row,) = await alert_rows(running.gateway.engine)
     assert (row.id, row.code, row.subject) == (envelope.event_id, "PLATFORM_FEED_SILENT", "shop")
