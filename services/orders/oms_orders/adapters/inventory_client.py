@@ -3,7 +3,7 @@
 gRPC failures become domain outcomes: a business refusal (FAILED_PRECONDITION,
 INVALID_ARGUMENT, NOT_FOUND: nothing was reserved) raises ReservationRefused;
 anything else (unreachable, deadline, internal) leaves the outcome unknown and
-raises InventoryUnavailable.
+raises InventoryUnavailable. A restock's refusal raises RestockRefused.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from oms.inventory.v1 import inventory_service_pb2 as pb
 from oms.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from oms.tcc.v1 import tcc_pb2
+from omslib.errors import FailedPrecondition
 from omslib.grpc_errors import RemoteError, remote_error
 from omslib.tcc import PhaseRefused
 
@@ -31,6 +32,16 @@ REFUSAL_CODES = frozenset(
         grpc.StatusCode.NOT_FOUND,
     }
 )
+
+
+class RestockRefused(FailedPrecondition):
+    """Inventory refused to put a reservation's units back, and retrying cannot change it:
+    no reservation for the branch (RESERVATION_NOT_FOUND), one never deducted
+    (RESERVATION_NOT_CONFIRMED, metadata ``state``) or an invalid request.
+
+    ``reason`` is inventory's own reason code. (Defined here until orders' domain
+    errors take it.)
+    """
 
 
 class InventoryClient:
@@ -85,6 +96,24 @@ class InventoryClient:
             tcc=tcc_pb2.TccContext(gid=gid, branch_id=branch_id)
         )
         await self._stub.ConfirmReserveStock(request, timeout=self._timeout)
+
+    async def restock(self, *, gid: str, branch_id: str, reason: str) -> None:
+        """Put the units of a confirmed reservation back on hand (a paid order ended
+        unshipped). Idempotent: a repeat, also after an unknown outcome, is a success."""
+        request = pb.RestockReservationRequest(
+            tcc=tcc_pb2.TccContext(gid=gid, branch_id=branch_id), reason=reason
+        )
+        try:
+            await self._stub.RestockReservation(request, timeout=self._timeout)
+        except grpc.aio.AioRpcError as err:
+            remote = remote_error(err)
+            if remote.code in REFUSAL_CODES:
+                raise RestockRefused(
+                    remote.message,
+                    reason=remote.reason or remote.code.name,
+                    metadata=remote.metadata,
+                ) from err
+            raise _unavailable("RestockReservation", remote) from err
 
     async def cancel_reserve_raw(self, *, gid: str, branch_id: str) -> None:
         request = pb.CancelReserveStockRequest(tcc=tcc_pb2.TccContext(gid=gid, branch_id=branch_id))
