@@ -210,3 +210,26 @@ async def test_retrying_a_parked_transaction_records_the_operator(
         except grpc.aio.AioRpcError:
             await asyncio.sleep(0.1)
     assert "retried by ann" in retried.reason
+
+
+async def test_a_platform_payment_of_a_rejected_order_is_recorded_as_owed_back(
+    sync, make_snapshot, put_stock, available, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    await put_stock("TEE", 1)
+    rejected = (await sync(make_snapshot("L1", [("TEE", 5)]))).order  # not enough stock
+    assert rejected.state == OP.ORDER_STATE_REJECTED
+    paid_snapshot = make_snapshot(
+        "L1", [("TEE", 5)], status=OP.PLATFORM_ORDER_STATUS_PAID, version=1
+    )
+    with caplog.at_level(logging.ERROR):
+        answered = (await sync(paid_snapshot)).order  # accepted: a payment is never dropped
+    assert answered.state == OP.ORDER_STATE_REJECTED
+    assert answered.refund_owed == rejected.total
+    assert "PAYMENT_AFTER_CANCELLATION" in answered.reason_codes
+    assert any("ORDER_PAYMENT_EXCEPTION" in r.getMessage() for r in caplog.records)
+    again = (await sync(paid_snapshot)).order
+    assert again.refund_owed == rejected.total
+    a = await available("TEE")
+    assert (a.on_hand, a.reserved) == (1, 0)

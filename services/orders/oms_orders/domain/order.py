@@ -36,6 +36,7 @@ from oms_orders.domain.values import (
 SYSTEM_ACTOR = "system"
 PAYMENT_TIMEOUT = "PAYMENT_TIMEOUT"
 PAYMENT_AFTER_STOCK_RELEASE = "PAYMENT_AFTER_STOCK_RELEASE"
+PAYMENT_AFTER_CANCELLATION = "PAYMENT_AFTER_CANCELLATION"
 REJECTED_IN_REVIEW = "REJECTED_IN_REVIEW"
 REJECTED_BY_OPERATOR = "REJECTED_BY_OPERATOR"
 
@@ -205,6 +206,27 @@ class Order:
         self.payment = payment
         self.pay_time = payment.time
         return [*events, StockSettlement(StockEffect.DEDUCT)]
+
+    def paid_after_it_ended(self, payment: Payment, *, at: datetime) -> list[OrderEvent]:
+        """The platform says a cancelled or rejected order was paid: the money is owed back.
+
+        Nothing is deducted (the order holds no stock); the payment and the refund
+        owed are recorded so a person (or the refund flow) returns it. A repeat is a
+        no-op.
+        """
+        if self.state not in (OrderState.CANCELLED, OrderState.REJECTED):
+            raise InvalidTransition(
+                f"order {self.order_id} is {self.state.value}, not ended",
+                metadata={"current": self.state.value, "requested": OrderState.PAID.value},
+            )
+        if self.payment is not None:
+            return []
+        self.payment = payment
+        self.pay_time = payment.time
+        self.refund_owed = payment.amount
+        self.reason_codes = sorted({*self.reason_codes, PAYMENT_AFTER_CANCELLATION})
+        self.update_time = at
+        return [RefundOwed(payment.amount)]
 
     def review(
         self, reasons: list[str], *, at: datetime, ship_within: timedelta
