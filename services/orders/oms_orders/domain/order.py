@@ -183,7 +183,8 @@ class Order:
         """
         if self.payment is not None:
             if payment.reference == self.payment.reference:
-                return []
+                self._check_amount(payment)
+                return []  # the same payment again
             raise PaymentConflict(
                 f"order {self.order_id} is already paid with another payment reference",
                 metadata={"order_id": self.order_id},
@@ -193,6 +194,13 @@ class Order:
                 f"order {self.order_id} is {self.state.value}; the payment must be refunded",
                 metadata={"current": self.state.value, "requested": OrderState.PAID.value},
             )
+        self._check_amount(payment)
+        events = self._move(OrderState.PAID, at=at, reason="payment recorded", actor=actor)
+        self.payment = payment
+        self.pay_time = payment.time
+        return [*events, StockSettlement(StockEffect.DEDUCT)]
+
+    def _check_amount(self, payment: Payment) -> None:
         if payment.amount != self.total:
             raise PaymentAmountMismatch(
                 f"payment of {payment.amount.minor_units} {payment.amount.currency} does not "
@@ -202,10 +210,6 @@ class Order:
                     "total": f"{self.total.minor_units} {self.total.currency}",
                 },
             )
-        events = self._move(OrderState.PAID, at=at, reason="payment recorded", actor=actor)
-        self.payment = payment
-        self.pay_time = payment.time
-        return [*events, StockSettlement(StockEffect.DEDUCT)]
 
     def paid_after_it_ended(self, payment: Payment, *, at: datetime) -> list[OrderEvent]:
         """The platform says a cancelled or rejected order was paid: the money is owed back.
