@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 from omslib.clock import Clock, SystemClock
 from omslib.db import UnitOfWork, create_engine, session_factory, upgrade_schema
-from omslib.grpc_client import insecure_channel
+from omslib.grpc_client import service_channel
 from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
 from omslib.settings import load_settings
@@ -153,7 +153,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         clock=clock,
     )
 
-    channel = insecure_channel(settings.orders_addr)
+    channel = service_channel(settings.orders_addr, settings.grpc_security("gateway"))
     orders = GrpcOrdersClient(channel, deadline_seconds=settings.orders_deadline_seconds)
     platforms = build_platforms(settings, clock)
     pollers = build_pollers(settings)
