@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 import sqlalchemy as sa
@@ -212,6 +213,7 @@ async def _run(
         stubs = [orders_service_pb2_grpc.OrdersServiceStub(c) for c in orders_channels]
         run_id = new_id()
         names: dict[str, list[str]] = {"m": [""] * count, "h": [""] * count}
+        totals: dict[str, list[Any]] = {"m": [None] * count, "h": [None] * count}
 
         async def echo(_: int) -> None:
             await health.Check(health_pb2.HealthCheckRequest())
@@ -227,13 +229,17 @@ async def _run(
                 )
                 assert reply.order.state == order_pb2.ORDER_STATE_PENDING_PAYMENT, reply
                 names[tag][i] = reply.order.name
+                totals[tag][i] = reply.order.total
 
             return one
 
         def pay(tag: str) -> Callable[[int], Awaitable[None]]:
             async def one(i: int) -> None:
                 reply = await stubs[i % len(stubs)].RecordPayment(
-                    orders_service_pb2.RecordPaymentRequest(name=names[tag][i]), timeout=30
+                    orders_service_pb2.RecordPaymentRequest(
+                        name=names[tag][i], amount=totals[tag][i]
+                    ),
+                    timeout=30,
                 )
                 assert reply.order.state in PAID_STATES, reply.order.state
 

@@ -66,7 +66,8 @@ async def _run(stack) -> None:  # type: ignore[no-untyped-def]
             *(
                 with_retries(
                     lambda o=o: orders.RecordPayment(
-                        orders_service_pb2.RecordPaymentRequest(name=o.name), timeout=30
+                        orders_service_pb2.RecordPaymentRequest(name=o.name, amount=o.total),
+                        timeout=30,
                     )
                 )
                 for o in paid

@@ -94,9 +94,12 @@ def pay_order(
     reference: Annotated[str, typer.Option(help="payment reference")] = "",
     orders: AddrOption = None,
 ) -> None:
-    """Record the payment: the stock reservation is confirmed, then the rules run."""
+    """Record the payment of the order's total: the reservation is confirmed, then the rules run."""
+    order = _order_call(
+        orders, "GetOrder", orders_service_pb2.GetOrderRequest(name=order_name(ref))
+    )
     request = orders_service_pb2.RecordPaymentRequest(
-        name=order_name(ref), payment_reference=reference
+        name=order.name, amount=order.total, payment_reference=reference
     )
     render.print_order(_order_call(orders, "RecordPayment", request))
 

@@ -13,11 +13,18 @@ Wrapper = Callable[[Behavior, str], Behavior]
 
 
 def rewrap(
-    handler: grpc.RpcMethodHandler, method: str, unary: Wrapper, stream: Wrapper
+    handler: grpc.RpcMethodHandler,
+    method: str,
+    unary: Wrapper,
+    stream: Wrapper,
+    request_deserializer: Callable[[bytes], Any] | None = None,
 ) -> grpc.RpcMethodHandler:
-    """``handler`` with its behaviour wrapped: ``unary`` for unary answers, else ``stream``."""
+    """``handler`` with its behaviour wrapped: ``unary`` for unary answers, else ``stream``.
+
+    ``request_deserializer`` replaces the handler's own when given.
+    """
     common = {
-        "request_deserializer": handler.request_deserializer,
+        "request_deserializer": request_deserializer or handler.request_deserializer,
         "response_serializer": handler.response_serializer,
     }
     if handler.unary_unary:

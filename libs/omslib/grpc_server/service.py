@@ -17,6 +17,7 @@ from grpc_reflection.v1alpha import reflection
 
 from omslib.grpc_server.authz_interceptor import AuthorizationInterceptor
 from omslib.grpc_server.errors_interceptor import ErrorMappingInterceptor
+from omslib.grpc_server.validation_interceptor import ValidationInterceptor
 from omslib.security import GrpcSecurity
 from omslib.telemetry.instrument import instrument_grpc_server
 
@@ -83,6 +84,7 @@ class GrpcService:
             interceptors=[
                 ErrorMappingInterceptor(self.error_domain),
                 AuthorizationInterceptor(self.security),
+                ValidationInterceptor(self.error_domain),
                 *self._interceptors,
             ],
             options=list(SERVER_OPTIONS),

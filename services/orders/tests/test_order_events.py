@@ -266,7 +266,9 @@ async def test_a_payment_after_the_stock_was_released_raises_an_alert_naming_it(
     await inventory.running.inventory.reservations.release(
         BranchKey(order.gid, "inventory-01"), expired=True
     )
-    paid = (await stub.RecordPayment(pb.RecordPaymentRequest(name=order.name))).order
+    paid = (
+        await stub.RecordPayment(pb.RecordPaymentRequest(name=order.name, amount=order.total))
+    ).order
     assert "PAYMENT_AFTER_STOCK_RELEASE" in paid.reason_codes
 
     alerts = await wait_for(streams, STREAM_ALERTS, lambda es: len(es) >= 1)

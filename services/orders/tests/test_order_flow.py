@@ -117,7 +117,9 @@ async def test_rules_send_orders_to_review_then_approve_or_reject(
     )
     assert rejected.order.state == OP.ORDER_STATE_REJECTED
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await orders_stub.ApproveOrder(pb.ApproveOrderRequest(name=review.order.name))
+        await orders_stub.ApproveOrder(
+            pb.ApproveOrderRequest(name=review.order.name, operator="amy")
+        )
     assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
@@ -127,7 +129,7 @@ async def test_record_payment_cancel_and_shipment_rpcs(
     await put_stock("TEE", 5)
     one = (await sync(full("P1", [("TEE", 1)]))).order
     two = (await sync(full("P2", [("TEE", 1)]))).order
-    paid = await orders_stub.RecordPayment(pb.RecordPaymentRequest(name=one.name))
+    paid = await orders_stub.RecordPayment(pb.RecordPaymentRequest(name=one.name, amount=one.total))
     assert paid.order.state == OP.ORDER_STATE_ALLOCATED
     shipped = await orders_stub.RecordShipment(pb.RecordShipmentRequest(name=one.name))
     assert shipped.order.state == OP.ORDER_STATE_SHIPPED
@@ -136,7 +138,7 @@ async def test_record_payment_cancel_and_shipment_rpcs(
     a = await available("TEE")
     assert (a.on_hand, a.reserved) == (4, 0)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await orders_stub.RecordPayment(pb.RecordPaymentRequest(name=two.name))
+        await orders_stub.RecordPayment(pb.RecordPaymentRequest(name=two.name, amount=two.total))
     assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     txs = await orders_stub.ListTransactions(
         pb.ListTransactionsRequest(states=[tcc_pb2.TRANSACTION_STATE_CONFIRMED])
@@ -197,7 +199,9 @@ async def test_payment_after_the_backstop_released_the_stock_is_a_visible_except
         BranchKey(order.gid, "inventory-01"), expired=True
     )
     with caplog.at_level(logging.ERROR):
-        paid = (await stub.RecordPayment(pb.RecordPaymentRequest(name=order.name))).order
+        paid = (
+            await stub.RecordPayment(pb.RecordPaymentRequest(name=order.name, amount=order.total))
+        ).order
     assert paid.state == OP.ORDER_STATE_PAID
     assert "PAYMENT_AFTER_STOCK_RELEASE" in paid.reason_codes
     tx = (await stub.GetTransaction(pb.GetTransactionRequest(gid=order.gid))).transaction
