@@ -34,6 +34,7 @@ from oms_gateway.adapters import orm
 from oms_gateway.adapters.orders_client import GrpcOrdersClient
 from oms_gateway.config import Settings
 from oms_gateway.domain.retry_policy import RetryPolicy
+from oms_gateway.entrypoints.admin_guard import AdminTokenGuard
 from oms_gateway.entrypoints.asgi import gateway_asgi
 from oms_gateway.entrypoints.http_app import HttpDeps, create_app
 from oms_gateway.entrypoints.push_endpoint import PushEndpoint
@@ -206,7 +207,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
             on_shutdown=[*(c.stop for c in connectors), operations.stop, worker.stop],
         )
     )
-    api.include_router(operations.admin)
+    if settings.admin_token:
+        # Without a token the admin API does not exist (404), rather than answering 401s.
+        api.include_router(operations.admin)
+        api.add_middleware(AdminTokenGuard, token=settings.admin_token.get_secret_value())
     instrument_http(api)
     app = gateway_asgi(api, push)
     return Gateway(
