@@ -338,7 +338,7 @@ class TicketService:
         uow: AftersalesUnitOfWork,
         ticket: Ticket,
         change: Change,
-        request_id: str,
+        request_id: str = "",
         *,
         new: bool = False,
     ) -> None:
