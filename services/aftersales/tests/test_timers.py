@@ -21,7 +21,9 @@ from omslib.clock import FakeClock
 T0 = datetime(2026, 9, 15, 2, 0, tzinfo=UTC)  # Tuesday 10:00 Shanghai
 
 
-async def _replica(url: str, redis_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Running:
+async def _replica(
+    url: str, redis_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> Running:
     monkeypatch.setenv("OMS_AFTERSALES_PORT", "0")
     monkeypatch.setenv("OMS_AFTERSALES_HOST", "127.0.0.1")
     monkeypatch.setenv("OMS_AFTERSALES_DATABASE_URL", url)
@@ -72,8 +74,13 @@ async def test_two_replicas_fire_warning_and_each_escalation_level_once(
         ticket_id = await _open_ticket(a)
         caplog.set_level(logging.WARNING)
         # GEN-001 NORMAL: first response due 12:00 Shanghai (2h working time).
-        for step in (timedelta(hours=1, minutes=45), timedelta(minutes=20), timedelta(hours=1),
-                     timedelta(hours=3), timedelta(hours=3)):
+        for step in (
+            timedelta(hours=1, minutes=45),
+            timedelta(minutes=20),
+            timedelta(hours=1),
+            timedelta(hours=3),
+            timedelta(hours=3),
+        ):
             clock.advance(step)
             # Both replicas try every round; only the lease holder fires.
             await a.app.timers.run_once()

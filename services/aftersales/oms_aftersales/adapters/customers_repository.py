@@ -17,7 +17,7 @@ from oms_aftersales.domain.profile import MessageFact, OrderFact, TicketFact
 from oms_aftersales.domain.ticket import Channel, Mood
 
 # Platform order ids quoted in a message: long digit runs or letter+digit codes.
-ORDER_REF = re.compile(r"[A-Za-z]{0,4}\d{6,32}")
+ORDER_REF = re.compile(r"[A-Za-z]{0,4}\d{4,32}")
 
 
 @dataclass(frozen=True)
@@ -48,20 +48,13 @@ class CustomerRepository:
             customer_key = order.customer_key
         else:
             found = await self._s.execute(
-                sa.select(orm.customer_aliases.c.customer_key).where(
-                    orm.customer_aliases.c.identity.in_(keys)
-                )
+                sa.select(
+                    orm.customer_aliases.c.identity, orm.customer_aliases.c.customer_key
+                ).where(orm.customer_aliases.c.identity.in_(keys))
             )
-            known = {k for (k,) in found}
+            known = {identity: key for identity, key in found}
             # The strongest identity already known decides; else the strongest given.
-            customer_key = next((k for k in keys if k in known), None) or keys[0]
-            if customer_key in known:
-                row = await self._s.execute(
-                    sa.select(orm.customer_aliases.c.customer_key).where(
-                        orm.customer_aliases.c.identity == customer_key
-                    )
-                )
-                customer_key = row.scalar_one()
+            customer_key = next((known[k] for k in keys if k in known), keys[0])
         await self._ensure_customer(customer_key, at)
         for key in [*keys, customer_key]:
             await self._alias(key, customer_key)
