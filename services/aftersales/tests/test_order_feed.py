@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - buyers write Chinese punctuation; the messages keep it.
 """Order events from oms.orders (through the real consumer): a paid order not shipped by
 its promised ship time gets one RTS-001 ticket; a shipped one gets none; the profile
 counts the orders; a message quoting the order links to it."""

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - buyers write Chinese punctuation; the messages keep it.
 """Tickets through the real gRPC server on a real database: intake, lifecycle, lists, profiles."""
 
 from __future__ import annotations
