@@ -49,6 +49,9 @@ class IntentClassifier:
 
     def classify(self, text: str) -> Classification:
         scores = self._model.score(text)
+        if not scores:
+            # Nothing the model knows (empty, emoji it never saw, another script): no guess.
+            return Classification(Intent.OTHER, "", Mood.CALM, 0.0, 0.0)
         intent_name, confidence = scores["intent"].best
         mood_name, mood_confidence = scores["mood"].best
         intent = Intent(intent_name)

@@ -69,7 +69,10 @@ class LinearModel:
         return cls(heads, weights)
 
     def score(self, text: str) -> dict[str, Scores]:
+        """Probabilities per head; empty when no feature of the text is known to the model."""
         counts = Counter(t for t in tokenize(text) if t in self._weights)
+        if not counts:
+            return {}
         vector = {t: (1.0 + math.log(c)) * self._weights[t][0] for t, c in counts.items()}
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         result: dict[str, Scores] = {}
