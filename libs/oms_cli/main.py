@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from oms_cli.commands import dev, orders, send, stock
+from oms_cli.commands import dev, orders, send, stock, ticket, ticket_classify
 
 app = typer.Typer(
     help="Operate the order hub: run it locally, send sample pushes, look at orders and stock.",
@@ -18,6 +18,8 @@ app.add_typer(__import__("oms_cli.commands.inbox", fromlist=["app"]).app, name="
 app.add_typer(__import__("oms_cli.commands.tx", fromlist=["app"]).app, name="tx")
 app.add_typer(__import__("oms_cli.commands.events", fromlist=["app"]).app, name="events")
 app.command("send")(send.send)
+ticket.app.command("classify")(ticket_classify.classify)
+app.add_typer(ticket.app, name="ticket")
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,43 @@
+"""Text to features: the one tokeniser shared by training and scoring.
+
+Character n-grams need no dictionary, survive typos and mixed Chinese/English,
+and measured better on the held-out split than jieba words (see README).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Longer messages are rambling context; the request is almost always in the
+# first few sentences, and bounding the input bounds the scoring time.
+MAX_CHARS = 400
+NGRAM_MIN = 1
+NGRAM_MAX = 3
+TOKENIZER = f"char{NGRAM_MIN}-{NGRAM_MAX}+latin-words"
+
+_SPACES = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
+_LATIN_WORD = re.compile(r"[a-z]+")
+_REPEATS = re.compile(r"(.)\1{2,}")
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case, digits folded, runs of a character cut to 3."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower()
+    text = _DIGITS.sub("0", text)
+    text = _REPEATS.sub(r"\1\1\1", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def tokenize(text: str) -> list[str]:
+    """The features of one message: character n-grams and whole Latin words."""
+    norm = normalize(text)
+    tokens = [
+        norm[i : i + n]
+        for n in range(NGRAM_MIN, NGRAM_MAX + 1)
+        for i in range(len(norm) - n + 1)
+        if not norm[i : i + n].isspace()
+    ]
+    tokens.extend("w:" + word for word in _LATIN_WORD.findall(norm))
+    return tokens
