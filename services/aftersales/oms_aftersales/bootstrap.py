@@ -29,7 +29,7 @@ from oms_aftersales.adapters import orm
 from oms_aftersales.adapters.unit_of_work import AftersalesUnitOfWork
 from oms_aftersales.catalogue_file import CatalogueError, load_catalogue
 from oms_aftersales.config import Settings
-from oms_aftersales.domain.classification import IntentClassifier, NoIntentModel
+from oms_aftersales.domain.classification import IntentClassifier
 from oms_aftersales.entrypoints.grpc_servicer import AftersalesServicer
 from oms_aftersales.service_layer.order_feed import GROUP, OrderFeed, ShipPromise
 from oms_aftersales.service_layer.profiles import ProfileService
@@ -47,13 +47,10 @@ log = logging.getLogger(__name__)
 
 
 def default_classifier() -> IntentClassifier:
-    """The offline intent model when its package is installed, else none (rules decide)."""
-    try:
-        from oms_aftersales.intent import load_default_classifier  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        log.warning("intent model not available: tickets are classified by rules only")
-        return NoIntentModel()
-    return load_default_classifier()  # type: ignore[no-any-return,unused-ignore]
+    """The offline intent model shipped in ``oms_aftersales.intent`` (loaded once, at start)."""
+    from oms_aftersales.intent import load_default_classifier
+
+    return load_default_classifier()
 
 
 def instance_name() -> str:

@@ -100,13 +100,13 @@ async def test_paid_order_not_shipped_in_time_gets_one_rts_ticket(service) -> No
 
     clock.advance(timedelta(hours=23))
     await running.app.timers.run_once()
-    assert not (await running.app.tickets.list(TicketQuery(states=["OPEN"]), 10, ""))[0]
+    assert not (await running.app.tickets.list_tickets(TicketQuery(states=["OPEN"]), 10, ""))[0]
 
     clock.advance(timedelta(hours=2))  # taobao: promised 24 h after payment
     await running.app.timers.run_once()
     await running.app.timers.run_once()
 
-    tickets, _ = await running.app.tickets.list(TicketQuery(states=["OPEN"]), 10, "")
+    tickets, _ = await running.app.tickets.list_tickets(TicketQuery(states=["OPEN"]), 10, "")
     assert [(t.issue_code, t.order_id, t.channel) for t in tickets] == [
         ("RTS-001", "O1", Channel.SYSTEM)
     ]

@@ -105,7 +105,7 @@ class TicketRepository:
         row = (await self._s.execute(query)).first()
         return ticket_from_row(row) if row else None
 
-    async def list(self, q: TicketQuery, page_size: int, token: str) -> tuple[list[Ticket], str]:
+    async def page(self, q: TicketQuery, page_size: int, token: str) -> tuple[list[Ticket], str]:
         c = orm.tickets.c
         sort_due = sa.func.coalesce(c.nearest_due, sa.literal(FAR_FUTURE, UtcDateTime))
         query = sa.select(orm.tickets).where(c.state.in_(list(q.states)))

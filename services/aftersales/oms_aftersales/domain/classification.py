@@ -27,8 +27,21 @@ class Classification:
     confidence: float
 
 
+class ClassificationLike(Protocol):
+    """What the service reads of a classifier's answer (``oms_aftersales.intent``'s or a test's)."""
+
+    @property
+    def intent(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def mood(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+
+
 class IntentClassifier(Protocol):
-    def classify(self, text: str) -> Classification: ...
+    def classify(self, text: str) -> ClassificationLike: ...
 
 
 @dataclass(frozen=True)
@@ -96,8 +109,8 @@ def classify(
     fallback_code: str,
 ) -> Decision:
     """The issue code for a new ticket, and who chose it."""
-    result = model.classify(text) if text else Classification("", "", "", 0.0)
-    mood = _MOODS.get(result.mood.lower(), Mood.UNKNOWN)
+    result: ClassificationLike = model.classify(text) if text else Classification("", "", "", 0.0)
+    mood = _MOODS.get(str(result.mood).lower(), Mood.UNKNOWN)
     if channel is Channel.PLATFORM_AFTERSALE and platform_case_kind in PLATFORM_CASE_CODES:
         code = PLATFORM_CASE_CODES[platform_case_kind]
         if code in known_codes:
@@ -109,14 +122,7 @@ def classify(
             continue
         if rule.order_states and order_state not in rule.order_states:
             continue
-        return Decision(rule.code, f"rule:{rule.name}", result.intent, mood)
+        return Decision(rule.code, f"rule:{rule.name}", str(result.intent), mood)
     if result.code in known_codes and result.confidence >= MODEL_MIN_CONFIDENCE:
-        return Decision(result.code, "model", result.intent, mood)
-    return Decision(fallback_code, "default", result.intent, mood)
-
-
-class NoIntentModel:
-    """Used when the intent package is absent: says nothing, so rules and the fallback decide."""
-
-    def classify(self, text: str) -> Classification:
-        return Classification(intent="", code="", mood="", confidence=0.0)
+        return Decision(result.code, "model", str(result.intent), mood)
+    return Decision(fallback_code, "default", str(result.intent), mood)

@@ -133,7 +133,7 @@ class AftersalesServicer(pb_grpc.AftersalesServiceServicer):
             order_id=_order_id(request.order),
             newest_first=request.order_by == pb.TICKET_ORDER_BY_NEWEST,
         )
-        found, token = await self._tickets.list(
+        found, token = await self._tickets.list_tickets(
             query, request.page_size or DEFAULT_PAGE, request.page_token
         )
         return pb.ListTicketsResponse(

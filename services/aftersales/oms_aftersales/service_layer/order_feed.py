@@ -19,14 +19,15 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from oms.events.v1.order_events_pb2 import OrderCreated, OrderStateChanged
 from oms.orders.v1 import order_pb2
-from omslib.events import ReceivedEvent
+from oms.type.v1 import platform_pb2
+from omslib.events import Handler, ReceivedEvent
 from omslib.outbox.tables import dialect_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_aftersales.adapters import orm
 from oms_aftersales.adapters.customers_repository import CustomerRepository
 from oms_aftersales.adapters.unit_of_work import AftersalesUnitOfWork
-from oms_aftersales.domain.customers import CustomerIdentity, buyer_key
+from oms_aftersales.domain.customers import CustomerIdentity, buyer_key, parse_key
 from oms_aftersales.domain.ticket import Channel
 from oms_aftersales.service_layer.commands import CustomerMessage
 from oms_aftersales.service_layer.tickets import TicketService
@@ -51,13 +52,11 @@ class ShipPromise:
         return paid_at + timedelta(hours=self.per_platform.get(platform, self.default_hours))
 
 
-def _state(value: int) -> str:
+def _state(value: order_pb2.OrderState.ValueType) -> str:
     return str(order_pb2.OrderState.Name(value)).removeprefix("ORDER_STATE_")
 
 
-def _platform(value: int) -> str:
-    from oms.type.v1 import platform_pb2
-
+def _platform(value: platform_pb2.Platform.ValueType) -> str:
     return str(platform_pb2.Platform.Name(value)).removeprefix("PLATFORM_").lower()
 
 
@@ -72,7 +71,7 @@ class OrderFeed:
         self._tickets = tickets
         self._uow = uow_factory
 
-    def handlers(self) -> dict[str, Callable[[AsyncSession, ReceivedEvent], object]]:
+    def handlers(self) -> dict[str, Handler]:
         return {"OrderCreated": self.on_created, "OrderStateChanged": self.on_state_changed}
 
     async def on_created(self, session: AsyncSession, event: ReceivedEvent) -> None:
@@ -178,6 +177,4 @@ class OrderFeed:
 
 
 def _identity(customer_key: str) -> CustomerIdentity:
-    from oms_aftersales.domain.customers import parse_key
-
     return parse_key(customer_key)

@@ -315,11 +315,11 @@ class TicketService:
                 await uow.tickets.audit_trail(ticket_id),
             )
 
-    async def list(
+    async def list_tickets(
         self, query: TicketQuery, page_size: int, token: str
     ) -> tuple[list[Ticket], str]:
         async with self._uow() as uow:
-            return await uow.tickets.list(query, page_size, token)
+            return await uow.tickets.page(query, page_size, token)
 
     # --- shared ---------------------------------------------------------------------------
 
