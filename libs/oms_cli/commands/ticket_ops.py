@@ -84,7 +84,8 @@ def print_ticket(ticket: apb.Ticket) -> None:
 
 def _print_rows(tickets: list[apb.Ticket]) -> None:
     table = Table(title_justify="left")
-    for column in ("ticket", "code", "state", "priority", "dept", "assignee", "next due", "esc."):
+    table.add_column("ticket", no_wrap=True, min_width=26)
+    for column in ("code", "state", "priority", "dept", "assignee", "next due", "esc."):
         table.add_column(column)
     for t in tickets:
         table.add_row(

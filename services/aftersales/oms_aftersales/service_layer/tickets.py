@@ -187,7 +187,7 @@ class TicketService:
             extra={
                 "ticket_id": ticket.ticket_id,
                 "channel": cmd.channel.value,
-                "created": created,
+                "ticket_created": created,
                 "issue_code": ticket.issue_code,
             },
         )
