@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - buyers write Chinese punctuation; the messages keep it.
 """The operator CLI against a real aftersales process: import phone calls twice (each call
 recorded once), list, show, reply, resolve, and look at the caller's profile."""
 
