@@ -3,13 +3,16 @@ was down fires what came due meanwhile, once. Uses FakeClock, never the wall clo
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from oms.aftersales.v1 import aftersales_pb2 as apb
 from oms_aftersales.adapters import orm
 from oms_aftersales.bootstrap import Running, start
 from oms_aftersales.config import Settings
@@ -19,6 +22,36 @@ from oms_aftersales.service_layer.commands import CustomerMessage
 from omslib.clock import FakeClock
 
 T0 = datetime(2026, 9, 15, 2, 0, tzinfo=UTC)  # Tuesday 10:00 Shanghai
+
+
+class AlertReceiver:
+    """A real HTTP server taking the alert webhook's POSTs."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                received.append(json.loads(body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
+
+
+@pytest.fixture
+def receiver() -> Iterator[AlertReceiver]:
+    fake = AlertReceiver()
+    threading.Thread(target=fake.server.serve_forever, daemon=True).start()
+    yield fake
+    fake.server.shutdown()
+    fake.server.server_close()
 
 
 async def _replica(
@@ -65,7 +98,9 @@ async def test_two_replicas_fire_warning_and_each_escalation_level_once(
     redis_url: str,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    receiver: AlertReceiver,
 ) -> None:
+    monkeypatch.setenv("OMS_ALERT_WEBHOOK_URL", receiver.url)
     url = make_database_url("aftersales")
     clock = FakeClock(T0)
     a = await _replica(url, redis_url, clock, monkeypatch)
@@ -100,6 +135,9 @@ async def test_two_replicas_fire_warning_and_each_escalation_level_once(
         ticket = await a.app.tickets.get(ticket_id)
         assert ticket.ticket.escalation is Escalation.MANAGER
         assert sum(1 for r in caplog.records if getattr(r, "code", "") == "TICKET_ESCALATED") == 3
+        assert [(a["level"], a["ticket"]) for a in receiver.received] == [
+            (level, f"tickets/{ticket_id}") for level in ("AGENT", "SUPERVISOR", "MANAGER")
+        ]
     finally:
         await a.stop()
         await b.stop()
@@ -142,6 +180,7 @@ async def test_reply_before_the_deadline_cancels_the_escalation(
         await running.app.tickets.resolve(ticket_id, "alice", "answered")
         clock.advance(timedelta(days=3))
         assert await running.app.timers.run_once() == 0
-        assert apb.ESCALATION_LEVEL_UNSPECIFIED == 0
+        view = await running.app.tickets.get(ticket_id)
+        assert view.ticket.escalation is Escalation.NONE
     finally:
         await running.stop()
