@@ -5,11 +5,13 @@ entry; a malformed one is 4xx naming the problem and stores nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import grpc
 import httpx
@@ -20,8 +22,11 @@ from oms_gateway.bootstrap import Running
 from oms_gateway.platforms import douyin
 from oms_gateway.platforms.common import format_china_time
 from oms_gateway.testing import aftersales_samples as samples
-from omslib.errors import DomainError
+from omslib.errors import DomainError, InvalidArgument, Unavailable
 from omslib.grpc_server import GrpcService
+from omslib.ids import new_id
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 Kit = Any
 KEY = "app-key-123"
@@ -369,3 +374,336 @@ async def test_duplicate_message_is_one_entry_and_one_delivery(
 
     await kit.eventually(delivered, what="DELIVERED")
     assert [call.request_id for call in aftersales.calls] == [message.request_id]
+
+
+# --- malformed and oversize bodies ---------------------------------------------------------
+
+
+def taobao_without_refund_id() -> Message:
+    message = taobao(3, SECRET)
+    envelope = json.loads(message.body)
+    content = json.loads(envelope["content"])
+    del content["refund_id"]
+    envelope["content"] = json.dumps(content)
+    body = json.dumps(envelope).encode()
+    query = samples.taobao.signed_query(KEY, SECRET, body, method="taobao.qimen.refund.push")
+    return Message(f"/webhooks/taobao?{query}", body, message.headers, "", 0, "")
+
+
+def shopify_refund_without_order() -> Message:
+    body = json.dumps({"id": 5, "created_at": "2026-11-24T10:00:00Z"}).encode()
+    headers = samples.shopify.signed_headers(
+        SECRET, body, webhook_id="wh-x", topic="refunds/create"
+    )
+    return Message("/webhooks/shopify", body, headers, "", 0, "")
+
+
+def douyin_without_order() -> Message:
+    item = samples.douyin_aftersale_message("as-bad")
+    data = json.loads(item["data"])
+    del data["p_id"]
+    item["data"] = json.dumps(data)
+    body, headers = douyin.sample_push(KEY, SECRET, [item])
+    return Message("/webhooks/douyin", body, headers, "", 0, "")
+
+
+def wechat_body(body: bytes) -> Message:
+    query = urlencode(samples.wechat_query(WECHAT_TOKEN))
+    return Message(f"/webhooks/wechat?{query}", body, {"content-type": "text/xml"}, "", 0, "")
+
+
+def form_body(body: bytes) -> Message:
+    headers = {"content-type": "application/json", "x-oms-form-token": FORM_TOKEN}
+    return Message("/forms/acme/tickets", body, headers, "", 0, "")
+
+
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    b"<xml><Content>&lol2;</Content></xml>"
+)
+MALFORMED = {
+    "taobao-content-without-refund-id": (taobao_without_refund_id, "content.refund_id"),
+    "shopify-refund-without-order": (shopify_refund_without_order, "order_id"),
+    "douyin-aftersale-without-order": (douyin_without_order, "0.data.p_id"),
+    "wechat-not-xml": (lambda: wechat_body(b"{not xml"), "not well-formed XML"),
+    "wechat-entities": (lambda: wechat_body(BILLION_LAUGHS), "DOCTYPE"),
+    "wechat-without-msgid": (
+        lambda: wechat_body(
+            b"<xml><ToUserName>gh_1</ToUserName><FromUserName>o1</FromUserName>"
+            b"<CreateTime>1764000000</CreateTime><MsgType>text</MsgType>"
+            b"<Content>hi</Content></xml>"
+        ),
+        "MsgId",
+    ),
+    "form-not-json": (lambda: form_body(b"name=x"), "not valid JSON"),
+    "form-without-phone": (
+        lambda: form_body(
+            json.dumps({"submission_id": "sub-00001", "text": "where is it"}).encode()
+        ),
+        "phone",
+    ),
+    "form-text-too-long": (lambda: form_body(samples.ticket_form(text="x" * 4001)), "text"),
+    "form-unknown-field": (lambda: form_body(samples.ticket_form(admin="yes")), "admin"),
+    "form-unknown-platform": (lambda: form_body(samples.ticket_form(platform="ebay")), "platform"),
+}
+
+
+@pytest.mark.parametrize(("make", "named"), MALFORMED.values(), ids=list(MALFORMED))
+async def test_malformed_message_is_400_naming_the_problem_and_nothing_is_stored(
+    client: httpx.AsyncClient,
+    gateway: Running,
+    kit: Kit,
+    make: Callable[[], Message],
+    named: str,
+) -> None:
+    response = await send(client, make())
+    assert response.status_code == 400, response.text
+    assert named in response.json()["error"]["message"]
+    assert await kit.inbox_rows(gateway) == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        wechat_body(b"<xml><Content>" + b"x" * 70_000 + b"</Content></xml>"),
+        form_body(samples.ticket_form(text="x" * 9000)),
+    ],
+    ids=["wechat", "web-form"],
+)
+async def test_oversize_message_is_413_and_nothing_is_stored(
+    client: httpx.AsyncClient, gateway: Running, kit: Kit, message: Message
+) -> None:
+    response = await send(client, message)
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["reason"] == "PAYLOAD_TOO_LARGE"
+    assert await kit.inbox_rows(gateway) == []
+
+
+# --- WeChat --------------------------------------------------------------------------------
+
+
+async def test_wechat_url_check_answers_echostr_only_when_signed(
+    client: httpx.AsyncClient,
+) -> None:
+    signed = {**samples.wechat_query(WECHAT_TOKEN), "echostr": "5838479218127813673"}
+    answer = await client.get("/webhooks/wechat", params=signed)
+    assert (answer.status_code, answer.text) == (200, "5838479218127813673")
+    assert answer.headers["content-type"].startswith("text/plain")
+
+    forged = {**samples.wechat_query("anotherToken9"), "echostr": "5838479218127813673"}
+    refused = await client.get("/webhooks/wechat", params=forged)
+    assert refused.status_code == 401
+    assert "5838479218127813673" not in refused.text
+
+
+async def test_wechat_message_is_answered_with_plain_success(
+    client: httpx.AsyncClient, gateway: Running
+) -> None:
+    response = await send(client, wechat(5, WECHAT_TOKEN))
+    assert (response.status_code, response.text) == (200, "success")
+
+
+async def test_wechat_stale_timestamp_is_401(client: httpx.AsyncClient, gateway: Running) -> None:
+    query = urlencode(samples.wechat_query(WECHAT_TOKEN, timestamp=1_700_000_000))
+    _, body = samples.wechat_text(WECHAT_TOKEN)
+    response = await send(client, Message(f"/webhooks/wechat?{query}", body, {}, "", 0, ""))
+    assert response.status_code == 401
+    assert response.json()["error"]["reason"] == "STALE_TIMESTAMP"
+
+
+async def test_wechat_safe_mode_is_refused_naming_plaintext_mode(
+    client: httpx.AsyncClient, gateway: Running, kit: Kit
+) -> None:
+    message = wechat(6, WECHAT_TOKEN)
+    response = await send(
+        client, replace(message, path=f"{message.path}&encrypt_type=aes&msg_signature=x")
+    )
+    assert response.status_code == 400
+    assert "plaintext" in response.json()["error"]["message"]
+    assert await kit.inbox_rows(gateway) == []
+
+
+async def test_wechat_event_is_stored_once_and_opens_no_ticket(
+    client: httpx.AsyncClient, gateway: Running, aftersales: RecordingAftersales, kit: Kit
+) -> None:
+    event = (
+        b"<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[o1]]>"
+        b"</FromUserName><CreateTime>1764000000</CreateTime><MsgType><![CDATA[event]]>"
+        b"</MsgType><Event><![CDATA[subscribe]]></Event></xml>"
+    )
+    first = await send(client, wechat_body(event))
+    again = await send(client, wechat_body(event))
+    assert (first.text, again.text) == ("success", "success")
+    (row,) = await kit.inbox_rows(gateway)
+    assert row.event_id == "o1:1764000000:subscribe"
+
+    async def delivered() -> bool:
+        return [r.state for r in await kit.inbox_rows(gateway)] == ["DELIVERED"]
+
+    await kit.eventually(delivered, what="DELIVERED")
+    assert aftersales.calls == []
+
+
+async def test_wechat_without_a_token_is_503_naming_the_variable(
+    make_gateway: Any, orders: Any
+) -> None:
+    service, _ = orders
+    running = await make_gateway(f"127.0.0.1:{service.bound_port}", None)
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        message = wechat(7, WECHAT_TOKEN)
+        response = await send(http, message)
+        echo = await http.get("/webhooks/wechat", params=samples.wechat_query(WECHAT_TOKEN))
+    for answer in (response, echo):
+        assert answer.status_code == 503
+        assert "OMS_PLATFORM_WECHAT_TOKEN" in answer.json()["error"]["message"]
+
+
+# --- web form ------------------------------------------------------------------------------
+
+
+async def test_form_token_of_another_merchant_is_401(
+    client: httpx.AsyncClient, gateway: Running, kit: Kit
+) -> None:
+    message = form(8, FORM_TOKEN)
+    for path in ("/forms/other/tickets", "/forms/ACME/tickets"):
+        response = await send(client, replace(message, path=path))
+        assert response.status_code == 401, response.text
+    missing = await send(client, replace(message, headers={"content-type": "application/json"}))
+    assert missing.json()["error"]["reason"] == "MISSING_SIGNATURE_HEADERS"
+    assert await kit.inbox_rows(gateway) == []
+
+
+async def test_form_token_is_not_stored_and_the_contact_reaches_the_ticket(
+    client: httpx.AsyncClient, gateway: Running, aftersales: RecordingAftersales, kit: Kit
+) -> None:
+    response = await send(client, form(9, FORM_TOKEN))
+    assert response.json()["submission_id"] == "sub-0009-abcdef"
+    (row,) = await kit.inbox_rows(gateway)
+    assert FORM_TOKEN not in json.dumps(row.headers)
+    assert row.headers["x-oms-form-merchant"] == "acme"
+
+    async def recorded() -> bool:
+        return len(aftersales.calls) == 1
+
+    await kit.eventually(recorded, what="the aftersales call")
+    (call,) = aftersales.calls
+    assert (call.merchant_id, call.customer.phone) == ("acme", "+8613800000000")
+    assert "快递三天没动了" in call.text and "lilei@example.com" in call.text
+
+
+async def test_form_over_the_merchants_rate_is_429_with_retry_after(
+    make_gateway: Any, orders: Any, aftersales: RecordingAftersales, kit: Kit
+) -> None:
+    service, _ = orders
+    merchant = f"rl-{new_id().lower()}"  # a bucket of its own in the shared Redis
+    running = await make_gateway(
+        f"127.0.0.1:{service.bound_port}",
+        None,
+        OMS_AFTERSALES_ADDR=f"127.0.0.1:{aftersales.port}",  # type: ignore[attr-defined]
+        OMS_FORM_TOKENS=json.dumps({merchant: FORM_TOKEN}),
+        OMS_FORM_RATE_LIMIT="0.01:2",
+    )
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        answers = [
+            await send(http, replace(form(n, FORM_TOKEN), path=f"/forms/{merchant}/tickets"))
+            for n in range(10, 13)
+        ]
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert int(answers[2].headers["retry-after"]) >= 1
+    assert len(await kit.inbox_rows(running)) == 2
+
+
+# --- delivery ------------------------------------------------------------------------------
+
+
+async def test_aftersales_outage_is_retried_until_it_answers(
+    client: httpx.AsyncClient, gateway: Running, aftersales: RecordingAftersales, kit: Kit
+) -> None:
+    aftersales.fail = Unavailable("aftersales is restarting")
+    await send(client, wechat(20, WECHAT_TOKEN))
+
+    async def retried() -> bool:
+        return len(aftersales.calls) >= 2
+
+    await kit.eventually(retried, what="a second attempt")
+    aftersales.fail = None
+
+    async def delivered() -> bool:
+        return [r.state for r in await kit.inbox_rows(gateway)] == ["DELIVERED"]
+
+    await kit.eventually(delivered, what="DELIVERED")
+    (row,) = await kit.inbox_rows(gateway)
+    assert row.attempts >= 3
+    assert len({call.request_id for call in aftersales.calls}) == 1  # the same id each time
+
+
+async def test_message_aftersales_refuses_is_dead_lettered_at_once(
+    client: httpx.AsyncClient, gateway: Running, aftersales: RecordingAftersales, kit: Kit
+) -> None:
+    aftersales.fail = InvalidArgument("customer: no identity", reason="INVALID_CUSTOMER")
+    await send(client, shopify_refund(21, SECRET))
+
+    async def dead() -> bool:
+        return [r.state for r in await kit.inbox_rows(gateway)] == ["DEAD"]
+
+    await kit.eventually(dead, what="DEAD")
+    (row,) = await kit.inbox_rows(gateway)
+    assert row.attempts == 1
+    assert "AFTERSALES_REJECTED" in row.last_error and "INVALID_CUSTOMER" in row.last_error
+
+
+async def test_douyin_batch_sends_orders_to_orders_and_aftersales_to_aftersales(
+    client: httpx.AsyncClient,
+    gateway: Running,
+    orders: Any,
+    aftersales: RecordingAftersales,
+    kit: Kit,
+) -> None:
+    order = douyin.sample_order_data("6900000000000000201", [("SKU-1", 1)])
+    body, headers = douyin.sample_push(
+        KEY,
+        SECRET,
+        [
+            douyin.sample_message("m-order", order),
+            samples.douyin_aftersale_message("m-refund", order_id="6900000000000000201"),
+        ],
+    )
+    response = await client.post("/webhooks/douyin", content=body, headers=headers)
+    assert response.status_code == 200
+    assert sorted(r.event_id for r in await kit.inbox_rows(gateway)) == ["m-order", "m-refund"]
+
+    async def delivered() -> bool:
+        return {r.state for r in await kit.inbox_rows(gateway)} == {"DELIVERED"}
+
+    await kit.eventually(delivered, what="both DELIVERED")
+    _, recorder = orders
+    assert recorder.request_ids() == ["douyin:m-order"]
+    assert [call.request_id for call in aftersales.calls] == ["douyin:m-refund"]
+
+
+async def test_delivery_to_aftersales_continues_the_pushs_trace(
+    client: httpx.AsyncClient,
+    gateway: Running,
+    aftersales: RecordingAftersales,
+    kit: Kit,
+    spans: InMemorySpanExporter,
+) -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    message = wechat(22, WECHAT_TOKEN)
+    spans.clear()
+    headers = {**message.headers, "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    await send(client, replace(message, headers=headers))
+
+    async def delivered() -> bool:
+        return [r.state for r in await kit.inbox_rows(gateway)] == ["DELIVERED"]
+
+    await kit.eventually(delivered, what="DELIVERED")
+    await asyncio.sleep(0.1)  # the delivery span ends just after the row is written
+    finished = spans.get_finished_spans()
+    (server,) = [s for s in finished if s.kind == SpanKind.SERVER and "webhooks" in s.name]
+    (deliver,) = [s for s in finished if s.name == "gateway.deliver"]
+    assert server.context.trace_id == deliver.context.trace_id == int(trace_id, 16)
+    assert deliver.attributes is not None
+    assert deliver.attributes["oms.channel"] == "WECHAT"
+    assert deliver.attributes["oms.ticket_id"] == "tkt-1"
