@@ -18,6 +18,8 @@ import httpx
 import pytest
 from oms.aftersales.v1 import aftersales_pb2, aftersales_service_pb2, aftersales_service_pb2_grpc
 from oms.type.v1 import platform_pb2
+from oms_cli.commands.send_aftersales import AFTERSALES_KINDS, build_aftersales_push
+from oms_cli.stack import DEV_PLATFORM_ENV
 from oms_gateway.bootstrap import Running
 from oms_gateway.platforms import douyin
 from oms_gateway.platforms.common import format_china_time
@@ -707,3 +709,37 @@ async def test_delivery_to_aftersales_continues_the_pushs_trace(
     assert deliver.attributes is not None
     assert deliver.attributes["oms.channel"] == "WECHAT"
     assert deliver.attributes["oms.ticket_id"] == "tkt-1"
+
+
+# --- oms send ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(AFTERSALES_KINDS))
+async def test_cli_sample_of_each_kind_is_accepted_and_delivered_to_aftersales(
+    make_gateway: Any,
+    orders: Any,
+    aftersales: RecordingAftersales,
+    kit: Kit,
+    kind: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in DEV_PLATFORM_ENV:
+        monkeypatch.delenv(name, raising=False)
+    service, _ = orders
+    running = await make_gateway(
+        f"127.0.0.1:{service.bound_port}",
+        None,
+        OMS_AFTERSALES_ADDR=f"127.0.0.1:{aftersales.port}",  # type: ignore[attr-defined]
+        **DEV_PLATFORM_ENV,
+    )
+    path, body, headers, _ = build_aftersales_push(
+        kind, order_id="3900000000000042", text=None, secret=None, key=None
+    )
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        reply = await http.post(path, content=body, headers=headers)
+    assert reply.status_code in (200, 202), reply.text
+
+    async def delivered() -> bool:
+        return len(aftersales.calls) == 1
+
+    await kit.eventually(delivered, what="delivery to aftersales")
