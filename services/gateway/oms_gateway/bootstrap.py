@@ -32,6 +32,7 @@ from starlette.types import ASGIApp
 
 from oms_gateway.adapters import orm
 from oms_gateway.adapters.orders_client import GrpcOrdersClient
+from oms_gateway.channels import build_aftersales, channel_routes, wechat_adapter
 from oms_gateway.config import Settings
 from oms_gateway.domain.retry_policy import RetryPolicy
 from oms_gateway.entrypoints.asgi import gateway_asgi
@@ -39,6 +40,7 @@ from oms_gateway.entrypoints.http_app import HttpDeps, create_app
 from oms_gateway.entrypoints.push_endpoint import PushEndpoint
 from oms_gateway.entrypoints.readiness import Readiness
 from oms_gateway.operations import Operations, build_operations, build_pollers
+from oms_gateway.platforms.aftersales.routing import with_aftersales
 from oms_gateway.platforms.catalog import build_connectors, marketplace_adapters
 from oms_gateway.platforms.pdd_connector import PddConnector
 from oms_gateway.platforms.registry import PlatformRegistry
@@ -95,7 +97,9 @@ def build_platforms(settings: Settings, clock: Clock) -> PlatformRegistry:
     return PlatformRegistry(
         [
             ShopAdapter(secret, clock=clock, tolerance=tolerance),
-            *marketplace_adapters(settings, clock),
+            # Refunds, returns and disputes come to the same URLs as orders: routed by kind.
+            *with_aftersales(marketplace_adapters(settings, clock)),
+            wechat_adapter(settings, clock),
         ]
     )
 
@@ -157,14 +161,16 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
     orders = GrpcOrdersClient(channel, deadline_seconds=settings.orders_deadline_seconds)
     platforms = build_platforms(settings, clock)
     pollers = build_pollers(settings)
+    aftersales = build_aftersales(settings)
     worker = DeliveryWorker(
         uow_factory,
         orders,
         platforms,
         clock,
         delivery_options(settings),
-        translators={poller.name: poller for poller in pollers},
+        translators={**{poller.name: poller for poller in pollers}, **aftersales.translators},
         outbox_notifier=notifier,
+        aftersales=aftersales.client,
     )
     intake = IntakeService(
         uow_factory, clock, on_stored=worker.wake, writer=InboxWriter(uow_factory)
@@ -194,6 +200,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         max_body_bytes=settings.max_body_bytes,
         rate_limiter=operations.rate_limiter,
     )
+    channel_routers, channel_closers = channel_routes(settings, clock, platforms, intake)
     api = create_app(
         HttpDeps(
             push=push,
@@ -203,10 +210,18 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
                 operations.start,
                 *(c.start for c in connectors),
             ],
-            on_shutdown=[*(c.stop for c in connectors), operations.stop, worker.stop],
+            on_shutdown=[
+                *(c.stop for c in connectors),
+                operations.stop,
+                worker.stop,
+                aftersales.close,
+                *channel_closers,
+            ],
         )
     )
     api.include_router(operations.admin)
+    for router in channel_routers:
+        api.include_router(router)
     instrument_http(api)
     app = gateway_asgi(api, push)
     return Gateway(
