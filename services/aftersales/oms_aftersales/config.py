@@ -37,7 +37,7 @@ class Settings(CommonSettings):
     ship_promise_hours: int = Field(
         48, ge=1, le=24 * 30, validation_alias="OMS_AFTERSALES_SHIP_PROMISE_HOURS"
     )
-    # Per platform, e.g. "pdd=48,douyin=48,shopify=72".
+    # Per platform, e.g. "pdd=48,douyin=48,shopify=72" (decimal hours allowed: "shop=0.5").
     ship_promise_hours_by_platform: str = Field(
         "", max_length=500, validation_alias="OMS_AFTERSALES_SHIP_PROMISE_HOURS_BY_PLATFORM"
     )
@@ -56,11 +56,15 @@ class Settings(CommonSettings):
         return v
 
     @staticmethod
-    def parse_hours(text: str) -> dict[str, int]:
-        hours: dict[str, int] = {}
+    def parse_hours(text: str) -> dict[str, float]:
+        hours: dict[str, float] = {}
         for item in filter(None, (p.strip() for p in text.split(","))):
             name, sep, value = item.partition("=")
-            if not sep or not value.strip().isdigit() or not 1 <= int(value) <= 720:
-                raise ValueError(f"expected platform=hours (1-720), got {item!r}")
-            hours[name.strip().lower()] = int(value)
+            try:
+                number = float(value)
+            except ValueError:
+                number = -1.0
+            if not sep or not name.strip() or not 0 < number <= 720:
+                raise ValueError(f"expected platform=hours (above 0, at most 720), got {item!r}")
+            hours[name.strip().lower()] = number
         return hours

@@ -138,3 +138,23 @@ async def test_message_quoting_an_order_links_the_buyer(service) -> None:  # typ
         CustomerMessage("w2", Channel.WECHAT, "m", CustomerIdentity(wechat_openid="ow1"), "在吗")
     )
     assert later.ticket.ticket_id == intake.ticket.ticket_id
+
+
+async def test_return_intent_in_a_later_message_opens_its_own_return_ticket(service) -> None:  # type: ignore[no-untyped-def]
+    running, _, client = service
+    await _publish(client, _paid_order("O1", "TB3001"), "O1", T0)
+    await _consume(running)
+    openid = CustomerIdentity(wechat_openid="ow2")
+    first = await running.app.tickets.record_message(
+        CustomerMessage("w1", Channel.WECHAT, "m", openid, "订单 TB3001 能开发票吗")
+    )
+
+    wish = await running.app.tickets.record_message(
+        CustomerMessage("w2", Channel.WECHAT, "m", openid, "这个不想要了，怎么退货")
+    )
+
+    assert first.ticket.issue_code == "INV-001"
+    assert wish.created and wish.ticket.issue_code == "RET-001"
+    assert wish.ticket.order_id == "O1"  # the buyer's order, through the linked openid
+    thread = (await running.app.tickets.get(wish.ticket.ticket_id)).thread
+    assert any("pre-accepted" in e.text for e in thread)

@@ -45,8 +45,8 @@ DONE = frozenset({"SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED", "REJECTED"})
 class ShipPromise:
     """Hours from payment to the promised ship time, per platform (lower case)."""
 
-    default_hours: int = 48
-    per_platform: Mapping[str, int] = field(default_factory=dict)
+    default_hours: float = 48
+    per_platform: Mapping[str, float] = field(default_factory=dict)
 
     def promised(self, platform: str, paid_at: datetime) -> datetime:
         return paid_at + timedelta(hours=self.per_platform.get(platform, self.default_hours))

@@ -110,7 +110,8 @@ class TicketService:
                 fallback_code=self.catalogue.fallback_code,
             )
             entry_id = new_id()
-            if existing is not None and existing.state is not TicketState.CLOSED:
+            if _joins(existing, decision.code, cmd.case_id):
+                assert existing is not None
                 ticket, created = existing, False
                 if decision.mood is not Mood.UNKNOWN:
                     ticket.mood = decision.mood
@@ -394,6 +395,15 @@ class TicketService:
                     "%Y-%m-%d %H:%M"
                 )
         return render_template(code.reply_templates[template], values)
+
+
+def _joins(existing: Ticket | None, code: str, case_id: str) -> bool:
+    """Whether a message joins the customer's open ticket. Return intent seen in a later
+    message on another problem opens its own pre-accepted RET-001 ticket instead, so the
+    buyer never has to ask twice."""
+    if existing is None or existing.state is TicketState.CLOSED:
+        return False
+    return bool(case_id) or code != RETURN_CODE or existing.issue_code == RETURN_CODE
 
 
 def _validate(cmd: CustomerMessage) -> None:
