@@ -75,6 +75,18 @@ class Aftersales:
         self.tasks.append(asyncio.create_task(self.relay.run()))
         self.tasks.append(asyncio.create_task(self.consumer.run()))
         self.tasks.append(asyncio.create_task(self._timer_loop()))
+        self.tasks.append(asyncio.create_task(self._recompute()))
+
+    async def _recompute(self) -> None:
+        try:
+            changed = await self.tickets.recompute_open()
+        except Exception:
+            log.exception(
+                "recomputing open tickets' deadlines failed; they recompute at their next change"
+            )
+            return
+        if changed:
+            log.info("open tickets' deadlines recomputed", extra={"tickets": changed})
 
     async def _timer_loop(self) -> None:
         while True:

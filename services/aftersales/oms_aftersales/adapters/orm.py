@@ -60,6 +60,7 @@ tickets = Table(
     Column("resolution_due", UtcDateTime, nullable=True),
     Column("nearest_due", UtcDateTime, nullable=True),
     Column("paused", Boolean, nullable=False),
+    Column("sla_calendar", String(64), nullable=False),
     Index("ix_tickets_state_nearest", "state", "nearest_due", "ticket_id"),
 )
 

@@ -143,6 +143,17 @@ class TicketRepository:
             next_token = _encode_token(key.isoformat(), last.ticket_id)
         return found, next_token
 
+    async def active_ids(self, states: Sequence[str], after: str, limit: int) -> list[str]:
+        """Ids of tickets in ``states``, in id order after ``after`` (for batch jobs)."""
+        c = orm.tickets.c
+        rows = await self._s.execute(
+            sa.select(c.ticket_id)
+            .where(c.state.in_(list(states)), c.ticket_id > after)
+            .order_by(c.ticket_id)
+            .limit(limit)
+        )
+        return [r.ticket_id for r in rows]
+
     # --- thread and audit -----------------------------------------------------
 
     async def add_message(self, entry: ThreadRow, customer_key: str) -> None:

@@ -47,6 +47,7 @@ def ticket_to_row(t: Ticket) -> dict[str, Any]:
         "resolution_due": d.resolution,
         "nearest_due": d.nearest(),
         "paused": d.paused,
+        "sla_calendar": d.calendar,
     }
 
 
@@ -83,6 +84,10 @@ def ticket_from_row(r: Any) -> Ticket:
         platform_case_id=r.platform_case_id,
         platform_case_kind=r.platform_case_kind,
         deadlines=Deadlines(
-            r.first_response_due, r.next_update_due, r.resolution_due, bool(r.paused)
+            r.first_response_due,
+            r.next_update_due,
+            r.resolution_due,
+            bool(r.paused),
+            r.sla_calendar,
         ),
     )

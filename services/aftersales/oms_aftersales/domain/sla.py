@@ -63,6 +63,8 @@ class Deadlines:
     next_update: datetime | None = None
     resolution: datetime | None = None
     paused: bool = False
+    # The business calendar they count on.
+    calendar: str = ""
 
     def pending(self) -> dict[DeadlineKind, datetime]:
         found = {
@@ -82,9 +84,9 @@ def compute_deadlines(
 ) -> Deadlines:
     """The deadlines now. While a pause is open they are unknown (they depend on its end)."""
     if history.resolved:
-        return Deadlines()
+        return Deadlines(calendar=calendar.name)
     if any(p.end is None for p in history.pauses):
-        return Deadlines(paused=True)
+        return Deadlines(paused=True, calendar=calendar.name)
     pauses = [p.span(p.start) for p in history.pauses]
     first = None
     if history.first_response_at is None:
@@ -94,4 +96,6 @@ def compute_deadlines(
     if history.first_response_at is not None and history.awaiting_update_since is not None:
         update = calendar.add(history.awaiting_update_since, targets.next_update, pauses)
     resolution = calendar.add(history.opened_at, targets.resolution, pauses)
-    return Deadlines(first_response=first, next_update=update, resolution=resolution)
+    return Deadlines(
+        first_response=first, next_update=update, resolution=resolution, calendar=calendar.name
+    )

@@ -129,7 +129,7 @@ def ticket_to_proto(t: Ticket, customer: CustomerIdentity | None = None) -> pb.T
         paused_intervals=[
             pb.PausedInterval(start_time=stamp(p.start), end_time=stamp(p.end)) for p in t.pauses
         ],
-        calendar=t.department,
+        calendar=d.calendar,
         first_response_time=stamp(t.first_response_at),
     )
     return pb.Ticket(

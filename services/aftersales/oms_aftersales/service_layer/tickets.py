@@ -28,11 +28,12 @@ from oms_aftersales.domain.errors import InvalidRequest, TicketNotFound
 from oms_aftersales.domain.issue_codes import (
     Catalogue,
     Priority,
+    UnknownIssueCode,
     UnknownTemplate,
     render_template,
 )
 from oms_aftersales.domain.sla import compute_deadlines
-from oms_aftersales.domain.ticket import Change, Channel, Mood, Ticket, TicketState
+from oms_aftersales.domain.ticket import ACTIVE, Change, Channel, Mood, Ticket, TicketState
 from oms_aftersales.domain.timers import plan_timers
 from oms_aftersales.entrypoints.proto_mapping import ticket_to_proto
 from oms_aftersales.service_layer.commands import (
@@ -321,6 +322,46 @@ class TicketService:
     ) -> tuple[list[Ticket], str]:
         async with self._uow() as uow:
             return await uow.tickets.page(query, page_size, token)
+
+    async def recompute_open(self, batch: int = 200) -> int:
+        """Every active ticket's deadlines and timers from its history with the catalogue
+        loaded now (run at start-up: codes, targets or calendars may have changed). A
+        ticket whose deadlines moved gets an audit row and an event; the count is returned."""
+        changed, after = 0, ""
+        states = [s.value for s in ACTIVE]
+        while True:
+            async with self._uow() as uow:
+                ids = await uow.tickets.active_ids(states, after, batch)
+            if not ids:
+                return changed
+            for ticket_id in ids:
+                changed += await self._recompute_one(ticket_id)
+            after = ids[-1]
+
+    async def _recompute_one(self, ticket_id: str) -> int:
+        async with self._uow() as uow:
+            ticket = await uow.tickets.get(ticket_id, for_update=True)
+            if ticket is None or ticket.state not in ACTIVE:
+                return 0
+            before = ticket.deadlines
+            try:
+                await self.recompute(uow, ticket)
+            except UnknownIssueCode:
+                log.error(
+                    "open ticket has a code the catalogue no longer has; reclassify it",
+                    extra={"ticket_id": ticket_id, "issue_code": ticket.issue_code},
+                )
+                return 0
+            if ticket.deadlines == before:
+                return 0
+            summary = ticket.summary()
+            note = (
+                f"catalogue changed: nearest due {before.nearest()} -> {ticket.deadlines.nearest()}"
+            )
+            change = Change("sla_recomputed", "system", summary, summary, self._clock.now(), note)
+            await self.record_change(uow, ticket, change)
+            await uow.commit()
+        return 1
 
     # --- shared ---------------------------------------------------------------------------
 

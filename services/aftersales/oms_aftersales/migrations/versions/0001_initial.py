@@ -140,6 +140,7 @@ def upgrade() -> None:
         sa.Column("resolution_due", sa.DateTime(timezone=True), nullable=True),
         sa.Column("nearest_due", sa.DateTime(timezone=True), nullable=True),
         sa.Column("paused", sa.Boolean(), nullable=False),
+        sa.Column("sla_calendar", sa.String(64), nullable=False),
     )
     op.create_index("ix_tickets_customer_key", "tickets", ["customer_key"])
     op.create_index("ix_tickets_order_id", "tickets", ["order_id"])
