@@ -91,15 +91,7 @@ def test_late_order_and_wechat_return_wish_become_tickets_with_a_profile(
         PLATFORM_ORDER, [("CAP-RED", 1)], status="paid", buyer_id="buyer-e2e"
     )
     assert post_push(stack, body, headers).status_code == 202
-    with grpc.insecure_channel(stack.addr("orders")) as channel:
-        order = (
-            orders_service_pb2_grpc.OrdersServiceStub(channel)
-            .GetOrder(
-                orders_service_pb2.GetOrderRequest(name=f"platforms/shop/orders/{PLATFORM_ORDER}"),
-                timeout=10,
-            )
-            .order
-        )
+    order = wait_until(lambda: get_order(stack), timeout=60, what="the order")
 
     late = wait_until(lambda: tickets(stack, "RTS-001"), timeout=60, what="an RTS-001 ticket")
     assert [t.order for t in late] == [order.name]  # type: ignore[union-attr]
