@@ -134,6 +134,13 @@ def test_import_calls_is_idempotent_and_tickets_are_worked_from_the_cli(
     assert "first-contact resolution: yes" in shown
     assert "assigned" in shown and "resolved" in shown
 
+    call_ticket = next(
+        line.split("│")[1].strip() for line in listed.splitlines() if "LOG-001" in line
+    )
+    call_shown = oms("ticket", "show", call_ticket, "--aftersales", aftersales_addr)
+    assert "call 95 s taken by amy" in call_shown
+    assert "amy: 快递一直没到" in call_shown
+
     profile = oms("profile", "get", "--phone", "13800000002", "--aftersales", aftersales_addr)
     assert "tickets 1" in profile and "PHONE 1" in profile
 

@@ -131,7 +131,7 @@ class Ticket:
 
     # --- behaviour -------------------------------------------------------------
 
-    def customer_wrote(self, at: datetime, actor: str) -> Change:
+    def customer_wrote(self, at: datetime, actor: str, note: str = "") -> Change:
         """A later customer message: resumes a paused clock, reopens a resolved ticket."""
         before = self.summary()
         if self.state is TicketState.CLOSED:
@@ -143,7 +143,7 @@ class Ticket:
             self._reopen(at)
         if self.first_response_at is not None and self.awaiting_update_since is None:
             self.awaiting_update_since = at
-        return self._changed("customer_message", actor, before, at)
+        return self._changed("customer_message", actor, before, at, note)
 
     def reply(self, at: datetime, actor: str, *, wait_for_customer: bool) -> Change:
         """An agent's reply: meets the first-response and next-update deadlines."""

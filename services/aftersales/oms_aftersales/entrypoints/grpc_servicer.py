@@ -72,6 +72,7 @@ class AftersalesServicer(pb_grpc.AftersalesServiceServicer):
                 case_id=request.platform_case.case_id,
                 case_kind=CASE_KINDS.get(request.platform_case.kind, ""),
                 operator=request.call.agent[:64] if request.HasField("call") else "",
+                call_seconds=request.call.duration.seconds if request.HasField("call") else None,
             )
         )
         return pb.RecordCustomerMessageResponse(

@@ -33,3 +33,5 @@ class CustomerMessage:
     operator: str = ""
     # True for CreateTicket: always a new ticket, never a thread entry.
     new_ticket: bool = False
+    # For phone calls: how long the call lasted (recorded in the audit note).
+    call_seconds: int | None = None

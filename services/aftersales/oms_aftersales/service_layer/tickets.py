@@ -18,6 +18,8 @@ from omslib.clock import Clock
 from omslib.ids import new_id
 from omslib.outbox import STREAM_AFTERSALES
 from omslib.telemetry import current_traceparent
+from omslib.telemetry.attributes import SPAN_ATTR_ORDER_ID
+from opentelemetry import trace
 
 from oms_aftersales.adapters.customers_repository import KnownOrder
 from oms_aftersales.adapters.repository import AuditRow, ThreadRow, TicketQuery
@@ -89,6 +91,8 @@ class TicketService:
         now = self._clock.now()
         at = min(cmd.at or now, now)
         scope = "create" if cmd.new_ticket else cmd.channel.value
+        span = trace.get_current_span()
+        span.set_attribute("oms.channel", cmd.channel.value)
         async with self._uow() as uow:
             earlier = await uow.tickets.recorded_request(scope, cmd.request_id)
             if earlier is not None:
@@ -97,7 +101,8 @@ class TicketService:
             customer_key = await uow.customers.resolve(cmd.customer, order, now)
             if order is None and customer_key.startswith("buyer:"):
                 order = await uow.customers.latest_order_of(customer_key)
-            order_id = order.order_id if order else None
+            # An order id the events have not brought yet is still the order named.
+            order_id = order.order_id if order else (cmd.order_id or None)
             existing = None
             if not cmd.new_ticket and cmd.channel is not Channel.SYSTEM:
                 existing = await uow.tickets.find_open(customer_key, order_id, cmd.case_id)
@@ -116,7 +121,7 @@ class TicketService:
                 ticket, created = existing, False
                 if decision.mood is not Mood.UNKNOWN:
                     ticket.mood = decision.mood
-                change = ticket.customer_wrote(at, _actor(cmd))
+                change = ticket.customer_wrote(at, _actor(cmd), _call_note(cmd))
             else:
                 code = cmd.issue_code or decision.code
                 entry = self.catalogue.code(code)
@@ -138,9 +143,8 @@ class TicketService:
                     platform_case_kind=cmd.case_kind,
                 )
                 created = True
-                change = Change(
-                    "opened", _actor(cmd), "", ticket.summary(), at, decision.classified_by
-                )
+                note = " ".join(filter(None, (decision.classified_by, _call_note(cmd))))
+                change = Change("opened", _actor(cmd), "", ticket.summary(), at, note)
             if not await uow.tickets.claim_request(
                 scope, cmd.request_id, ticket.ticket_id, entry_id, now
             ):
@@ -184,6 +188,9 @@ class TicketService:
             await self.record_change(uow, ticket, change, cmd.request_id, new=created)
             customer = await uow.customers.identities(customer_key)
             await uow.commit()
+        span.set_attribute("oms.ticket_id", ticket.ticket_id)
+        if ticket.order_id:
+            span.set_attribute(SPAN_ATTR_ORDER_ID, ticket.order_id)
         log.info(
             "customer message recorded",
             extra={
@@ -463,6 +470,12 @@ def _validate(cmd: CustomerMessage) -> None:
     ):
         raise InvalidRequest("an order or case id is too long")
     cmd.customer.validate()
+
+
+def _call_note(cmd: CustomerMessage) -> str:
+    if cmd.call_seconds is None:
+        return ""
+    return f"call {cmd.call_seconds} s" + (f" taken by {cmd.operator}" if cmd.operator else "")
 
 
 def _check_operator(operator: str) -> None:
