@@ -31,8 +31,10 @@ from oms_aftersales.catalogue_file import CatalogueError, load_catalogue
 from oms_aftersales.config import Settings
 from oms_aftersales.domain.classification import IntentClassifier
 from oms_aftersales.entrypoints.grpc_servicer import AftersalesServicer
+from oms_aftersales.service_layer.intake import CustomerIntake
 from oms_aftersales.service_layer.order_feed import GROUP, OrderFeed, ShipPromise
 from oms_aftersales.service_layer.profiles import ProfileService
+from oms_aftersales.service_layer.ticket_log import TicketLog
 from oms_aftersales.service_layer.tickets import TicketService
 from oms_aftersales.service_layer.timers import TimerWorker
 
@@ -65,6 +67,7 @@ class Aftersales:
     engine: AsyncEngine
     server: GrpcService
     tickets: TicketService
+    intake: CustomerIntake
     timers: TimerWorker
     consumer: EventConsumer
     relay: OutboxRelay
@@ -127,12 +130,14 @@ def build(
     def uow_factory() -> AftersalesUnitOfWork:
         return AftersalesUnitOfWork(sessions, notifier)
 
-    tickets = TicketService(uow_factory, catalogue, classifier or default_classifier(), clock)
+    ticket_log = TicketLog(catalogue)
+    tickets = TicketService(uow_factory, ticket_log, clock)
+    intake = CustomerIntake(uow_factory, ticket_log, classifier or default_classifier(), clock)
     profiles = ProfileService(uow_factory, catalogue, clock)
     promise = ShipPromise(
         settings.ship_promise_hours, Settings.parse_hours(settings.ship_promise_hours_by_platform)
     )
-    feed = OrderFeed(promise, tickets, uow_factory)
+    feed = OrderFeed(promise, intake, uow_factory)
     name = instance_name()
     consumer = EventConsumer(
         redis_client,
@@ -154,7 +159,7 @@ def build(
     )
     webhook = AlertWebhook(settings.alert_webhook_url) if settings.alert_webhook_url else None
     timers = TimerWorker(
-        uow_factory, tickets, lease, clock, webhook=webhook, order_timer=feed.check_shipped
+        uow_factory, ticket_log, lease, clock, webhook=webhook, order_timer=feed.check_shipped
     )
     relay = OutboxRelay(
         sessions,
@@ -169,13 +174,15 @@ def build(
     )
     # The generated stubs mark every RPC abstract; the runtime base class answers
     # UNIMPLEMENTED for the refund RPCs, built by the refunds work.
-    servicer = AftersalesServicer(tickets, profiles)  # type: ignore[abstract]
+    servicer = AftersalesServicer(intake, tickets, profiles)  # type: ignore[abstract]
     server.add(
         aftersales_service_pb2_grpc.add_AftersalesServiceServicer_to_server,
         servicer,
         FULL_SERVICE_NAME,
     )
-    return Aftersales(settings, engine, server, tickets, timers, consumer, relay, redis_client)
+    return Aftersales(
+        settings, engine, server, tickets, intake, timers, consumer, relay, redis_client
+    )
 
 
 @dataclass

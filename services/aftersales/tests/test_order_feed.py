@@ -119,7 +119,7 @@ async def test_message_quoting_an_order_links_the_buyer(service) -> None:  # typ
     await _publish(client, _paid_order("O1", "TB2001"), "O1", T0)
     await _consume(running)
 
-    intake = await running.app.tickets.record_message(
+    intake = await running.app.intake.record_message(
         CustomerMessage(
             "w1",
             Channel.WECHAT,
@@ -134,7 +134,7 @@ async def test_message_quoting_an_order_links_the_buyer(service) -> None:  # typ
     assert intake.ticket.issue_code == "RET-001"
     assert intake.ticket.state is TicketState.OPEN
     # The next WeChat message of the same openid lands with the buyer's order too.
-    later = await running.app.tickets.record_message(
+    later = await running.app.intake.record_message(
         CustomerMessage("w2", Channel.WECHAT, "m", CustomerIdentity(wechat_openid="ow1"), "在吗")
     )
     assert later.ticket.ticket_id == intake.ticket.ticket_id
@@ -145,11 +145,11 @@ async def test_return_intent_in_a_later_message_opens_its_own_return_ticket(serv
     await _publish(client, _paid_order("O1", "TB3001"), "O1", T0)
     await _consume(running)
     openid = CustomerIdentity(wechat_openid="ow2")
-    first = await running.app.tickets.record_message(
+    first = await running.app.intake.record_message(
         CustomerMessage("w1", Channel.WECHAT, "m", openid, "订单 TB3001 能开发票吗")
     )
 
-    wish = await running.app.tickets.record_message(
+    wish = await running.app.intake.record_message(
         CustomerMessage("w2", Channel.WECHAT, "m", openid, "这个不想要了，怎么退货")
     )
 

@@ -39,15 +39,15 @@ async def test_changed_targets_recompute_open_tickets_keeping_pauses(
     url = make_database_url("aftersales")
     clock = FakeClock(T0)
     first = await _start(monkeypatch, url, redis_url, clock)
-    tickets = first.app.tickets
-    opened = await tickets.record_message(
+    tickets, intake = first.app.tickets, first.app.intake
+    opened = await intake.record_message(
         CustomerMessage("m1", Channel.WECHAT, "m", CustomerIdentity(wechat_openid="o1"), "你好")
     )
     ticket_id = opened.ticket.ticket_id
     clock.advance(timedelta(minutes=10))
     await tickets.pause(ticket_id, "amy", "asked")
     clock.advance(timedelta(minutes=20))
-    await tickets.record_message(
+    await intake.record_message(
         CustomerMessage("m2", Channel.WECHAT, "m", CustomerIdentity(wechat_openid="o1"), "好的")
     )
     await first.stop()

@@ -66,7 +66,7 @@ async def _replica(
 
 
 async def _open_ticket(running: Running) -> str:
-    intake = await running.app.tickets.record_message(
+    intake = await running.app.intake.record_message(
         CustomerMessage("m1", Channel.WECHAT, "m", CustomerIdentity(wechat_openid="o1"), "你好")
     )
     return intake.ticket.ticket_id

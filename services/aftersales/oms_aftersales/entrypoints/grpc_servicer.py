@@ -15,6 +15,7 @@ from oms_aftersales.domain.errors import InvalidRequest
 from oms_aftersales.domain.ticket import ACTIVE, TicketState
 from oms_aftersales.entrypoints import proto_mapping as m
 from oms_aftersales.service_layer.commands import CustomerMessage
+from oms_aftersales.service_layer.intake import CustomerIntake
 from oms_aftersales.service_layer.profiles import ProfileService
 from oms_aftersales.service_layer.tickets import TicketService
 
@@ -42,7 +43,10 @@ def _order_id(order: str) -> str:
 class AftersalesServicer(pb_grpc.AftersalesServiceServicer):
     """Translates AftersalesService calls; holds no business rules itself."""
 
-    def __init__(self, tickets: TicketService, profiles: ProfileService) -> None:
+    def __init__(
+        self, intake: CustomerIntake, tickets: TicketService, profiles: ProfileService
+    ) -> None:
+        self._intake = intake
         self._tickets = tickets
         self._profiles = profiles
 
@@ -58,7 +62,7 @@ class AftersalesServicer(pb_grpc.AftersalesServiceServicer):
         channel = m.channel_from_proto(request.channel)
         if channel is None:
             raise InvalidRequest("channel is required")
-        intake = await self._tickets.record_message(
+        intake = await self._intake.record_message(
             CustomerMessage(
                 request_id=request.request_id,
                 channel=channel,
@@ -88,7 +92,7 @@ class AftersalesServicer(pb_grpc.AftersalesServiceServicer):
         channel = m.channel_from_proto(request.channel)
         if channel is None:
             raise InvalidRequest("channel is required")
-        intake = await self._tickets.record_message(
+        intake = await self._intake.record_message(
             CustomerMessage(
                 request_id=request.request_id,
                 channel=channel,

@@ -30,7 +30,7 @@ from oms_aftersales.adapters.unit_of_work import AftersalesUnitOfWork
 from oms_aftersales.domain.customers import CustomerIdentity, buyer_key, parse_key
 from oms_aftersales.domain.ticket import Channel
 from oms_aftersales.service_layer.commands import CustomerMessage
-from oms_aftersales.service_layer.tickets import TicketService
+from oms_aftersales.service_layer.intake import CustomerIntake
 
 log = logging.getLogger(__name__)
 GROUP = "aftersales-orders"
@@ -64,11 +64,11 @@ class OrderFeed:
     def __init__(
         self,
         promise: ShipPromise,
-        tickets: TicketService,
+        intake: CustomerIntake,
         uow_factory: Callable[[], AftersalesUnitOfWork],
     ) -> None:
         self._promise = promise
-        self._tickets = tickets
+        self._intake = intake
         self._uow = uow_factory
 
     def handlers(self) -> dict[str, Handler]:
@@ -151,7 +151,7 @@ class OrderFeed:
         if order is None or order.state not in NOT_SHIPPED or order.shipped_at is not None:
             return
         promised = order.promised_ship_at.isoformat() if order.promised_ship_at else "?"
-        intake = await self._tickets.record_message(
+        intake = await self._intake.record_message(
             CustomerMessage(
                 request_id=f"rts:{order_id}",
                 channel=Channel.SYSTEM,

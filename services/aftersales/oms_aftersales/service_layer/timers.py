@@ -29,7 +29,7 @@ from oms_aftersales.adapters.unit_of_work import AftersalesUnitOfWork
 from oms_aftersales.domain.ticket import Escalation, Ticket
 from oms_aftersales.domain.timers import ESCALATION, WARNING
 from oms_aftersales.entrypoints.proto_mapping import escalation_to_proto, stamp, ticket_name
-from oms_aftersales.service_layer.tickets import TicketService
+from oms_aftersales.service_layer.ticket_log import TicketLog
 
 log = logging.getLogger(__name__)
 ORDER = "order"
@@ -43,7 +43,7 @@ class TimerWorker:
     def __init__(
         self,
         uow_factory: Callable[[], AftersalesUnitOfWork],
-        tickets: TicketService,
+        ticket_log: TicketLog,
         lease: NamedLease,
         clock: Clock,
         *,
@@ -52,7 +52,7 @@ class TimerWorker:
         batch: int = 100,
     ) -> None:
         self._uow = uow_factory
-        self._tickets = tickets
+        self._log = ticket_log
         self._lease = lease
         self._clock = clock
         self._webhook = webhook
@@ -132,7 +132,7 @@ class TimerWorker:
         change = ticket.escalate(level, now)
         if change is None:
             return
-        await self._tickets.record_change(uow, ticket, change)
+        await self._log.record(uow, ticket, change)
         notify = self._recipient(ticket, level)
         await uow.emit(
             STREAM_AFTERSALES,
@@ -176,7 +176,7 @@ class TimerWorker:
         )
 
     def _recipient(self, ticket: Ticket, level: Escalation) -> str:
-        dept = self._tickets.catalogue.departments[ticket.department]
+        dept = self._log.catalogue.departments[ticket.department]
         if level is Escalation.AGENT:
             return ticket.assignee or f"queue:{ticket.department}"
         return dept.supervisor if level is Escalation.SUPERVISOR else dept.manager
