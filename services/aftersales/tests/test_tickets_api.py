@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -252,3 +253,16 @@ async def test_refunds_stay_unimplemented(service) -> None:  # type: ignore[no-u
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await stub.GetRefund(pb.GetRefundRequest(name="refunds/1"))
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_concurrent_duplicates_open_one_ticket(service) -> None:  # type: ignore[no-untyped-def]
+    stub, _ = service
+    replies = await asyncio.gather(
+        *(stub.RecordCustomerMessage(wechat("same-msg", "东西坏了")) for _ in range(5))
+    )
+
+    assert len({r.ticket.ticket_id for r in replies}) == 1
+    assert sum(r.ticket_created for r in replies) == 1
+    assert sum(r.duplicate for r in replies) == 4
+    got = await stub.GetTicket(pb.GetTicketRequest(name=replies[0].ticket.name))
+    assert len(got.thread) == 1
