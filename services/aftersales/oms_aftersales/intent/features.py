@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from oms_aftersales.intent.hant import TO_SIMPLIFIED
+
 # Longer messages are rambling context; the request is almost always in the
 # first few sentences, and bounding the input bounds the scoring time.
 MAX_CHARS = 400
 NGRAM_MIN = 1
 NGRAM_MAX = 3
-TOKENIZER = f"char{NGRAM_MIN}-{NGRAM_MAX}+latin-words"
+TOKENIZER = f"hant-folded char{NGRAM_MIN}-{NGRAM_MAX}+latin-words"
 
 _SPACES = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
@@ -23,8 +25,9 @@ _REPEATS = re.compile(r"(.)\1{2,}")
 
 
 def normalize(text: str) -> str:
-    """Full-width to half-width, lower case, digits folded, runs of a character cut to 3."""
-    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower()
+    """Full-width to half-width, traditional to simplified, lower case, digits folded,
+    runs of a character cut to 3."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower().translate(TO_SIMPLIFIED)
     text = _DIGITS.sub("0", text)
     text = _REPEATS.sub(r"\1\1\1", text)
     return _SPACES.sub(" ", text).strip()
