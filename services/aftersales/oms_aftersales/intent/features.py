@@ -6,6 +6,7 @@ and measured better on the held-out split than jieba words (see README).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -16,7 +17,7 @@ from oms_aftersales.intent.hant import TO_SIMPLIFIED
 MAX_CHARS = 400
 NGRAM_MIN = 1
 NGRAM_MAX = 3
-TOKENIZER = f"hant-folded char{NGRAM_MIN}-{NGRAM_MAX}+latin-words"
+TOKENIZER = f"hant-folded char{NGRAM_MIN}-{NGRAM_MAX}+latin-words+latin-bigrams"
 
 _SPACES = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
@@ -34,7 +35,11 @@ def normalize(text: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """The features of one message: character n-grams and whole Latin words."""
+    """The features of one message: character n-grams, Latin words and word pairs.
+
+    Word pairs carry English negation ("no refund", "not return") that single
+    words and character n-grams miss.
+    """
     norm = normalize(text)
     tokens = [
         norm[i : i + n]
@@ -42,5 +47,7 @@ def tokenize(text: str) -> list[str]:
         for i in range(len(norm) - n + 1)
         if not norm[i : i + n].isspace()
     ]
-    tokens.extend("w:" + word for word in _LATIN_WORD.findall(norm))
+    words = _LATIN_WORD.findall(norm)
+    tokens.extend("w:" + word for word in words)
+    tokens.extend(f"w2:{a} {b}" for a, b in itertools.pairwise(words))
     return tokens
