@@ -80,6 +80,7 @@ eval: setup
 	$(PY) -m oms_aftersales.intent.evaluate
 
 train: setup
+	$(PY) -m oms_aftersales.intent.compose
 	$(PY) -m oms_aftersales.intent.train
 
 clean:

@@ -48,7 +48,8 @@ def report(title: str, rows: list[ClassScore], accuracy: float) -> str:
         )
     scored = [r for r in rows if r.support]
     macro = sum(r.f1 for r in scored) / len(scored) if scored else 0.0
-    lines.append(f"  {'macro f1':<16}{macro:>30.3f}")
+    if len(rows) > 1:
+        lines.append(f"  {'macro f1':<16}{macro:>30.3f}")
     lines.append(f"  {'accuracy':<16}{accuracy:>30.3f}")
     return "\n".join(lines)
 

@@ -6,15 +6,18 @@ and measured better on the held-out split than jieba words (see README).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
+
+from oms_aftersales.intent.hant import TO_SIMPLIFIED
 
 # Longer messages are rambling context; the request is almost always in the
 # first few sentences, and bounding the input bounds the scoring time.
 MAX_CHARS = 400
 NGRAM_MIN = 1
 NGRAM_MAX = 3
-TOKENIZER = f"char{NGRAM_MIN}-{NGRAM_MAX}+latin-words"
+TOKENIZER = f"hant-folded char{NGRAM_MIN}-{NGRAM_MAX}+latin-words+latin-bigrams"
 
 _SPACES = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
@@ -23,15 +26,20 @@ _REPEATS = re.compile(r"(.)\1{2,}")
 
 
 def normalize(text: str) -> str:
-    """Full-width to half-width, lower case, digits folded, runs of a character cut to 3."""
-    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower()
+    """Full-width to half-width, traditional to simplified, lower case, digits folded,
+    runs of a character cut to 3."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower().translate(TO_SIMPLIFIED)
     text = _DIGITS.sub("0", text)
     text = _REPEATS.sub(r"\1\1\1", text)
     return _SPACES.sub(" ", text).strip()
 
 
 def tokenize(text: str) -> list[str]:
-    """The features of one message: character n-grams and whole Latin words."""
+    """The features of one message: character n-grams, Latin words and word pairs.
+
+    Word pairs carry English negation ("no refund", "not return") that single
+    words and character n-grams miss.
+    """
     norm = normalize(text)
     tokens = [
         norm[i : i + n]
@@ -39,5 +47,7 @@ def tokenize(text: str) -> list[str]:
         for i in range(len(norm) - n + 1)
         if not norm[i : i + n].isspace()
     ]
-    tokens.extend("w:" + word for word in _LATIN_WORD.findall(norm))
+    words = _LATIN_WORD.findall(norm)
+    tokens.extend("w:" + word for word in words)
+    tokens.extend(f"w2:{a} {b}" for a, b in itertools.pairwise(words))
     return tokens
