@@ -743,3 +743,24 @@ async def test_cli_sample_of_each_kind_is_accepted_and_delivered_to_aftersales(
         return len(aftersales.calls) == 1
 
     await kit.eventually(delivered, what="delivery to aftersales")
+
+
+async def test_a_quiet_wechat_account_raises_no_feed_silence_alert(
+    make_gateway: Any, orders: Any, aftersales: RecordingAftersales, kit: Kit
+) -> None:
+    service, _ = orders
+    running = await make_gateway(
+        f"127.0.0.1:{service.bound_port}",
+        None,
+        OMS_AFTERSALES_ADDR=f"127.0.0.1:{aftersales.port}",  # type: ignore[attr-defined]
+        OMS_GATEWAY_FEED_SILENCE_SECONDS=0.01,
+        OMS_GATEWAY_FEED_CHECK_SECONDS=3600,  # checked here, not by the background loop
+        **ENV,
+    )
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        assert (await send(http, wechat(30, WECHAT_TOKEN))).status_code == 200
+        assert (await send(http, taobao(30, SECRET))).status_code == 200
+    await asyncio.sleep(0.05)  # both feeds are now silent past the threshold
+    assert running.gateway.operations is not None
+    raised = await running.gateway.operations.feed_monitor.check()
+    assert [alert.subject for alert in raised] == ["taobao"]
