@@ -100,9 +100,20 @@ def format_settings_error(cls: type[BaseSettings], exc: ValidationError) -> str:
         field = str(error["loc"][0]) if error["loc"] else "?"
         env = _env_name(cls, field)
         value = error.get("input")
-        shown = "<missing>" if error["type"] == "missing" else repr(value)
+        if error["type"] == "missing":
+            shown = "<missing>"
+        else:
+            # A secret's value never goes into an error message or a log.
+            shown = "<secret, not shown>" if _is_secret(cls, field) else repr(value)
         lines.append(f"  {env}={shown}: {error['msg']}")
     return "\n".join(lines)
+
+
+def _is_secret(cls: type[BaseSettings], name: str) -> bool:
+    for field_name, info in cls.model_fields.items():
+        if name in (field_name, info.validation_alias):
+            return "SecretStr" in str(info.annotation)
+    return False
 
 
 def _env_name(cls: type[BaseSettings], name: str) -> str:
