@@ -684,15 +684,25 @@ async def test_douyin_batch_sends_orders_to_orders_and_aftersales_to_aftersales(
     assert [call.request_id for call in aftersales.calls] == ["douyin:m-refund"]
 
 
-async def test_delivery_to_aftersales_continues_the_pushs_trace(
+@pytest.mark.parametrize(
+    ("make", "route"),
+    [
+        (lambda: wechat(22, WECHAT_TOKEN), "POST /webhooks/{platform}"),
+        (lambda: form(22, FORM_TOKEN), "POST /forms/{merchant}/tickets"),
+    ],
+    ids=["wechat", "web-form"],
+)
+async def test_delivery_to_aftersales_continues_the_requests_trace(
     client: httpx.AsyncClient,
     gateway: Running,
     aftersales: RecordingAftersales,
     kit: Kit,
     spans: InMemorySpanExporter,
+    make: Callable[[], Message],
+    route: str,
 ) -> None:
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
-    message = wechat(22, WECHAT_TOKEN)
+    message = make()
     spans.clear()
     headers = {**message.headers, "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
     await send(client, replace(message, headers=headers))
@@ -701,14 +711,22 @@ async def test_delivery_to_aftersales_continues_the_pushs_trace(
         return [r.state for r in await kit.inbox_rows(gateway)] == ["DELIVERED"]
 
     await kit.eventually(delivered, what="DELIVERED")
-    await asyncio.sleep(0.1)  # the delivery span ends just after the row is written
+
+    async def deliver_span_ended() -> bool:
+        return any(s.name == "gateway.deliver" for s in spans.get_finished_spans())
+
+    await kit.eventually(deliver_span_ended, what="the gateway.deliver span")
     finished = spans.get_finished_spans()
-    (server,) = [s for s in finished if s.kind == SpanKind.SERVER and "webhooks" in s.name]
+    (server,) = [s for s in finished if s.kind == SpanKind.SERVER and s.name == route]
     (deliver,) = [s for s in finished if s.name == "gateway.deliver"]
     assert server.context.trace_id == deliver.context.trace_id == int(trace_id, 16)
     assert deliver.attributes is not None
-    assert deliver.attributes["oms.channel"] == "WECHAT"
+    assert deliver.attributes["oms.channel"] == message_channel_name(message)
     assert deliver.attributes["oms.ticket_id"] == "tkt-1"
+
+
+def message_channel_name(message: Message) -> str:
+    return aftersales_pb2.Channel.Name(message.channel).removeprefix("CHANNEL_")
 
 
 # --- oms send ------------------------------------------------------------------------------
