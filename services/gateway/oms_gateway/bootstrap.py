@@ -36,6 +36,7 @@ from oms_gateway.channels import build_aftersales, channel_routes, wechat_adapte
 from oms_gateway.config import Settings
 from oms_gateway.domain.retry_policy import RetryPolicy
 from oms_gateway.entrypoints.asgi import gateway_asgi
+from oms_gateway.entrypoints.channels_http import FormCors
 from oms_gateway.entrypoints.http_app import HttpDeps, create_app
 from oms_gateway.entrypoints.push_endpoint import PushEndpoint
 from oms_gateway.entrypoints.readiness import Readiness
@@ -222,6 +223,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
     api.include_router(operations.admin)
     for router in channel_routers:
         api.include_router(router)
+    if settings.form_origins():
+        api.add_middleware(FormCors, origins=settings.form_origins())
     instrument_http(api)
     app = gateway_asgi(api, push)
     return Gateway(

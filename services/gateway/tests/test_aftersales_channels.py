@@ -782,3 +782,43 @@ async def test_a_quiet_wechat_account_raises_no_feed_silence_alert(
     assert running.gateway.operations is not None
     raised = await running.gateway.operations.feed_monitor.check()
     assert [alert.subject for alert in raised] == ["taobao"]
+
+
+async def test_form_answers_cors_for_the_configured_origins_only(
+    make_gateway: Any, orders: Any, aftersales: RecordingAftersales
+) -> None:
+    service, _ = orders
+    running = await make_gateway(
+        f"127.0.0.1:{service.bound_port}",
+        None,
+        OMS_AFTERSALES_ADDR=f"127.0.0.1:{aftersales.port}",  # type: ignore[attr-defined]
+        OMS_FORM_TOKENS=ENV["OMS_FORM_TOKENS"],
+        OMS_FORM_ALLOWED_ORIGINS="https://shop.example.com, https://m.example.com:8443",
+    )
+    preflight = {
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, x-oms-form-token",
+    }
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        allowed = await http.options(
+            "/forms/acme/tickets", headers={**preflight, "origin": "https://shop.example.com"}
+        )
+        other = await http.options(
+            "/forms/acme/tickets", headers={**preflight, "origin": "https://evil.example"}
+        )
+        message = form(40, FORM_TOKEN)
+        posted = await http.post(
+            message.path,
+            content=message.body,
+            headers={**message.headers, "origin": "https://m.example.com:8443"},
+        )
+        admin = await http.options(
+            "/admin/inbox", headers={**preflight, "origin": "https://shop.example.com"}
+        )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://shop.example.com"
+    assert "x-oms-form-token" in allowed.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-origin" not in other.headers
+    assert posted.status_code == 202
+    assert posted.headers["access-control-allow-origin"] == "https://m.example.com:8443"
+    assert "access-control-allow-origin" not in admin.headers
