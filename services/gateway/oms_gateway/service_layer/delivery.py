@@ -188,13 +188,13 @@ class DeliveryWorker:
                 entry.platform
             )
             translation = translator.translate(entry.raw_push()).for_event(entry.event_id)
-            results: list[SyncResult] = []
+            # Customer messages go to aftersales; an entry holds messages or snapshots.
+            results = await record_messages(self._aftersales, translation.messages)
             for index, snapshot in enumerate(translation.snapshots):
                 span.set_attribute(SPAN_ATTR_PLATFORM_ORDER_ID, snapshot.platform_order_id)
                 results.append(
                     await self._orders.sync_platform_order(translation.request_id(index), snapshot)
                 )
-            results += await record_messages(self._aftersales, translation.messages)
         except OrdersUnavailable as err:
             await self._failed(entry, err, transient=True)
             return
