@@ -189,7 +189,9 @@ class DeliveryWorker:
             )
             translation = translator.translate(entry.raw_push()).for_event(entry.event_id)
             # Customer messages go to aftersales; an entry holds messages or snapshots.
-            results = await record_messages(self._aftersales, translation.messages)
+            results: list[SyncResult] = await record_messages(
+                self._aftersales, translation.messages
+            )
             for index, snapshot in enumerate(translation.snapshots):
                 span.set_attribute(SPAN_ATTR_PLATFORM_ORDER_ID, snapshot.platform_order_id)
                 results.append(
