@@ -24,6 +24,9 @@ app = typer.Typer(
 app.add_typer(dev.app, name="dev")
 app.add_typer(orders.app, name="order")
 app.add_typer(stock.app, name="stock")
+app.command("send-aftersales")(
+    __import__("oms_cli.commands.send_aftersales", fromlist=["x"]).send_aftersales
+)
 app.add_typer(__import__("oms_cli.commands.inbox", fromlist=["app"]).app, name="inbox")
 app.add_typer(__import__("oms_cli.commands.tx", fromlist=["app"]).app, name="tx")
 app.add_typer(__import__("oms_cli.commands.events", fromlist=["app"]).app, name="events")

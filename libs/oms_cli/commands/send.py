@@ -15,7 +15,6 @@ from oms_gateway.platforms import douyin, jd, shopify, taobao, youzan
 from oms_gateway.platforms.shop_signing import sample_shop_order, sign_standard_webhook
 from omslib.ids import new_id
 
-from oms_cli.commands.send_aftersales import AFTERSALES_KINDS, build_aftersales_push
 from oms_cli.render import console
 from oms_cli.stack import DEV_PLATFORM_ENV, DEV_SHOP_SECRET
 
@@ -124,14 +123,7 @@ def build_push(
 
 
 def send(
-    platform: Annotated[
-        str,
-        typer.Argument(
-            help=f"one of: {', '.join(SUPPORTED_PLATFORMS)}; or an after-sales kind: "
-            "taobao-refund, jd-afs, douyin-aftersale, youzan-refund, shopify-refund, "
-            "shopify-dispute, wechat, form"
-        ),
-    ],
+    platform: Annotated[str, typer.Argument(help=f"one of: {', '.join(SUPPORTED_PLATFORMS)}")],
     sku: Annotated[
         list[str] | None, typer.Option("--sku", help="SKU:QTY, repeatable (default TEE-WHITE-M:1)")
     ] = None,
@@ -157,18 +149,8 @@ def send(
         str | None,
         typer.Option(help="app key / client id (default: the platform's _KEY or _ID variable)"),
     ] = None,
-    text: Annotated[
-        str | None, typer.Option(help="the customer's words (after-sales kinds only)")
-    ] = None,
 ) -> None:
     """Send a signed sample order push to the gateway and show what it answered."""
-    if platform in AFTERSALES_KINDS:
-        sample = build_aftersales_push(
-            platform, order_id=order_id, text=text, secret=secret, key=key
-        )
-        _post(SignedPush(*sample), gateway)
-        console.print("follow it with: [bold]oms ticket list[/bold]")
-        return
     if platform not in SUPPORTED_PLATFORMS:
         raise typer.BadParameter(f"unknown platform {platform!r}; try one of {SUPPORTED_PLATFORMS}")
     chosen = status or ("pending" if platform == "shop" else "paid")
@@ -186,13 +168,6 @@ def send(
         secret=secret,
         key=key,
     )
-    _post(push, gateway)
-    console.print(
-        f"follow it with: [bold]oms order get platforms/{platform}/orders/{push.order_id}[/bold]"
-    )
-
-
-def _post(push: SignedPush, gateway: str) -> None:
     base = gateway or f"http://127.0.0.1:{os.environ.get('OMS_GATEWAY_PORT', '8080')}"
     try:
         reply = httpx.post(
@@ -206,3 +181,6 @@ def _post(push: SignedPush, gateway: str) -> None:
     console.print(f"gateway answered [bold]{reply.status_code}[/bold]: {reply.text}")
     if reply.status_code >= 300:
         raise typer.Exit(1)
+    console.print(
+        f"follow it with: [bold]oms order get platforms/{platform}/orders/{push.order_id}[/bold]"
+    )

@@ -1,22 +1,26 @@
-"""Signed samples of the after-sales channels for ``oms send`` (refunds, disputes, WeChat,
-the web form), with the dev credentials that ``make run`` configures."""
+"""`oms send-aftersales <kind>`: a signed sample refund, dispute, WeChat message or web form,
+with the dev credentials that ``make run`` configures."""
 
 from __future__ import annotations
 
 import json
 import os
 import random
+from typing import Annotated
 
+import httpx
+import typer
 from oms_gateway.platforms import douyin
 from oms_gateway.testing import aftersales_samples as samples
 from omslib.ids import new_id
 
+from oms_cli.render import console
 from oms_cli.stack import DEV_PLATFORM_ENV
 
 #: (path with the query string, body, headers, order id)
 Sample = tuple[str, bytes, dict[str, str], str]
 
-#: ``oms send <kind>``: the after-sales kinds, by the platform whose credentials sign them.
+#: The kinds of ``oms send-aftersales``, by the platform whose credentials sign them.
 AFTERSALES_KINDS = {
     "taobao-refund": "taobao",
     "jd-afs": "jd",
@@ -89,3 +93,41 @@ def build_aftersales_push(
     builder = samples.shopify_refund if kind == "shopify-refund" else samples.shopify_dispute
     body, headers = builder(signing, webhook_id=event, order_id=int(digits))
     return ("/webhooks/shopify", body, headers, digits)
+
+
+def send_aftersales(
+    kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(AFTERSALES_KINDS)}")],
+    order_id: Annotated[
+        str | None, typer.Option(help="the platform's order id it is about (default: random)")
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option(help="the customer's words (default: a return wish)")
+    ] = None,
+    gateway: Annotated[str, typer.Option(help="gateway base URL")] = "",
+    secret: Annotated[
+        str | None,
+        typer.Option(help="signing secret / WeChat token / form token (default: the variable)"),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(help="app key / client id (default: the platform's _KEY or _ID variable)"),
+    ] = None,
+) -> None:
+    """Send a signed sample refund, dispute, WeChat message or web form to the gateway."""
+    if kind not in AFTERSALES_KINDS:
+        raise typer.BadParameter(f"unknown kind {kind!r}; try one of {', '.join(AFTERSALES_KINDS)}")
+    path, body, headers, _ = build_aftersales_push(
+        kind, order_id=order_id, text=text, secret=secret, key=key
+    )
+    base = gateway or f"http://127.0.0.1:{os.environ.get('OMS_GATEWAY_PORT', '8080')}"
+    try:
+        reply = httpx.post(f"{base}{path}", content=body, headers=headers, timeout=10)
+    except httpx.HTTPError as err:
+        console.print(
+            f"[red]cannot reach the gateway at {base}[/red]: {err}\nStart it with `make run`."
+        )
+        raise typer.Exit(1) from None
+    console.print(f"gateway answered [bold]{reply.status_code}[/bold]: {reply.text}")
+    if reply.status_code >= 300:
+        raise typer.Exit(1)
+    console.print("follow it with: [bold]oms ticket list[/bold]")

@@ -32,7 +32,7 @@ from starlette.types import ASGIApp
 
 from oms_gateway.adapters import orm
 from oms_gateway.adapters.orders_client import GrpcOrdersClient
-from oms_gateway.channels import build_aftersales, channel_routes, wechat_adapter
+from oms_gateway.channels import build_channels, wechat_adapter
 from oms_gateway.config import Settings
 from oms_gateway.domain.retry_policy import RetryPolicy
 from oms_gateway.entrypoints.asgi import gateway_asgi
@@ -161,16 +161,16 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
     orders = GrpcOrdersClient(channel, deadline_seconds=settings.orders_deadline_seconds)
     platforms = build_platforms(settings, clock)
     pollers = build_pollers(settings)
-    aftersales = build_aftersales(settings)
+    channels = build_channels(settings, clock)
     worker = DeliveryWorker(
         uow_factory,
         orders,
         platforms,
         clock,
         delivery_options(settings),
-        translators={**{poller.name: poller for poller in pollers}, **aftersales.translators},
+        aftersales=channels.client,
+        translators={**{poller.name: poller for poller in pollers}, **channels.translators},
         outbox_notifier=notifier,
-        aftersales=aftersales.client,
     )
     intake = IntakeService(
         uow_factory, clock, on_stored=worker.wake, writer=InboxWriter(uow_factory)
@@ -200,7 +200,6 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         max_body_bytes=settings.max_body_bytes,
         rate_limiter=operations.rate_limiter,
     )
-    channel_routers, channel_closers = channel_routes(settings, clock, platforms, intake)
     api = create_app(
         HttpDeps(
             push=push,
@@ -214,15 +213,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
                 *(c.stop for c in connectors),
                 operations.stop,
                 worker.stop,
-                aftersales.close,
-                *channel_closers,
+                channels.close,
             ],
         )
     )
     api.include_router(operations.admin)
-    for router in channel_routers:
-        api.include_router(router)
     instrument_http(api)
+    channels.install(api, platforms, intake)
     app = gateway_asgi(api, push)
     return Gateway(
         settings,

@@ -74,4 +74,9 @@ class Settings(PlatformSettings, OperationsSettings, ChannelSettings, CommonSett
                 "OMS_GATEWAY_ORDERS_DEADLINE_SECONDS, or a slow call could be delivered "
                 "twice by two replicas"
             )
+        if self.delivery_lease_seconds <= self.aftersales_deadline_seconds:
+            raise ValueError(
+                "OMS_GATEWAY_DELIVERY_LEASE_SECONDS must exceed "
+                "OMS_GATEWAY_AFTERSALES_DEADLINE_SECONDS, for the same reason"
+            )
         return self

@@ -684,15 +684,25 @@ async def test_douyin_batch_sends_orders_to_orders_and_aftersales_to_aftersales(
     assert [call.request_id for call in aftersales.calls] == ["douyin:m-refund"]
 
 
-async def test_delivery_to_aftersales_continues_the_pushs_trace(
+@pytest.mark.parametrize(
+    ("make", "route"),
+    [
+        (lambda: wechat(22, WECHAT_TOKEN), "POST /webhooks/{platform}"),
+        (lambda: form(22, FORM_TOKEN), "POST /forms/{merchant}/tickets"),
+    ],
+    ids=["wechat", "web-form"],
+)
+async def test_delivery_to_aftersales_continues_the_requests_trace(
     client: httpx.AsyncClient,
     gateway: Running,
     aftersales: RecordingAftersales,
     kit: Kit,
     spans: InMemorySpanExporter,
+    make: Callable[[], Message],
+    route: str,
 ) -> None:
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
-    message = wechat(22, WECHAT_TOKEN)
+    message = make()
     spans.clear()
     headers = {**message.headers, "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
     await send(client, replace(message, headers=headers))
@@ -701,14 +711,22 @@ async def test_delivery_to_aftersales_continues_the_pushs_trace(
         return [r.state for r in await kit.inbox_rows(gateway)] == ["DELIVERED"]
 
     await kit.eventually(delivered, what="DELIVERED")
-    await asyncio.sleep(0.1)  # the delivery span ends just after the row is written
+
+    async def deliver_span_ended() -> bool:
+        return any(s.name == "gateway.deliver" for s in spans.get_finished_spans())
+
+    await kit.eventually(deliver_span_ended, what="the gateway.deliver span")
     finished = spans.get_finished_spans()
-    (server,) = [s for s in finished if s.kind == SpanKind.SERVER and "webhooks" in s.name]
+    (server,) = [s for s in finished if s.kind == SpanKind.SERVER and s.name == route]
     (deliver,) = [s for s in finished if s.name == "gateway.deliver"]
     assert server.context.trace_id == deliver.context.trace_id == int(trace_id, 16)
     assert deliver.attributes is not None
-    assert deliver.attributes["oms.channel"] == "WECHAT"
+    assert deliver.attributes["oms.channel"] == message_channel_name(message)
     assert deliver.attributes["oms.ticket_id"] == "tkt-1"
+
+
+def message_channel_name(message: Message) -> str:
+    return aftersales_pb2.Channel.Name(message.channel).removeprefix("CHANNEL_")
 
 
 # --- oms send ------------------------------------------------------------------------------
@@ -743,3 +761,64 @@ async def test_cli_sample_of_each_kind_is_accepted_and_delivered_to_aftersales(
         return len(aftersales.calls) == 1
 
     await kit.eventually(delivered, what="delivery to aftersales")
+
+
+async def test_a_quiet_wechat_account_raises_no_feed_silence_alert(
+    make_gateway: Any, orders: Any, aftersales: RecordingAftersales, kit: Kit
+) -> None:
+    service, _ = orders
+    running = await make_gateway(
+        f"127.0.0.1:{service.bound_port}",
+        None,
+        OMS_AFTERSALES_ADDR=f"127.0.0.1:{aftersales.port}",  # type: ignore[attr-defined]
+        OMS_GATEWAY_FEED_SILENCE_SECONDS=0.01,
+        OMS_GATEWAY_FEED_CHECK_SECONDS=3600,  # checked here, not by the background loop
+        **ENV,
+    )
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        assert (await send(http, wechat(30, WECHAT_TOKEN))).status_code == 200
+        assert (await send(http, taobao(30, SECRET))).status_code == 200
+    await asyncio.sleep(0.05)  # both feeds are now silent past the threshold
+    assert running.gateway.operations is not None
+    raised = await running.gateway.operations.feed_monitor.check()
+    assert [alert.subject for alert in raised] == ["taobao"]
+
+
+async def test_form_answers_cors_for_the_configured_origins_only(
+    make_gateway: Any, orders: Any, aftersales: RecordingAftersales
+) -> None:
+    service, _ = orders
+    running = await make_gateway(
+        f"127.0.0.1:{service.bound_port}",
+        None,
+        OMS_AFTERSALES_ADDR=f"127.0.0.1:{aftersales.port}",  # type: ignore[attr-defined]
+        OMS_FORM_TOKENS=ENV["OMS_FORM_TOKENS"],
+        OMS_FORM_ALLOWED_ORIGINS="https://shop.example.com, https://m.example.com:8443",
+    )
+    preflight = {
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, x-oms-form-token",
+    }
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        allowed = await http.options(
+            "/forms/acme/tickets", headers={**preflight, "origin": "https://shop.example.com"}
+        )
+        other = await http.options(
+            "/forms/acme/tickets", headers={**preflight, "origin": "https://evil.example"}
+        )
+        message = form(40, FORM_TOKEN)
+        posted = await http.post(
+            message.path,
+            content=message.body,
+            headers={**message.headers, "origin": "https://m.example.com:8443"},
+        )
+        admin = await http.options(
+            "/admin/inbox", headers={**preflight, "origin": "https://shop.example.com"}
+        )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://shop.example.com"
+    assert "x-oms-form-token" in allowed.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-origin" not in other.headers
+    assert posted.status_code == 202
+    assert posted.headers["access-control-allow-origin"] == "https://m.example.com:8443"
+    assert "access-control-allow-origin" not in admin.headers

@@ -14,6 +14,8 @@ from omslib.clock import Clock
 from omslib.telemetry import current_traceparent
 from opentelemetry import trace
 from pydantic import BaseModel
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oms_gateway.domain.errors import RateLimited
 from oms_gateway.entrypoints.http_errors import ErrorResponse
@@ -130,3 +132,28 @@ def form_router(endpoint: FormEndpoint) -> APIRouter:
         return await endpoint(merchant, request)
 
     return router
+
+
+FORMS_PREFIX = "/forms/"
+
+
+class FormCors:
+    """CORS for the web form only, so that a merchant's pages on their own origins
+    (``OMS_FORM_ALLOWED_ORIGINS``) can post to it; every other route stays same-origin."""
+
+    def __init__(self, app: ASGIApp, origins: list[str]) -> None:
+        self._app = app
+        self._cors = CORSMiddleware(
+            app,
+            allow_origins=origins,
+            allow_methods=["POST"],
+            allow_headers=["content-type", web_form.TOKEN_HEADER],
+            expose_headers=["x-oms-inbox-id", "retry-after"],
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(FORMS_PREFIX):
+            await self._cors(scope, receive, send)
+        else:
+            await self._app(scope, receive, send)

@@ -29,12 +29,16 @@ from opentelemetry import trace
 from oms_gateway.adapters.alerts_repository import AlertRepository
 from oms_gateway.adapters.repository import InboxRepository
 from oms_gateway.domain.alerts import WEBHOOK_DEAD_LETTERED, Alert, dead_lettered
-from oms_gateway.domain.customer_message import CustomerMessage
-from oms_gateway.domain.errors import AftersalesUnavailable, OrdersUnavailable
+from oms_gateway.domain.errors import OrdersUnavailable
 from oms_gateway.domain.inbox import DeliveryAttempt, InboxEntry
 from oms_gateway.domain.retry_policy import RetryPolicy
 from oms_gateway.platforms.registry import PlatformRegistry
-from oms_gateway.service_layer.ports import AftersalesPort, OrdersPort, SyncResult, Translator
+from oms_gateway.service_layer.ports import OrdersPort, SyncResult, Translator
+from oms_gateway.service_layer.record_messages import (
+    AftersalesPort,
+    AftersalesUnavailable,
+    record_messages,
+)
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("oms_gateway.delivery")
@@ -42,7 +46,6 @@ tracer = trace.get_tracer("oms_gateway.delivery")
 SPAN_ATTR_PLATFORM_ORDER_ID = "oms.platform_order_id"
 SPAN_ATTR_INBOX_ID = "oms.inbox_id"
 SPAN_ATTR_TICKET_ID = "oms.ticket_id"
-SPAN_ATTR_CHANNEL = "oms.channel"
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,10 @@ class DeliveryWorker:
         clock: Clock,
         options: DeliveryOptions = DeliveryOptions(),
         *,
+        aftersales: AftersalesPort | None = None,
         owner: str | None = None,
         translators: Mapping[str, Translator] | None = None,
         outbox_notifier: OutboxNotifier | None = None,
-        aftersales: AftersalesPort | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._orders = orders
@@ -185,15 +188,19 @@ class DeliveryWorker:
                 entry.platform
             )
             translation = translator.translate(entry.raw_push()).for_event(entry.event_id)
-            results: list[SyncResult] = []
+            # Customer messages go to aftersales; an entry holds messages or snapshots.
+            results: list[SyncResult] = await record_messages(
+                self._aftersales, translation.messages
+            )
             for index, snapshot in enumerate(translation.snapshots):
                 span.set_attribute(SPAN_ATTR_PLATFORM_ORDER_ID, snapshot.platform_order_id)
                 results.append(
                     await self._orders.sync_platform_order(translation.request_id(index), snapshot)
                 )
-            for message in translation.messages:
-                results.append(await self._record(message))
-        except (OrdersUnavailable, AftersalesUnavailable) as err:
+        except OrdersUnavailable as err:
+            await self._failed(entry, err, transient=True)
+            return
+        except AftersalesUnavailable as err:
             await self._failed(entry, err, transient=True)
             return
         except DomainError as err:
@@ -216,16 +223,6 @@ class DeliveryWorker:
             "inbox entry delivered",
             extra={"inbox_id": entry.id, "order_id": order_id, "outcome": outcome},
         )
-
-    async def _record(self, message: CustomerMessage) -> SyncResult:
-        """Hand one customer message to aftersales (``order_id`` of the result: the ticket)."""
-        span = trace.get_current_span()
-        span.set_attribute(SPAN_ATTR_CHANNEL, message.channel.value)
-        if message.platform_order_id:
-            span.set_attribute(SPAN_ATTR_PLATFORM_ORDER_ID, message.platform_order_id)
-        if self._aftersales is None:
-            raise AftersalesUnavailable("no aftersales client is wired into this delivery worker")
-        return await self._aftersales.record_customer_message(message)
 
     async def _failed(self, entry: InboxEntry, err: DomainError, *, transient: bool) -> None:
         attempts = entry.attempts + 1
