@@ -12,7 +12,7 @@ STAMP_VENV := $(VENV)/.synced
 STAMP_GEN := $(GEN)/.generated
 UV_VERSION := 0.13.9
 
-.PHONY: help setup proto run test test-postgres lint typecheck bench clean check-proto
+.PHONY: help setup proto run test test-postgres lint typecheck bench clean check-proto eval train
 
 help:
 	@echo "make run        start the whole stack on embedded defaults (SQLite + embedded Redis)"
@@ -21,6 +21,8 @@ help:
 	@echo "make lint       ruff"
 	@echo "make typecheck  mypy on libs and services"
 	@echo "make bench      benchmarks (print figures)"
+	@echo "make eval       the return-intent/mood classifier's scores on its held-out split"
+	@echo "make train      retrain the classifier from its data set (deterministic)"
 	@echo "make clean      remove generated code, virtualenvs and var/"
 
 $(UV):
@@ -73,6 +75,13 @@ bench: setup
 	$(PY) tests/bench/bench_tcc.py
 	$(PY) tests/bench/bench_gateway.py
 	$(PY) tests/bench/bench_events.py
+
+eval: setup
+	$(PY) -m oms_aftersales.intent.evaluate
+
+train: setup
+	$(PY) -m oms_aftersales.intent.compose
+	$(PY) -m oms_aftersales.intent.train
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(GEN) libs/buf var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -30,13 +30,18 @@ def service_addr(service: str, override: str | None) -> str:
     return override or os.environ.get(f"OMS_{service.upper()}_ADDR") or DEFAULT_ADDRS[service]
 
 
+def operator_channel(addr: str) -> grpc.aio.Channel:
+    """A channel to ``addr`` as the operator (docs/security.md), unless
+    OMS_SERVICE_IDENTITY says otherwise."""
+    security = load_settings(SecuritySettings).grpc_security("operator")
+    return service_channel(addr, security)
+
+
 def call(service: str, addr: str, make_call: Callable[[grpc.aio.Channel], Awaitable[T]]) -> T:
     """Run one RPC and turn gRPC failures into a clear message and exit code 1."""
 
     async def run() -> T:
-        # Operators are "operator" (docs/security.md) unless OMS_SERVICE_IDENTITY says otherwise.
-        security = load_settings(SecuritySettings).grpc_security("operator")
-        async with service_channel(addr, security) as channel:
+        async with operator_channel(addr) as channel:
             return await make_call(channel)
 
     try:

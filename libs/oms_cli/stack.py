@@ -38,6 +38,8 @@ DEV_PLATFORM_ENV = {
     "OMS_PLATFORM_TAOBAO_SECRET": "dev-taobao-secret-change-me",
     "OMS_PLATFORM_JD_KEY": "dev-jd-app-key",
     "OMS_PLATFORM_JD_SECRET": "dev-jd-secret-change-me",
+    "OMS_PLATFORM_WECHAT_TOKEN": "devWechatTokenChangeMe",
+    "OMS_FORM_TOKENS": '{"demo": "dev-form-token-change-me"}',
 }
 
 GRPC_SERVICES = ("inventory", "orders", "aftersales")
