@@ -12,7 +12,12 @@ from google.protobuf import json_format
 
 # Imported for their side effect: the payload types join the descriptor pool, so an
 # envelope's Any payload can be shown as JSON.
-from oms.events.v1 import alert_events_pb2, inventory_events_pb2, order_events_pb2  # noqa: F401
+from oms.events.v1 import (  # noqa: F401
+    aftersales_events_pb2,
+    alert_events_pb2,
+    inventory_events_pb2,
+    order_events_pb2,
+)
 from oms.events.v1.envelope_pb2 import EventEnvelope
 
 from oms_cli import render
