@@ -37,6 +37,7 @@ from oms_gateway.domain.retry_policy import RetryPolicy
 from oms_gateway.entrypoints.admin_guard import AdminTokenGuard
 from oms_gateway.entrypoints.asgi import gateway_asgi
 from oms_gateway.entrypoints.http_app import HttpDeps, create_app
+from oms_gateway.entrypoints.http_server import HttpLimits, guarded_http
 from oms_gateway.entrypoints.push_endpoint import PushEndpoint
 from oms_gateway.entrypoints.readiness import Readiness
 from oms_gateway.operations import Operations, build_operations, build_pollers
@@ -111,6 +112,15 @@ def instrument_http(app: FastAPI) -> None:
         return
     FastAPIInstrumentor.instrument_app(
         app, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"]
+    )
+
+
+def http_limits(settings: Settings) -> HttpLimits:
+    return HttpLimits(
+        max_header_bytes=settings.max_header_bytes,
+        max_url_bytes=settings.max_url_bytes,
+        header_timeout_seconds=settings.header_timeout_seconds,
+        body_timeout_seconds=settings.body_timeout_seconds,
     )
 
 
@@ -272,6 +282,7 @@ async def start(settings: Settings, *, clock: Clock | None = None) -> Running:
         lifespan="on",
         log_config=None,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) or None,
+        http=guarded_http(http_limits(settings)),
     )
     server = _EmbeddedServer(config)
     # Several worker processes share the port: each binds its own SO_REUSEPORT socket
