@@ -7,8 +7,11 @@ Raw sockets where an HTTP client would refuse to misbehave (huge heads, slow dri
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import time
 from collections.abc import AsyncIterator, Callable
 
+import httpx
 import pytest
 from http_hostile_support import (
     HostileGateway,
@@ -128,3 +131,34 @@ async def test_requests_on_a_kept_alive_connection_each_get_their_own_deadline(
             await asyncio.sleep(0.6)  # together longer than one head deadline
     finally:
         writer.close()
+
+
+# -- what is kept of refused pushes ---------------------------------------------------
+
+
+async def test_ten_refused_pushes_with_large_bodies_keep_only_bounded_rows(
+    gw: HostileGateway,
+) -> None:
+    body = b'{"order": "' + b"B" * 900_000 + b'"}'  # under the 1 MiB body limit
+    async with httpx.AsyncClient(base_url=gw.base_url, timeout=20) as http:
+        for n in range(10):
+            response = await http.post(
+                "/webhooks/shop",
+                content=body,
+                headers={
+                    "webhook-id": f"msg_{n}",
+                    "webhook-timestamp": str(int(time.time())),
+                    "webhook-signature": "v1,Zm9yZ2Vk",
+                    "authorization": "Bearer not-for-the-log",
+                    **{f"x-pad-{k}": "p" * 200 for k in range(30)},
+                },
+            )
+            assert response.status_code == 401
+    rows = await gw.rejected()
+    assert len(rows) == 10 and await gw.inbox_count() == 0
+    digest = hashlib.sha256(body).hexdigest()
+    for row in rows:
+        assert (row.body_bytes, row.body_sha256, row.source) == (len(body), digest, "127.0.0.1")
+        assert len(row.header_names) <= 16
+        assert len(repr(tuple(row))) < 2_000  # a row is metadata, whatever came in
+        assert "not-for-the-log" not in repr(tuple(row)) and "ppp" not in repr(tuple(row))

@@ -27,6 +27,7 @@ from oms_gateway.service_layer.alert_webhook import AlertWebhook
 from oms_gateway.service_layer.delivery import DeliveryWorker
 from oms_gateway.service_layer.feed_monitor import FeedMonitor
 from oms_gateway.service_layer.intake import IntakeService
+from oms_gateway.service_layer.rejected_retention import RejectedRetention
 from oms_gateway.service_layer.replay import InboxAdmin
 from oms_gateway.service_layer.request_import import RequestImporter
 
@@ -40,12 +41,17 @@ class Operations:
     rate_limiter: RedisRateLimiter
     feed_monitor: FeedMonitor
     poll_runner: PollRunner
+    retention: RejectedRetention | None = None
 
     async def start(self) -> None:
         await self.feed_monitor.start()
         await self.poll_runner.start()
+        if self.retention is not None:
+            await self.retention.start()
 
     async def stop(self) -> None:
+        if self.retention is not None:
+            await self.retention.stop()
         await self.poll_runner.stop()
         await self.feed_monitor.stop()
         await self.rate_limiter.close()
@@ -92,4 +98,10 @@ def build_operations(
         outbox_notifier=outbox_notifier,
     )
     runner = PollRunner(pollers, intake, uow_factory, clock)
-    return Operations(admin, limiter, monitor, runner)
+    retention = RejectedRetention(
+        uow_factory,
+        clock,
+        keep=timedelta(days=settings.rejected_retention_days),
+        every_seconds=settings.rejected_purge_seconds,
+    )
+    return Operations(admin, limiter, monitor, runner, retention)

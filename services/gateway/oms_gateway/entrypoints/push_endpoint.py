@@ -71,6 +71,7 @@ class PushEndpoint:
             # building and parsing a URL per push).
             http_push(platform, dict(request.headers.items()), _query_string(request), body),
             traceparent=current_traceparent(),
+            source=request.client.host if request.client else None,
         )
         span.set_attribute(SPAN_ATTR_INBOX_ID, result.inbox_id)
         for snapshot in result.translation.snapshots:
