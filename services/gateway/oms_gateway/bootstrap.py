@@ -204,6 +204,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         intake=intake,
         max_body_bytes=settings.max_body_bytes,
         rate_limiter=operations.rate_limiter,
+        failure_limiter=operations.failure_limiter,
     )
     api = create_app(
         HttpDeps(

@@ -18,6 +18,7 @@ from omslib.outbox import OutboxNotifier
 
 from oms_gateway.adapters.rate_limit import RedisRateLimiter
 from oms_gateway.config import Settings
+from oms_gateway.config_operations import parse_rate_limit
 from oms_gateway.entrypoints.admin import admin_router
 from oms_gateway.platforms.registry import PlatformRegistry
 from oms_gateway.pollers.base import ChannelPoller
@@ -42,6 +43,8 @@ class Operations:
     feed_monitor: FeedMonitor
     poll_runner: PollRunner
     retention: RejectedRetention | None = None
+    #: Signature failures per source address; shares the Redis client of ``rate_limiter``.
+    failure_limiter: RedisRateLimiter | None = None
 
     async def start(self) -> None:
         await self.feed_monitor.start()
@@ -87,6 +90,8 @@ def build_operations(
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
     )
     limiter = RedisRateLimiter(client, settings.rate_limit_for, clock)
+    failure_limit = parse_rate_limit(settings.auth_failure_rate_limit)
+    failure_limiter = RedisRateLimiter(client, lambda _source: failure_limit, clock)
     webhook = AlertWebhook(settings.alert_webhook_url) if settings.alert_webhook_url else None
     monitor = FeedMonitor(
         uow_factory,
@@ -104,4 +109,4 @@ def build_operations(
         keep=timedelta(days=settings.rejected_retention_days),
         every_seconds=settings.rejected_purge_seconds,
     )
-    return Operations(admin, limiter, monitor, runner, retention)
+    return Operations(admin, limiter, monitor, runner, retention, failure_limiter)

@@ -25,6 +25,7 @@ from oms_gateway.domain.inbox import InboxEntry, RawPush, RejectedPush
 from oms_gateway.domain.snapshot import Translation
 from oms_gateway.platforms.base import PlatformAdapter
 from oms_gateway.service_layer.inbox_writer import InboxWriter
+from oms_gateway.service_layer.push_gate import PushGate
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,13 @@ class IntakeService:
         *,
         traceparent: str | None,
         source: str | None = None,
+        gate: PushGate | None = None,
     ) -> IntakeResult:
-        """Store the push in the inbox or raise why not (nothing stored in the inbox then)."""
+        """Store the push in the inbox or raise why not (nothing stored in the inbox then).
+
+        ``gate`` (pushes over HTTP) rate-limits around the signature check: failures per
+        ``source`` address before they are recorded, the platform's budget after.
+        """
         push = RawPush(
             platform=push.platform,
             headers={k: v for k, v in push.headers.items() if k not in _DROPPED_HEADERS},
@@ -71,8 +77,16 @@ class IntakeService:
         )
         try:
             adapter.verify(push)
-            translation = adapter.translate(push)
         except (Unauthenticated, InvalidPayload) as err:
+            if gate is not None:
+                await gate.refused(source)  # over the limit: 429, and nothing recorded
+            await self._record_rejection(push, err, source)
+            raise
+        if gate is not None:
+            await gate.verified(push.platform)
+        try:
+            translation = adapter.translate(push)
+        except InvalidPayload as err:
             await self._record_rejection(push, err, source)
             raise
         now = self._clock.now()
