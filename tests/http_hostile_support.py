@@ -134,7 +134,8 @@ class LogLines(logging.Handler):
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+        if not record.name.startswith(_CLIENT_LOGGERS):  # the test's own HTTP client
+            self.records.append(record)
 
     def text(self) -> str:
         lines = []
@@ -149,6 +150,7 @@ class LogLines(logging.Handler):
         return [record for record in self.records if record.levelno >= level]
 
 
+_CLIENT_LOGGERS = ("httpx", "httpcore")
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 

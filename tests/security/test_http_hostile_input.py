@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -162,3 +164,42 @@ async def test_ten_refused_pushes_with_large_bodies_keep_only_bounded_rows(
         assert len(row.header_names) <= 16
         assert len(repr(tuple(row))) < 2_000  # a row is metadata, whatever came in
         assert "not-for-the-log" not in repr(tuple(row)) and "ppp" not in repr(tuple(row))
+
+
+# -- logs --------------------------------------------------------------------------------
+
+
+async def test_a_token_in_a_query_string_never_reaches_a_log_line(gw: HostileGateway) -> None:
+    token = secrets.token_hex(16)
+    with captured_logs() as logs:
+        async with httpx.AsyncClient(base_url=gw.base_url, timeout=10) as http:
+            assert (await http.get(f"/healthz?access_token={token}")).status_code == 200
+            forged = await http.post(f"/webhooks/shop?token={token}", content=b"{}")
+            assert forged.status_code == 401
+            assert (await http.get(f"/admin/inbox?token={token}")).status_code == 401
+    assert token not in logs.text()
+    access = [r.getMessage() for r in logs.records if r.name == "uvicorn.access"]
+    assert any("/healthz?[redacted]" in line for line in access), access
+
+
+@pytest.mark.parametrize("path", ["/webhooks/shop", "/admin/inbox/import"])
+async def test_a_client_gone_mid_body_logs_one_line_not_tracebacks(
+    gw: HostileGateway, path: str
+) -> None:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {gw.admin_token}\r\nContent-Length: 100000\r\n\r\n"
+    ).encode()
+    with captured_logs() as logs:
+        _, writer = await asyncio.open_connection("127.0.0.1", gw.port)
+        writer.write(head + b'{"records": [' + b" " * 5000)
+        await writer.drain()
+        await asyncio.sleep(0.3)  # the application is reading the body now
+        writer.close()
+        await writer.wait_closed()
+        await asyncio.sleep(0.5)
+    assert logs.at_or_above(logging.ERROR) == []
+    assert not any(record.exc_info for record in logs.records)
+    gone = [r for r in logs.records if getattr(r, "code", "") == "CLIENT_DISCONNECTED"]
+    assert len(gone) <= 1
+    assert await gw.inbox_count() == 0 and await gw.rejected() == []

@@ -37,7 +37,7 @@ from oms_gateway.domain.retry_policy import RetryPolicy
 from oms_gateway.entrypoints.admin_guard import AdminTokenGuard
 from oms_gateway.entrypoints.asgi import gateway_asgi
 from oms_gateway.entrypoints.http_app import HttpDeps, create_app
-from oms_gateway.entrypoints.http_server import HttpLimits, guarded_http
+from oms_gateway.entrypoints.http_server import HttpLimits, guarded_http, redact_access_log
 from oms_gateway.entrypoints.push_endpoint import PushEndpoint
 from oms_gateway.entrypoints.readiness import Readiness
 from oms_gateway.operations import Operations, build_operations, build_pollers
@@ -276,6 +276,7 @@ async def start(settings: Settings, *, clock: Clock | None = None) -> Running:
         await gateway.close()
         raise
     gateway.start_relay()
+    redact_access_log()
     config = uvicorn.Config(
         gateway.app,
         host=settings.host,

@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Literal
 
 from omslib.settings import CommonSettings
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from oms_gateway.config_operations import parse_rate_limit
+from oms_gateway.platforms.development import DEVELOPMENT, PUBLISHED_SECRETS
 
 
 class SecuritySettings(CommonSettings):
@@ -57,4 +58,18 @@ class SecuritySettings(CommonSettings):
 
     @property
     def development(self) -> bool:
-        return self.environment == "development"
+        return self.environment == DEVELOPMENT
+
+    @model_validator(mode="after")
+    def _no_published_secret_outside_development(self) -> SecuritySettings:
+        if self.development:
+            return self
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name, None)
+            if isinstance(value, SecretStr) and value.get_secret_value() in PUBLISHED_SECRETS:
+                raise ValueError(
+                    f"{field.validation_alias or name} is a published development secret "
+                    "(anyone can sign with it): set your own, or OMS_ENV=development for a "
+                    "local stack"
+                )
+        return self

@@ -198,3 +198,25 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def _client_host(self) -> str | None:
         return self.client[0] if self.client else None
+
+
+class RedactQueryStrings(logging.Filter):
+    """Cuts the query string out of uvicorn's access log lines: platforms and clients may
+    put tokens there (``?access_token=``), and a log is no place for a credential. The
+    path stays, and ``?[redacted]`` says that there was a query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # uvicorn logs '%s - "%s %s HTTP/%s" %d': client, method, path with query, ...
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            path, sep, _query = args[2].partition("?")
+            if sep:
+                record.args = (args[0], args[1], path + "?[redacted]", *args[3:])
+        return True
+
+
+def redact_access_log() -> None:
+    """Install :class:`RedactQueryStrings` on uvicorn's access logger (once)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactQueryStrings) for f in access.filters):
+        access.addFilter(RedactQueryStrings())
