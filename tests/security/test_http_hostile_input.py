@@ -7,11 +7,13 @@ Raw sockets where an HTTP client would refuse to misbehave (huge heads, slow dri
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
+import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
@@ -22,6 +24,7 @@ from http_hostile_support import (
     raw_exchange,
     status_of,
 )
+from oms_gateway.platforms.shop_signing import new_secret, sample_shop_order, sign_standard_webhook
 
 #: Short deadlines keep the slow-client cases quick; production defaults are 10 s and 30 s.
 SLOW = {"OMS_GATEWAY_HEADER_TIMEOUT_SECONDS": 1.0, "OMS_GATEWAY_BODY_TIMEOUT_SECONDS": 1.0}
@@ -203,3 +206,262 @@ async def test_a_client_gone_mid_body_logs_one_line_not_tracebacks(
     gone = [r for r in logs.records if getattr(r, "code", "") == "CLIENT_DISCONNECTED"]
     assert len(gone) <= 1
     assert await gw.inbox_count() == 0 and await gw.rejected() == []
+
+
+# -- hostile requests: each answers its documented 4xx, stores nothing, leaks nothing ------
+
+MARKER = "HOSTILE-7f3a9c"  # in every hostile body: must never appear in a log line
+
+
+def signed(gw: HostileGateway, body: bytes, *, stamp: int | None = None) -> dict[str, str]:
+    return sign_standard_webhook(
+        gw.shop_secret, f"msg_{secrets.token_hex(4)}", stamp or int(time.time()), body
+    )
+
+
+def order(order_id: str = "H1") -> bytes:
+    payload = sample_shop_order(order_id, [("SKU-1", 1)])
+    payload["note"] = MARKER
+    return json.dumps(payload).encode()
+
+
+def gzip_bomb() -> bytes:
+    # 64 MiB of zeros in about 64 KiB: harmless only if nobody inflates it.
+    return gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
+
+
+Case = Callable[[HostileGateway, httpx.AsyncClient], Awaitable[httpx.Response]]
+
+
+async def forged_signature(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    body = order()
+    headers = sign_standard_webhook(new_secret(), "msg_f", int(time.time()), body)
+    return await http.post("/webhooks/shop", content=body, headers=headers)
+
+
+async def tampered_body(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    headers = signed(gw, order())
+    return await http.post("/webhooks/shop", content=order("H2"), headers=headers)
+
+
+async def missing_signature(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    return await http.post("/webhooks/shop", content=order())
+
+
+async def stale_timestamp(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    body = order()
+    headers = signed(gw, body, stamp=int(time.time()) - 3600)
+    return await http.post("/webhooks/shop", content=body, headers=headers)
+
+
+async def garbage_signature_header(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    headers: dict[str, str | bytes] = {**signed(gw, order())}
+    headers["webhook-signature"] = b"v1," + b"\xff" * 3000
+    headers["webhook-timestamp"] = "9" * 40
+    return await http.post("/webhooks/shop", content=order(), headers=headers)
+
+
+async def oversized_body(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    body = MARKER.encode() * (2 * 1024 * 1024 // len(MARKER))
+    return await http.post("/webhooks/shop", content=body, headers=signed(gw, body))
+
+
+async def oversized_chunked_body(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(40):
+            yield MARKER.encode() * 4096  # ~56 KiB a chunk, no Content-Length
+
+    return await http.post("/webhooks/shop", content=chunks())
+
+
+async def signed_gzip_bomb(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    body = gzip_bomb()
+    headers = {**signed(gw, body), "content-encoding": "gzip"}
+    return await http.post("/webhooks/shop", content=body, headers=headers)
+
+
+async def unsigned_gzip_bomb(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    body = gzip_bomb()
+    return await http.post("/webhooks/shop", content=body, headers={"content-encoding": "gzip"})
+
+
+async def signed_malformed_json(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    body = b'{"id": "' + MARKER.encode() + b'", "lines": [1, 2,'
+    return await http.post("/webhooks/shop", content=body, headers=signed(gw, body))
+
+
+async def signed_non_utf8(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    body = b"\xff\xfe\xfd" + MARKER.encode() + b"\xc3\x28"
+    return await http.post("/webhooks/shop", content=body, headers=signed(gw, body))
+
+
+async def signed_wrong_shape(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    body = json.dumps({"id": MARKER, "lines": "many", "total": 2**70}).encode()
+    return await http.post("/webhooks/shop", content=body, headers=signed(gw, body))
+
+
+async def unknown_platform(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    body = order()
+    return await http.post("/webhooks/amazon", content=body, headers=signed(gw, body))
+
+
+async def huge_platform_name(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    return await http.post("/webhooks/" + "p" * 4000, content=order())
+
+
+async def wrong_method(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    return await http.get("/webhooks/shop")
+
+
+async def admin_without_token(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    return await http.get("/admin/inbox")
+
+
+async def admin_with_wrong_token(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    headers = {"authorization": "Bearer " + gw.admin_token[:-1] + "x"}
+    return await http.get("/admin/inbox", headers=headers)
+
+
+async def admin_token_in_query(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    return await http.get(f"/admin/inbox?token={gw.admin_token}")
+
+
+async def admin_import_without_token(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    body = b'{"records": [' + MARKER.encode() * 200_000  # ~2.8 MB of malformed JSON
+    return await http.post("/admin/inbox/import", content=body)
+
+
+async def admin_import_with_wrong_scheme(
+    gw: HostileGateway, http: httpx.AsyncClient
+) -> httpx.Response:
+    headers = {"authorization": "Basic " + gw.admin_token}
+    return await http.post("/admin/inbox/import", content=b"{}", headers=headers)
+
+
+async def admin_bad_json_with_token(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    headers = {"authorization": f"Bearer {gw.admin_token}", "content-type": "application/json"}
+    body = b'{"records": [{"platform": "' + MARKER.encode() + b'"'
+    return await http.post("/admin/inbox/import", content=body, headers=headers)
+
+
+async def admin_import_forged_record(gw: HostileGateway, http: httpx.AsyncClient) -> httpx.Response:
+    # A record with a forged signature is refused inside the import: 200, "rejected".
+    body = order()
+    record = {
+        "path": "/webhooks/shop",
+        "headers": sign_standard_webhook(new_secret(), "msg_i", int(time.time()), body),
+        "body": body.decode(),
+    }
+    headers = {"authorization": f"Bearer {gw.admin_token}"}
+    return await http.post("/admin/inbox/import", json={"records": [record]}, headers=headers)
+
+
+CASES: dict[str, tuple[Case, set[int]]] = {
+    "forged-signature": (forged_signature, {401}),
+    "tampered-body": (tampered_body, {401}),
+    "missing-signature": (missing_signature, {401}),
+    "stale-timestamp": (stale_timestamp, {401}),
+    "garbage-signature-header": (garbage_signature_header, {401}),
+    "oversized-body": (oversized_body, {413}),
+    "oversized-chunked-body": (oversized_chunked_body, {413}),
+    "signed-gzip-bomb": (signed_gzip_bomb, {400}),
+    "unsigned-gzip-bomb": (unsigned_gzip_bomb, {401}),
+    "signed-malformed-json": (signed_malformed_json, {400}),
+    "signed-non-utf8": (signed_non_utf8, {400}),
+    "signed-wrong-shape": (signed_wrong_shape, {400}),
+    "unknown-platform": (unknown_platform, {404}),
+    "huge-platform-name": (huge_platform_name, {404}),
+    "wrong-method": (wrong_method, {405}),
+    "admin-without-token": (admin_without_token, {401}),
+    "admin-with-wrong-token": (admin_with_wrong_token, {401}),
+    "admin-token-in-query": (admin_token_in_query, {401}),
+    "admin-import-without-token": (admin_import_without_token, {401}),
+    "admin-import-wrong-scheme": (admin_import_with_wrong_scheme, {401}),
+    "admin-bad-json-with-token": (admin_bad_json_with_token, {422}),
+    "admin-import-forged-record": (admin_import_forged_record, {200}),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+async def test_hostile_request(gw: HostileGateway, name: str) -> None:
+    case, expected = CASES[name]
+    with captured_logs() as logs:
+        async with httpx.AsyncClient(base_url=gw.base_url, timeout=30) as http:
+            response = await case(gw, http)
+    assert response.status_code in expected, (response.status_code, response.text[:300])
+    if response.status_code >= 400:
+        error = response.json()["error"]
+        assert error["status"] == response.status_code and error["reason"].isupper()
+    if name == "admin-import-forged-record":
+        assert response.json()["rejected"] == 1
+    assert len(response.content) < 4096  # answers never echo the input
+    assert MARKER not in response.text
+    assert await gw.inbox_count() == 0
+    for row in await gw.rejected():  # refused pushes leave bounded metadata at most
+        assert len(repr(tuple(row))) < 2_000 and MARKER not in repr(tuple(row))
+    text = logs.text()
+    assert not any(secret in text for secret in gw.secrets())
+    assert MARKER not in text
+    assert logs.at_or_above(logging.ERROR) == []
+
+
+RAW_CASES: dict[str, tuple[bytes, set[int]]] = {
+    "dot-dot-platform": (b"POST /webhooks/../admin/inbox HTTP/1.1\r\nHost: gw\r\n", {404}),
+    "encoded-dot-dot": (b"POST /webhooks/%2e%2e%2fadmin%2finbox HTTP/1.1\r\nHost: gw\r\n", {404}),
+    "encoded-slash": (b"POST /webhooks/shop%2f..%2f..%2fetc HTTP/1.1\r\nHost: gw\r\n", {404}),
+    "nul-in-platform": (b"POST /webhooks/shop%00 HTTP/1.1\r\nHost: gw\r\n", {404}),
+    "non-utf8-path": (b"POST /webhooks/sh%ffop HTTP/1.1\r\nHost: gw\r\n", {400, 404}),
+    "raw-nul-in-path": (b"POST /webhooks/sh\x00op HTTP/1.1\r\nHost: gw\r\n", {400}),
+    "two-content-lengths": (
+        b"POST /webhooks/shop HTTP/1.1\r\nHost: gw\r\nContent-Length: 2\r\nContent-Length: 9\r\n",
+        {400},
+    ),
+    "smuggling-te-and-cl": (
+        b"POST /webhooks/shop HTTP/1.1\r\nHost: gw\r\nContent-Length: 4\r\n"
+        b"Transfer-Encoding: chunked\r\n",
+        {400},
+    ),
+    "lying-content-length": (
+        b"POST /webhooks/shop HTTP/1.1\r\nHost: gw\r\nContent-Length: 1000000000000\r\n",
+        {413},
+    ),
+    "negative-content-length": (
+        b"POST /webhooks/shop HTTP/1.1\r\nHost: gw\r\nContent-Length: -1\r\n",
+        {400},
+    ),
+    "non-utf8-header": (
+        b"POST /webhooks/shop HTTP/1.1\r\nHost: gw\r\nwebhook-id: \xff\xfe\r\n",
+        {401},
+    ),
+    "bare-newlines": (b"POST /webhooks/shop HTTP/1.1\nHost: gw\n", {400, 401}),
+}
+
+
+@pytest.mark.parametrize("name", list(RAW_CASES))
+async def test_hostile_raw_request(gw: HostileGateway, name: str) -> None:
+    head, expected = RAW_CASES[name]
+    body = MARKER.encode()
+    request = head
+    if b"Content-Length" not in head:
+        request += b"Content-Length: %d\r\n" % len(body)
+    request += b"Connection: close\r\n\r\n" + body
+    with captured_logs() as logs:
+        answer, closed = await raw_exchange(gw.port, request)
+    assert closed
+    assert status_of(answer) in expected, answer[:300]
+    assert await gw.inbox_count() == 0
+    assert MARKER not in logs.text()
+    assert logs.at_or_above(logging.ERROR) == []
+
+
+async def test_a_flood_of_forged_pushes_keeps_a_bounded_number_of_rows(
+    make_database_url: Callable[[str], str], redis_url: str
+) -> None:
+    limit = {"OMS_GATEWAY_AUTH_FAILURE_RATE_LIMIT": "0.01:5"}
+    async with (
+        hostile_gateway(make_database_url, redis_url, **limit) as flooded,
+        httpx.AsyncClient(base_url=flooded.base_url, timeout=10) as http,
+    ):
+        statuses = [(await forged_signature(flooded, http)).status_code for _ in range(25)]
+        assert statuses == [401] * 5 + [429] * 20
+        assert len(await flooded.rejected()) == 5 and await flooded.inbox_count() == 0
