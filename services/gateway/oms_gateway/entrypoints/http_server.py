@@ -78,9 +78,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         self._unset_keepalive_if_required()
-        while data and not self.transport.is_closing():
+        view = memoryview(data)  # slicing a view copies nothing (bodies can be 1 MiB)
+        while view and not self.transport.is_closing():
             if not self._in_head:
-                self._feed(data)
+                self._feed(view)
                 return
             room = self.limits.max_header_bytes - self._head_bytes
             if room <= 0:
@@ -89,11 +90,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                 )
                 return
             # Feed at most the rest of the allowance: httptools must never buffer more.
-            part, data = data[:room], data[room:]
+            part, view = view[:room], view[room:]
             self._head_bytes += len(part)
             self._feed(part)
 
-    def _feed(self, data: bytes) -> None:
+    def _feed(self, data: memoryview) -> None:
         # As uvicorn's own data_received, plus the refusals raised by the callbacks below.
         try:
             self.parser.feed_data(data)
