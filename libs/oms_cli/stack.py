@@ -22,25 +22,14 @@ from pathlib import Path
 import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from oms_gateway.platforms.development import DEV_PLATFORM_ENV as DEV_PLATFORM_ENV
+from oms_gateway.platforms.development import DEV_SHOP_SECRET as DEV_SHOP_SECRET
+from oms_gateway.platforms.development import DEVELOPMENT
 from omslib.redis_conn import EmbeddedRedis
 
-# A fixed, documented secret so `make run` and `oms send` agree out of the box.
-# Real deployments set OMS_PLATFORM_SHOP_SECRET; the banner warns when this one is used.
-DEV_SHOP_SECRET = "whsec_b21zLWRldi1zaG9wLXNlY3JldC1jaGFuZ2UtbWU="
-# Likewise for the marketplace platforms (`oms send <platform>` signs with these by default).
-DEV_PLATFORM_ENV = {
-    "OMS_PLATFORM_SHOPIFY_SECRET": "dev-shopify-secret-change-me",
-    "OMS_PLATFORM_DOUYIN_KEY": "dev-douyin-app-key",
-    "OMS_PLATFORM_DOUYIN_SECRET": "dev-douyin-secret-change-me",
-    "OMS_PLATFORM_YOUZAN_ID": "dev-youzan-client-id",
-    "OMS_PLATFORM_YOUZAN_SECRET": "dev-youzan-secret-change-me",
-    "OMS_PLATFORM_TAOBAO_KEY": "dev-taobao-app-key",
-    "OMS_PLATFORM_TAOBAO_SECRET": "dev-taobao-secret-change-me",
-    "OMS_PLATFORM_JD_KEY": "dev-jd-app-key",
-    "OMS_PLATFORM_JD_SECRET": "dev-jd-secret-change-me",
-    "OMS_PLATFORM_WECHAT_TOKEN": "devWechatTokenChangeMe",
-    "OMS_FORM_TOKENS": '{"demo": "dev-form-token-change-me"}',
-}
+# DEV_SHOP_SECRET and DEV_PLATFORM_ENV (re-exported): fixed, documented secrets so `make
+# run` and `oms send` agree out of the box. Real deployments set their own; the gateway
+# refuses these unless OMS_ENV=development, which the local stack sets.
 
 GRPC_SERVICES = ("inventory", "orders", "aftersales")
 LOCAL_STACK_DROPS = (
@@ -137,6 +126,7 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        env.setdefault("OMS_ENV", DEVELOPMENT)
         env.setdefault("OMS_PLATFORM_SHOP_SECRET", DEV_SHOP_SECRET)
         for name, value in DEV_PLATFORM_ENV.items():
             env.setdefault(name, value)

@@ -38,6 +38,7 @@ from oms_gateway.domain.retry_policy import RetryPolicy
 from oms_gateway.entrypoints.admin_guard import AdminTokenGuard
 from oms_gateway.entrypoints.asgi import gateway_asgi
 from oms_gateway.entrypoints.http_app import HttpDeps, create_app
+from oms_gateway.entrypoints.http_server import HttpLimits, guarded_http, redact_access_log
 from oms_gateway.entrypoints.push_endpoint import PushEndpoint
 from oms_gateway.entrypoints.readiness import Readiness
 from oms_gateway.operations import Operations, build_operations, build_pollers
@@ -115,6 +116,15 @@ def instrument_http(app: FastAPI) -> None:
         return
     FastAPIInstrumentor.instrument_app(
         app, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"]
+    )
+
+
+def http_limits(settings: Settings) -> HttpLimits:
+    return HttpLimits(
+        max_header_bytes=settings.max_header_bytes,
+        max_url_bytes=settings.max_url_bytes,
+        header_timeout_seconds=settings.header_timeout_seconds,
+        body_timeout_seconds=settings.body_timeout_seconds,
     )
 
 
@@ -200,6 +210,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         intake=intake,
         max_body_bytes=settings.max_body_bytes,
         rate_limiter=operations.rate_limiter,
+        failure_limiter=operations.failure_limiter,
     )
     api = create_app(
         HttpDeps(
@@ -277,6 +288,7 @@ async def start(settings: Settings, *, clock: Clock | None = None) -> Running:
         await gateway.close()
         raise
     gateway.start_relay()
+    redact_access_log()
     config = uvicorn.Config(
         gateway.app,
         host=settings.host,
@@ -284,6 +296,7 @@ async def start(settings: Settings, *, clock: Clock | None = None) -> Running:
         lifespan="on",
         log_config=None,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) or None,
+        http=guarded_http(http_limits(settings)),
     )
     server = _EmbeddedServer(config)
     # Several worker processes share the port: each binds its own SO_REUSEPORT socket

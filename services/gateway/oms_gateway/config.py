@@ -7,11 +7,14 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from oms_gateway.config_channels import ChannelSettings
 from oms_gateway.config_operations import OperationsSettings
+from oms_gateway.config_security import SecuritySettings
 from oms_gateway.platforms.settings import PlatformSettings
 from oms_gateway.platforms.standard_webhooks import decode_secret
 
 
-class Settings(PlatformSettings, OperationsSettings, ChannelSettings, CommonSettings):
+class Settings(
+    PlatformSettings, OperationsSettings, ChannelSettings, SecuritySettings, CommonSettings
+):
     """Everything the gateway reads at start-up."""
 
     port: Port = Field(8080, validation_alias="OMS_GATEWAY_PORT")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -224,11 +224,29 @@ class RejectedPushRepository:
                 platform=push.platform,
                 reason=push.reason,
                 message=push.message,
-                headers=dict(push.headers),
-                body=push.body,
+                source=push.source,
+                body_bytes=push.body_bytes,
+                body_sha256=push.body_sha256,
+                header_names=list(push.header_names),
                 received_at=push.received_at,
             )
         )
+
+    async def delete_older_than(self, cutoff: datetime, limit: int) -> int:
+        """Delete up to ``limit`` of the oldest rows received before ``cutoff``; how many."""
+        ids = list(
+            await self._session.scalars(
+                select(rejected_pushes.c.id)
+                .where(rejected_pushes.c.received_at < cutoff)
+                .order_by(rejected_pushes.c.received_at)
+                .limit(limit)
+            )
+        )
+        if ids:
+            await self._session.execute(
+                delete(rejected_pushes).where(rejected_pushes.c.id.in_(ids))
+            )
+        return len(ids)
 
 
 def _entry_values(entry: InboxEntry) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from oms_gateway.domain.errors import PlatformNotConfigured, UnknownPlatform
 from oms_gateway.platforms.base import PlatformAdapter
 
+MAX_SHOWN_NAME = 40
+
 
 class PlatformRegistry:
     def __init__(self, adapters: Iterable[PlatformAdapter]) -> None:
@@ -24,9 +26,11 @@ class PlatformRegistry:
         adapter = self._adapters.get(name)
         if adapter is None:
             known = ", ".join(self.names) or "none"
+            # The name comes from the URL: never echo more than a short prefix of it.
+            shown = name if len(name) <= MAX_SHOWN_NAME else name[:MAX_SHOWN_NAME] + "..."
             raise UnknownPlatform(
-                f"no webhook endpoint for platform {name!r}; known platforms: {known}",
-                metadata={"platform": name},
+                f"no webhook endpoint for platform {shown!r}; known platforms: {known}",
+                metadata={"platform": shown},
             )
         return adapter
 
