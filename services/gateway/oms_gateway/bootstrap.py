@@ -129,7 +129,9 @@ def delivery_options(settings: Settings) -> DeliveryOptions:
             base_seconds=settings.retry_base_seconds,
             cap_seconds=settings.retry_cap_seconds,
             max_attempts=settings.retry_max_attempts,
+            outage_cap_seconds=settings.retry_outage_cap_seconds,
         ),
+        outage_probe_seconds=settings.orders_probe_seconds,
     )
 
 
@@ -165,6 +167,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         delivery_options(settings),
         translators={poller.name: poller for poller in pollers},
         outbox_notifier=notifier,
+        orders_health=orders.health,
     )
     intake = IntakeService(
         uow_factory, clock, on_stored=worker.wake, writer=InboxWriter(uow_factory)
