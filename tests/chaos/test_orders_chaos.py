@@ -224,12 +224,16 @@ async def _wait_until_settled(
     ):
         orders = orders_service_pb2_grpc.OrdersServiceStub(oc)
         inventory = inventory_service_pb2_grpc.InventoryServiceStub(ic)
+        shown = 0.0
         while True:
             problems = await _problems(stack, orders, inventory, ledger)
             waited = time.monotonic() - chaos.last_restart
             dead = [p for p in problems if p.startswith("DEAD")]
             if not problems or dead or waited > POLL_FOR:
                 return waited, problems
+            if waited - shown >= 5:  # what the system is still waiting for, now and then
+                shown = waited
+                print(f"{waited:.0f}s after the last restart, {len(problems)} open: {problems[:3]}")
             await asyncio.sleep(0.5)
 
 

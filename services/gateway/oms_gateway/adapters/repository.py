@@ -185,6 +185,21 @@ class InboxRepository:
             entry_id, owner, now, state=InboxState.RECEIVED, next_attempt_at=now
         )
 
+    async def release_all(self, owner: str, now: datetime) -> int:
+        """Give back every lease ``owner`` holds, without counting an attempt; how many."""
+        result = await self._session.execute(
+            update(inbox)
+            .where(inbox.c.lease_owner == owner, inbox.c.state == InboxState.DELIVERING.value)
+            .values(
+                state=InboxState.RECEIVED.value,
+                lease_owner=None,
+                lease_until=None,
+                next_attempt_at=now,
+                updated_at=now,
+            )
+        )
+        return _rowcount(result)
+
     async def make_due(self, entry_ids: Sequence[str], now: datetime) -> None:
         """Bring forward the next attempt of those entries still waiting for one."""
         for start in range(0, len(entry_ids), 500):  # bounded IN lists

@@ -68,6 +68,7 @@ class DeliveryWorker:
         translators: Mapping[str, Translator] | None = None,
         outbox_notifier: OutboxNotifier | None = None,
         orders_health: Callable[[], Awaitable[str]] | None = None,
+        reclaim_on_start: bool = False,
     ) -> None:
         self._uow_factory = uow_factory
         self._orders = orders
@@ -78,6 +79,9 @@ class DeliveryWorker:
         self._options = options
         self._outbox_notifier = outbox_notifier
         self.owner = owner or f"{socket.gethostname()[:30]}:{new_id()}"
+        # With an owner id naming a process slot (see bootstrap.delivery_owner), leases
+        # still held under it at start are those of a killed predecessor.
+        self._reclaim_on_start = reclaim_on_start
         self._wake = asyncio.Event()
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
@@ -95,6 +99,8 @@ class DeliveryWorker:
         self._wake.set()
 
     async def start(self) -> None:
+        if self._reclaim_on_start:
+            await self._reclaim()
         self._stopping = False
         self._loop_task = asyncio.create_task(self._run(), name=f"delivery-{self.owner}")
 
@@ -313,6 +319,19 @@ class DeliveryWorker:
             log.warning(
                 "lease lost before recording the result; another worker owns the entry",
                 extra={"inbox_id": entry.id, "result": what},
+            )
+
+    async def _reclaim(self) -> None:
+        """Make the entries our killed predecessor was delivering due now, rather than
+        when its leases run out (a minute after the crash)."""
+        uow = self._uow_factory()
+        async with uow:
+            released = await InboxRepository(uow.session).release_all(self.owner, self._clock.now())
+            await uow.commit()
+        if released:
+            log.warning(
+                "took back deliveries a previous process left in flight",
+                extra={"owner": self.owner, "count": released},
             )
 
     async def _resume(self, entry_ids: list[str]) -> None:
