@@ -47,7 +47,7 @@ SERVICES = ("orders", "inventory", "gateway")
 SKUS = ("CHAOS-A", "CHAOS-B")
 STOCK = 5_000  # never runs out: a rejected order would make its paid push invalid
 SETTLE_WITHIN = 15.0  # seconds after the last restart (the requirement)
-POLL_FOR = 180.0  # how long to keep looking before declaring it never settles
+POLL_FOR = 120.0  # how long to keep looking before declaring it never settles
 ADMIN_TOKEN = "chaos-tests-admin-token-0123456789"
 # Test-only knobs: the admin API to read the inbox, and no rate limit on our burst.
 ENV = {"OMS_GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN, "OMS_GATEWAY_RATE_LIMIT": "off"}
