@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,6 +61,9 @@ UNIT_PRICE = 1999
 # more wait for an operator (ApproveOrder / RejectOrder).
 AUTO_APPROVE_MAX = 3000
 PAYMENT_DEADLINE = timedelta(minutes=30)
+
+# What the run exercised, printed at its end.
+SENT: Counter[str] = Counter()
 
 PENDING = OP.ORDER_STATE_PENDING_PAYMENT
 PAID = OP.ORDER_STATE_PAID
@@ -327,6 +331,11 @@ class OrderLifeCycle(RuleBasedStateMachine):
         ), f"{sent.method} with a reused request_id: {answer.code.name} {answer.reason}"
         assert self.snapshot_states() == before
 
+    def teardown(self) -> None:
+        SENT.update(sent.method for sent in self.sent)
+        SENT["examples"] += 1
+        SENT["orders"] += len(self.books.orders)
+
     # --- invariants ----------------------------------------------------------------
 
     @invariant()
@@ -475,8 +484,8 @@ def test_every_way_an_order_ends_settles_its_stock(services: ServicesInThread) -
         run_state_machine_as_test(
             machine,
             settings=settings(
-                max_examples=int(os.environ.get("OMS_MODEL_EXAMPLES", "20")),
-                stateful_step_count=int(os.environ.get("OMS_MODEL_STEPS", "20")),
+                max_examples=int(os.environ.get("OMS_MODEL_EXAMPLES", "40")),
+                stateful_step_count=int(os.environ.get("OMS_MODEL_STEPS", "30")),
                 deadline=None,
                 database=None,
                 # Shrinking replays whole sequences against the services: opt in.
@@ -485,3 +494,4 @@ def test_every_way_an_order_ends_settles_its_stock(services: ServicesInThread) -
                 suppress_health_check=[HealthCheck.too_slow],
             ),
         )
+    print(f"\nmodel run: {dict(SENT)}")
