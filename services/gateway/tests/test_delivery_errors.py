@@ -68,27 +68,21 @@ async def test_our_own_transient_state_is_retried_until_delivered(
     make_gateway: Any, orders: Any, shop_secret: str, kit: Kit, error: DomainError
 ) -> None:
     service, recorder = orders
-    recorder.fail = error
+    recorder.fail, recorder.fail_times = error, 2
     # Three attempts would dead-letter anything counted as a rejection.
     running = await make_gateway(
         f"127.0.0.1:{service.bound_port}", shop_secret, OMS_GATEWAY_RETRY_MAX_ATTEMPTS=3
     )
     await push(running, shop_secret, kit, f"msg_{error.reason}")
 
-    async def retried() -> bool:
-        (row,) = await kit.inbox_rows(running)
-        assert row.state != "DEAD", row.last_error
-        return len(recorder.calls) >= 2
-
-    await kit.eventually(retried, what="a second attempt")
-    recorder.fail = None
-
     async def delivered() -> bool:
         (row,) = await kit.inbox_rows(running)
         assert row.state != "DEAD", row.last_error
         return bool(row.state == "DELIVERED")
 
-    await kit.eventually(delivered, what="delivered once orders accepts it")
+    await kit.eventually(delivered, what="delivered at the third attempt")
+    (row,) = await kit.inbox_rows(running)
+    assert (row.attempts, len(recorder.calls)) == (3, 3)
 
 
 @pytest.mark.parametrize("error", PERMANENT, ids=lambda e: e.reason)
