@@ -9,7 +9,9 @@ clock jumps past it), and replays of earlier requests with the same request_id, 
 any order. After every step:
 
 - each order is in the state the model expects (a legal move succeeds; an illegal one
-  answers FAILED_PRECONDITION and changes nothing; a replayed request changes nothing);
+  answers FAILED_PRECONDITION and changes nothing; a replayed request changes nothing),
+  and shows what it recorded: the payment reference, the refund owed once a paid order
+  is cancelled or rejected before shipment, the shipment's tracking number;
 - the stock books balance: reserved == units of unpaid live (PENDING_PAYMENT) orders,
   and on hand == initial - units of orders that still hold deducted stock (paid, and
   not cancelled or rejected before shipment; shipped goods stay deducted).
@@ -90,6 +92,15 @@ class ModelOrder:
     total: int
     state: int
     payment_reference: str = ""
+    refund_owed: int = 0  # a paid order ended before shipment owes the buyer its total
+    tracking_number: str = ""
+
+    def facts(self) -> str:
+        """What the order must show: its state and what it recorded."""
+        return (
+            f"{state_name(self.state)} paid-ref={self.payment_reference or '-'} "
+            f"refund-owed={self.refund_owed} tracking={self.tracking_number or '-'}"
+        )
 
 
 @dataclass
@@ -118,6 +129,19 @@ class Books:
 
     def deducted(self) -> int:
         return sum(o.units for o in self.orders.values() if o.state in HOLDS_DEDUCTED)
+
+
+def facts_of(order: Any) -> str:
+    """An order's facts as the service shows them (see ModelOrder.facts)."""
+    return ModelOrder(
+        order.name,
+        0,
+        0,
+        order.state,
+        payment_reference=order.payment.reference,
+        refund_owed=order.refund_owed.minor_units,
+        tracking_number=order.shipment.tracking_number,
+    ).facts()
 
 
 def with_request_id(request: Message) -> Message:
@@ -224,6 +248,7 @@ class OrderLifeCycle(RuleBasedStateMachine):
         o = self.books.orders[name]
         request = with_request_id(OS.CancelOrderRequest(name=name, reason="buyer asked"))
         if o.state == PENDING or o.state in PAID_UNSHIPPED:
+            self.owe_refund_if_paid(o)
             self.expect_move("CancelOrder", request, o, CANCELLED)
         elif o.state in ENDED:
             self.expect_done("CancelOrder", request, o, or_refused=True)
@@ -237,6 +262,7 @@ class OrderLifeCycle(RuleBasedStateMachine):
             OS.RejectOrderRequest(name=name, reason="fraud check", operator="model")
         )
         if o.state in (PENDING, IN_REVIEW):
+            self.owe_refund_if_paid(o)
             self.expect_move("RejectOrder", request, o, REJECTED)
         elif o.state in ENDED:
             self.expect_done("RejectOrder", request, o, or_refused=True)
@@ -269,6 +295,7 @@ class OrderLifeCycle(RuleBasedStateMachine):
         )
         if o.state == ALLOCATED:
             self.expect_move("RecordShipment", request, o, SHIPPED)
+            o.tracking_number = request.shipment.tracking_number  # type: ignore[attr-defined]
         else:
             self.expect_done("RecordShipment", request, o, or_refused=True)
 
@@ -343,7 +370,7 @@ class OrderLifeCycle(RuleBasedStateMachine):
         if not self.books.orders:
             return
         actual = self.snapshot_states()
-        expected = {n: state_name(o.state) for n, o in self.books.orders.items()}
+        expected = {n: o.facts() for n, o in self.books.orders.items()}
         assert actual == expected, "orders differ from the model: " + ", ".join(
             f"{n}: {expected[n]} expected, {actual[n]} actual"
             for n in expected
@@ -366,6 +393,11 @@ class OrderLifeCycle(RuleBasedStateMachine):
         )
 
     # --- helpers -------------------------------------------------------------------
+
+    @staticmethod
+    def owe_refund_if_paid(o: ModelOrder) -> None:
+        if o.state in PAID_UNSHIPPED:
+            o.refund_owed = o.total
 
     def expect_move(self, method: str, request: Message, o: ModelOrder, after: int) -> None:
         answer = self.call(method, request, o.name)
@@ -419,12 +451,13 @@ class OrderLifeCycle(RuleBasedStateMachine):
         return self.orders.GetOrder(OS.GetOrderRequest(name=name), timeout=30).order
 
     def snapshot_states(self) -> dict[str, str]:
-        """Each order's state, once no automatic step (approval after payment) is pending."""
+        """Each order's facts (as ModelOrder.facts), once no automatic step (approval
+        after payment) is pending."""
         deadline = time.monotonic() + 10
         while True:
-            states = {n: self.get(n).state for n in self.books.orders}
-            if PAID not in states.values() or time.monotonic() > deadline:
-                return {n: state_name(s) for n, s in states.items()}
+            orders = {n: self.get(n) for n in self.books.orders}
+            if all(o.state != PAID for o in orders.values()) or time.monotonic() > deadline:
+                return {n: facts_of(o) for n, o in orders.items()}
             time.sleep(0.05)
 
     def stock_levels(self) -> tuple[int, int]:
