@@ -12,7 +12,7 @@ STAMP_VENV := $(VENV)/.synced
 STAMP_GEN := $(GEN)/.generated
 UV_VERSION := 0.13.9
 
-.PHONY: help setup proto run test test-postgres lint typecheck bench clean check-proto
+.PHONY: help setup proto run test test-postgres lint proto-breaking typecheck bench clean check-proto eval train
 
 help:
 	@echo "make run        start the whole stack on embedded defaults (SQLite + embedded Redis)"
@@ -21,6 +21,8 @@ help:
 	@echo "make lint       ruff"
 	@echo "make typecheck  mypy on libs and services"
 	@echo "make bench      benchmarks (print figures)"
+	@echo "make eval       the return-intent/mood classifier's scores on its held-out split"
+	@echo "make train      retrain the classifier from its data set (deterministic)"
 	@echo "make clean      remove generated code, virtualenvs and var/"
 
 $(UV):
@@ -58,13 +60,31 @@ test-postgres: setup
 
 BUF_VERSION := 1.75.0
 
+# buf reads our protos as an image built by protos/generate.py: buf/validate comes from
+# the protovalidate wheel, not from a registry this machine cannot reach. The breaking
+# check compares with PROTO_BASE (default: the main branch); on main itself it is a no-op.
+PROTO_BASE ?= main
+BUF := npx --yes @bufbuild/buf@$(BUF_VERSION)
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@if command -v npx >/dev/null 2>&1; then \
 		echo "==> buf lint protos/"; \
-		cd protos && npx --yes @bufbuild/buf@$(BUF_VERSION) lint; \
+		$(PY) protos/generate.py --image $(TOOLS)/protos.binpb && \
+		(cd protos && $(BUF) lint ../$(TOOLS)/protos.binpb --exclude-path buf --exclude-path google) && \
+		$(MAKE) --no-print-directory proto-breaking; \
 	else echo "(npx not found: skipping buf lint of protos/)"; fi
+
+proto-breaking:
+	@if git rev-parse --verify --quiet $(PROTO_BASE) >/dev/null; then \
+		echo "==> buf breaking protos/ against $(PROTO_BASE)"; \
+		rm -rf $(TOOLS)/protos-base && mkdir -p $(TOOLS)/protos-base && \
+		git archive $(PROTO_BASE) protos | tar -x -C $(TOOLS)/protos-base && \
+		$(PY) protos/generate.py --root $(TOOLS)/protos-base/protos --image $(TOOLS)/protos-base.binpb && \
+		(cd protos && $(BUF) breaking ../$(TOOLS)/protos.binpb --against ../$(TOOLS)/protos-base.binpb \
+			--exclude-path buf --exclude-path google); \
+	else echo "(no $(PROTO_BASE) branch here: skipping the breaking check)"; fi
 
 typecheck: setup
 	$(VENV)/bin/mypy libs/omslib libs/oms_cli services/*/oms_*
@@ -74,6 +94,13 @@ bench: setup
 	$(PY) tests/bench/bench_gateway.py
 	$(PY) tests/bench/bench_events.py
 
+eval: setup
+	$(PY) -m oms_aftersales.intent.evaluate
+
+train: setup
+	$(PY) -m oms_aftersales.intent.compose
+	$(PY) -m oms_aftersales.intent.train
+
 clean:
-	rm -rf $(VENV) $(TOOLS) $(GEN) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) $(GEN) libs/buf var .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -29,7 +29,9 @@ def start_stack(
     config = StackConfig(
         var_dir=var_dir,
         ports={name: free_port() for name in ("gateway", "orders", "inventory", "aftersales")},
-        database_urls={name: database_url(name) for name in ("gateway", "orders", "inventory")},
+        database_urls={
+            name: database_url(name) for name in ("gateway", "orders", "inventory", "aftersales")
+        },
         redis_url=redis_url,
         extra_env={"OMS_PLATFORM_SHOP_SECRET": DEV_SHOP_SECRET, **(extra_env or {})},
     )

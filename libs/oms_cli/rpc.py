@@ -9,7 +9,10 @@ from typing import TypeVar
 
 import grpc
 import typer
+from omslib.grpc_client import service_channel
 from omslib.grpc_errors import remote_error
+from omslib.security.config import SecuritySettings
+from omslib.settings import load_settings
 from rich.console import Console
 
 T = TypeVar("T")
@@ -27,11 +30,18 @@ def service_addr(service: str, override: str | None) -> str:
     return override or os.environ.get(f"OMS_{service.upper()}_ADDR") or DEFAULT_ADDRS[service]
 
 
+def operator_channel(addr: str) -> grpc.aio.Channel:
+    """A channel to ``addr`` as the operator (docs/security.md), unless
+    OMS_SERVICE_IDENTITY says otherwise."""
+    security = load_settings(SecuritySettings).grpc_security("operator")
+    return service_channel(addr, security)
+
+
 def call(service: str, addr: str, make_call: Callable[[grpc.aio.Channel], Awaitable[T]]) -> T:
     """Run one RPC and turn gRPC failures into a clear message and exit code 1."""
 
     async def run() -> T:
-        async with grpc.aio.insecure_channel(addr) as channel:
+        async with operator_channel(addr) as channel:
             return await make_call(channel)
 
     try:

@@ -38,9 +38,17 @@ DEV_PLATFORM_ENV = {
     "OMS_PLATFORM_TAOBAO_SECRET": "dev-taobao-secret-change-me",
     "OMS_PLATFORM_JD_KEY": "dev-jd-app-key",
     "OMS_PLATFORM_JD_SECRET": "dev-jd-secret-change-me",
+    "OMS_PLATFORM_WECHAT_TOKEN": "devWechatTokenChangeMe",
+    "OMS_FORM_TOKENS": '{"demo": "dev-form-token-change-me"}',
 }
 
 GRPC_SERVICES = ("inventory", "orders", "aftersales")
+LOCAL_STACK_DROPS = (
+    "OMS_TLS_CERT_FILE",
+    "OMS_TLS_KEY_FILE",
+    "OMS_TLS_CA_FILE",
+    "OMS_SERVICE_IDENTITY",
+)
 START_ORDER = ("inventory", "orders", "aftersales", "gateway")
 DEFAULT_PORTS = {"gateway": 8080, "orders": 50051, "inventory": 50052, "aftersales": 50053}
 
@@ -112,6 +120,10 @@ class Stack:
         """The environment one service process gets: the caller's, plus stack defaults."""
         var = self.config.var_dir.resolve()
         env = dict(self._base_env)
+        # One certificate cannot name four services: a local stack runs bare, or with
+        # service tokens when OMS_SERVICE_TOKEN_SECRET is set (docs/security.md).
+        for name in LOCAL_STACK_DROPS:
+            env.pop(name, None)
         env.update(
             {
                 "OMS_REDIS_URL": self.redis_url,

@@ -10,10 +10,11 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
-import grpc
 import typer
 from oms.inventory.v1 import inventory_service_pb2_grpc
 from oms_inventory.demo_catalogue import seed_demo_catalogue
+from omslib.grpc_client import service_channel
+from omslib.security import GrpcSecurity
 from rich.console import Console
 
 from oms_cli.logview import LogFollower
@@ -24,7 +25,10 @@ console = Console()
 
 
 async def _seed(addr: str) -> None:
-    async with grpc.aio.insecure_channel(addr) as channel:
+    # The local stack is bare, or signs calls when OMS_SERVICE_TOKEN_SECRET is set (stack.py).
+    secret = os.environ.get("OMS_SERVICE_TOKEN_SECRET")
+    security = GrpcSecurity("operator", token_secret=secret.encode() if secret else None)
+    async with service_channel(addr, security) as channel:
         await seed_demo_catalogue(inventory_service_pb2_grpc.InventoryServiceStub(channel))
 
 
@@ -73,6 +77,11 @@ def _print_banner(stack: Stack) -> None:
         else ""
     )
     tracing = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    security = (
+        "token: services sign their calls with OMS_SERVICE_TOKEN_SECRET"
+        if os.environ.get("OMS_SERVICE_TOKEN_SECRET")
+        else "bare: plaintext gRPC on 127.0.0.1, no authorization (docs/security.md)"
+    )
     console.print(
         "\n[bold green]the order hub is up[/bold green]\n"
         f"  gateway     {stack.gateway_url}   (POST /webhooks/shop, docs: /openapi.json)\n"
@@ -80,6 +89,7 @@ def _print_banner(stack: Stack) -> None:
         f"  inventory   {stack.addr('inventory')}   (gRPC, reflection on)\n"
         f"  aftersales  {stack.addr('aftersales')}   (gRPC, reflection on)\n"
         f"  redis       {stack.redis_url}\n"
+        f"  security    {security}\n"
         f"  tracing     {tracing or 'off (set OTEL_EXPORTER_OTLP_ENDPOINT, e.g. Jaeger at http://127.0.0.1:4317)'}\n"
         f"{secret_note}"
         "\nsend a sample order from another terminal:\n"

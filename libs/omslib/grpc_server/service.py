@@ -15,7 +15,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from omslib.grpc_server.authz_interceptor import AuthorizationInterceptor
 from omslib.grpc_server.errors_interceptor import ErrorMappingInterceptor
+from omslib.grpc_server.validation_interceptor import ValidationInterceptor
+from omslib.security import GrpcSecurity
 from omslib.telemetry.instrument import instrument_grpc_server
 
 log = logging.getLogger(__name__)
@@ -37,12 +40,15 @@ class GrpcService:
         self,
         *,
         name: str,
-        host: str = "0.0.0.0",
+        host: str = "127.0.0.1",
         port: int,
         error_domain: str,
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+        security: GrpcSecurity | None = None,
     ) -> None:
         self.name = name
+        # Bare (plaintext, no authorization) unless the composition root says otherwise.
+        self.security = security or GrpcSecurity.bare(name)
         self.host = host
         self.port = port
         self.error_domain = error_domain
@@ -73,8 +79,14 @@ class GrpcService:
             raise RuntimeError("GrpcService already started")
         # Must precede grpc.aio.server(): the instrumentor wraps that factory.
         instrument_grpc_server()
+        self.security.check_bind(self.host)
         server = grpc.aio.server(
-            interceptors=[ErrorMappingInterceptor(self.error_domain), *self._interceptors],
+            interceptors=[
+                ErrorMappingInterceptor(self.error_domain),
+                AuthorizationInterceptor(self.security),
+                ValidationInterceptor(self.error_domain),
+                *self._interceptors,
+            ],
             options=list(SERVER_OPTIONS),
         )
         for add_to_server, servicer, _ in self._services:
@@ -83,14 +95,22 @@ class GrpcService:
         reflection.enable_server_reflection(
             [*self.service_names, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME], server
         )
-        bound = server.add_insecure_port(f"{self.host}:{self.port}")
+        address = f"{self.host}:{self.port}"
+        credentials = self.security.server_credentials()
+        bound = (
+            server.add_secure_port(address, credentials)
+            if credentials is not None
+            else server.add_insecure_port(address)
+        )
         if bound == 0:
             raise RuntimeError(f"{self.name}: could not bind {self.host}:{self.port}")
         await server.start()
         self._server, self.bound_port = server, bound
         for name in ["", *self.service_names]:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        log.info("%s listening on %s:%d", self.name, self.host, bound)
+        log.info(
+            "%s listening on %s:%d (%s)", self.name, self.host, bound, self.security.mode.value
+        )
         return bound
 
     async def stop(self, grace: float) -> None:

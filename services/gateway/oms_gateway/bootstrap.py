@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 from omslib.clock import Clock, SystemClock
 from omslib.db import UnitOfWork, create_engine, session_factory, upgrade_schema
-from omslib.grpc_client import insecure_channel
+from omslib.grpc_client import service_channel
 from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
 from omslib.settings import load_settings
@@ -32,13 +32,16 @@ from starlette.types import ASGIApp
 
 from oms_gateway.adapters import orm
 from oms_gateway.adapters.orders_client import GrpcOrdersClient
+from oms_gateway.channels import build_channels, wechat_adapter
 from oms_gateway.config import Settings
 from oms_gateway.domain.retry_policy import RetryPolicy
+from oms_gateway.entrypoints.admin_guard import AdminTokenGuard
 from oms_gateway.entrypoints.asgi import gateway_asgi
 from oms_gateway.entrypoints.http_app import HttpDeps, create_app
 from oms_gateway.entrypoints.push_endpoint import PushEndpoint
 from oms_gateway.entrypoints.readiness import Readiness
 from oms_gateway.operations import Operations, build_operations, build_pollers
+from oms_gateway.platforms.aftersales.routing import with_aftersales
 from oms_gateway.platforms.catalog import build_connectors, marketplace_adapters
 from oms_gateway.platforms.pdd_connector import PddConnector
 from oms_gateway.platforms.registry import PlatformRegistry
@@ -95,7 +98,9 @@ def build_platforms(settings: Settings, clock: Clock) -> PlatformRegistry:
     return PlatformRegistry(
         [
             ShopAdapter(secret, clock=clock, tolerance=tolerance),
-            *marketplace_adapters(settings, clock),
+            # Refunds, returns and disputes come to the same URLs as orders: routed by kind.
+            *with_aftersales(marketplace_adapters(settings, clock)),
+            wechat_adapter(settings, clock),
         ]
     )
 
@@ -165,17 +170,19 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         clock=clock,
     )
 
-    channel = insecure_channel(settings.orders_addr)
+    channel = service_channel(settings.orders_addr, settings.grpc_security("gateway"))
     orders = GrpcOrdersClient(channel, deadline_seconds=settings.orders_deadline_seconds)
     platforms = build_platforms(settings, clock)
     pollers = build_pollers(settings)
+    channels = build_channels(settings, clock)
     worker = DeliveryWorker(
         uow_factory,
         orders,
         platforms,
         clock,
         delivery_options(settings),
-        translators={poller.name: poller for poller in pollers},
+        aftersales=channels.client,
+        translators={**{poller.name: poller for poller in pollers}, **channels.translators},
         outbox_notifier=notifier,
         orders_health=orders.health,
         owner=delivery_owner(settings),
@@ -218,11 +225,20 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
                 operations.start,
                 *(c.start for c in connectors),
             ],
-            on_shutdown=[*(c.stop for c in connectors), operations.stop, worker.stop],
+            on_shutdown=[
+                *(c.stop for c in connectors),
+                operations.stop,
+                worker.stop,
+                channels.close,
+            ],
         )
     )
-    api.include_router(operations.admin)
+    if settings.admin_token:
+        # Without a token the admin API does not exist (404), rather than answering 401s.
+        api.include_router(operations.admin)
+        api.add_middleware(AdminTokenGuard, token=settings.admin_token.get_secret_value())
     instrument_http(api)
+    channels.install(api, platforms, intake)
     app = gateway_asgi(api, push)
     return Gateway(
         settings,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from omslib.settings import CommonSettings, Port, addr_default, default_sqlite_url
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from oms_gateway.config_channels import ChannelSettings
 from oms_gateway.config_operations import OperationsSettings
 from oms_gateway.platforms.settings import PlatformSettings
 from oms_gateway.platforms.standard_webhooks import decode_secret
 
 
-class Settings(PlatformSettings, OperationsSettings, CommonSettings):
+class Settings(PlatformSettings, OperationsSettings, ChannelSettings, CommonSettings):
     """Everything the gateway reads at start-up."""
 
     port: Port = Field(8080, validation_alias="OMS_GATEWAY_PORT")
@@ -80,5 +81,10 @@ class Settings(PlatformSettings, OperationsSettings, CommonSettings):
                 "OMS_GATEWAY_DELIVERY_LEASE_SECONDS must exceed "
                 "OMS_GATEWAY_ORDERS_DEADLINE_SECONDS, or a slow call could be delivered "
                 "twice by two replicas"
+            )
+        if self.delivery_lease_seconds <= self.aftersales_deadline_seconds:
+            raise ValueError(
+                "OMS_GATEWAY_DELIVERY_LEASE_SECONDS must exceed "
+                "OMS_GATEWAY_AFTERSALES_DEADLINE_SECONDS, for the same reason"
             )
         return self

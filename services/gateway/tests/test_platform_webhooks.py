@@ -489,7 +489,7 @@ async def test_douyin_push_of_several_messages_stores_and_dedupes_each(
     first = douyin.sample_order_data("6900000000000000101", [("SKU-1", 1)])
     second = douyin.sample_order_data("6900000000000000102", [("SKU-2", 3)], status="pending")
     third = douyin.sample_order_data("6900000000000000103", [("SKU-3", 1)], status="cancelled")
-    other = {"tag": "201", "msg_id": "m-refund", "data": json.dumps({"aftersale_id": 1})}
+    other = {"tag": "999", "msg_id": "m-other", "data": json.dumps({"unknown": 1})}
     body, headers = douyin.sample_push(
         KEY,
         SECRET,

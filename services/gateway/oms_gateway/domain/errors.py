@@ -89,3 +89,15 @@ class RateLimited(ResourceExhausted):
     """The platform sends faster than its configured rate; it should retry after a pause."""
 
     reason = "RATE_LIMITED"
+
+
+class AftersalesUnavailable(Unavailable):
+    """Aftersales could not take a customer message now (unreachable, overloaded): retry."""
+
+    reason = "AFTERSALES_UNAVAILABLE"
+
+
+class AftersalesRejected(FailedPrecondition):
+    """Aftersales refused the customer message for good; retrying it cannot succeed."""
+
+    reason = "AFTERSALES_REJECTED"

@@ -11,7 +11,7 @@ import hmac
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from omslib.errors import DomainError, ErrorKind, NotFound
 from omslib.telemetry import current_traceparent
 from pydantic import AwareDatetime, BaseModel, Field
@@ -170,6 +170,11 @@ def admin_router(token: str | None, admin: InboxAdmin, importer: RequestImporter
             "entries": [_summary(entry) for entry in page.entries],
             "next_page_token": page.next_page_token,
         }
+
+    @router.get("/inbox/import", include_in_schema=False)
+    async def import_is_post_only() -> None:
+        # Declared before /inbox/{entry_id} so "import" is never read as an entry id.
+        raise HTTPException(405, "use POST /admin/inbox/import", headers={"Allow": "POST"})
 
     @router.get("/inbox/{entry_id}", response_model=EntryDetailView, summary="Show one entry")
     async def show_entry(entry_id: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from oms_gateway.entrypoints.http_errors import (
@@ -92,7 +92,7 @@ def create_app(deps: HttpDeps) -> FastAPI:
         },
         summary="Receive one platform push",
     )
-    async def receive_webhook(platform: str, request: Request) -> JSONResponse:
+    async def receive_webhook(platform: str, request: Request) -> Response:
         """Answered only after the push is committed to the inbox (202), or found there (200)."""
         return await deps.push(platform, request)
 

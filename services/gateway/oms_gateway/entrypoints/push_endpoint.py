@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from omslib.telemetry import SPAN_ATTR_PLATFORM, current_traceparent
 from opentelemetry import trace
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from oms_gateway.domain.errors import PayloadTooLarge, RateLimited
 from oms_gateway.platforms.base import acknowledgement
@@ -48,7 +48,7 @@ class PushEndpoint:
     max_body_bytes: int
     rate_limiter: RateLimiterPort | None = None
 
-    async def __call__(self, platform: str, request: Request) -> JSONResponse:
+    async def __call__(self, platform: str, request: Request) -> Response:
         """Answered only after the push is committed to the inbox (202), or found there (200).
 
         Refusals raise the domain's errors; the caller turns them into the JSON error
@@ -75,6 +75,9 @@ class PushEndpoint:
         span.set_attribute(SPAN_ATTR_INBOX_ID, result.inbox_id)
         for snapshot in result.translation.snapshots:
             span.set_attribute(SPAN_ATTR_PLATFORM_ORDER_ID, snapshot.platform_order_id)
+        text = getattr(adapter, "acknowledge_text", None)
+        if text is not None:  # a platform that wants plain text back (WeChat: "success")
+            return PlainTextResponse(text, headers={"x-oms-inbox-id": result.inbox_id})
         status_code, answer = acknowledgement(
             adapter, inbox_id=result.inbox_id, duplicate=result.duplicate
         )

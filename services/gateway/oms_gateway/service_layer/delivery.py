@@ -36,12 +36,18 @@ from oms_gateway.domain.retry_policy import RetryPolicy
 from oms_gateway.platforms.registry import PlatformRegistry
 from oms_gateway.service_layer.orders_outage import OrdersOutageWatch
 from oms_gateway.service_layer.ports import OrdersPort, SyncResult, Translator
+from oms_gateway.service_layer.record_messages import (
+    AftersalesPort,
+    AftersalesUnavailable,
+    record_messages,
+)
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("oms_gateway.delivery")
 
 SPAN_ATTR_PLATFORM_ORDER_ID = "oms.platform_order_id"
 SPAN_ATTR_INBOX_ID = "oms.inbox_id"
+SPAN_ATTR_TICKET_ID = "oms.ticket_id"
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class DeliveryWorker:
         clock: Clock,
         options: DeliveryOptions = DeliveryOptions(),
         *,
+        aftersales: AftersalesPort | None = None,
         owner: str | None = None,
         translators: Mapping[str, Translator] | None = None,
         outbox_notifier: OutboxNotifier | None = None,
@@ -72,6 +79,8 @@ class DeliveryWorker:
     ) -> None:
         self._uow_factory = uow_factory
         self._orders = orders
+        # Customer messages (after-sales kinds, WeChat, the web form) go to aftersales.
+        self._aftersales = aftersales
         self._platforms = platforms
         # Inbox "platforms" that are not webhooks (poll channels) translate through these.
         self._translators = dict(translators or {})
@@ -199,7 +208,10 @@ class DeliveryWorker:
                 entry.platform
             )
             translation = translator.translate(entry.raw_push()).for_event(entry.event_id)
-            results: list[SyncResult] = []
+            # Customer messages go to aftersales; an entry holds messages or snapshots.
+            results: list[SyncResult] = await record_messages(
+                self._aftersales, translation.messages
+            )
             for index, snapshot in enumerate(translation.snapshots):
                 span.set_attribute(SPAN_ATTR_PLATFORM_ORDER_ID, snapshot.platform_order_id)
                 results.append(
@@ -213,12 +225,17 @@ class DeliveryWorker:
         except OrdersUnavailable as err:
             await self._failed(entry, err, transient=True)
             return
+        except AftersalesUnavailable as err:
+            await self._failed(entry, err, transient=True)
+            return
         except DomainError as err:
             await self._failed(entry, err, transient=False)
             return
         order_id = results[-1].order_id if results else ""
         outcome = results[-1].outcome if results else "EMPTY"
-        span.set_attribute(SPAN_ATTR_ORDER_ID, order_id)
+        span.set_attribute(
+            SPAN_ATTR_TICKET_ID if translation.messages else SPAN_ATTR_ORDER_ID, order_id
+        )
         await self._finish(
             entry,
             "delivered",
