@@ -34,6 +34,11 @@ class ShiftedClock:
         with self._lock:
             self._offset += delta
 
+    def reset(self) -> None:
+        """Back to real time (requests are validated against it: at most a day ahead)."""
+        with self._lock:
+            self._offset = timedelta(0)
+
 
 class ServicesInThread:
     def __init__(
