@@ -144,8 +144,20 @@ def delivery_options(settings: Settings) -> DeliveryOptions:
             base_seconds=settings.retry_base_seconds,
             cap_seconds=settings.retry_cap_seconds,
             max_attempts=settings.retry_max_attempts,
+            outage_cap_seconds=settings.retry_outage_cap_seconds,
         ),
+        outage_probe_seconds=settings.orders_probe_seconds,
     )
+
+
+def delivery_owner(settings: Settings) -> str | None:
+    """The delivery lease owner: one process slot (host, port, worker index), so that a
+    gateway restarted after a crash takes back the deliveries its predecessor left in
+    flight at once. Two live processes never share a slot: the second could not bind the
+    port (workers on one port have distinct indices). None (a random id) on port 0."""
+    if not settings.port:
+        return None
+    return f"{socket.gethostname()[:30]}:{settings.port}:{worker_index()}"
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
@@ -182,6 +194,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         aftersales=channels.client,
         translators={**{poller.name: poller for poller in pollers}, **channels.translators},
         outbox_notifier=notifier,
+        orders_health=orders.health,
+        owner=delivery_owner(settings),
+        reclaim_on_start=delivery_owner(settings) is not None,
     )
     intake = IntakeService(
         uow_factory, clock, on_stored=worker.wake, writer=InboxWriter(uow_factory)

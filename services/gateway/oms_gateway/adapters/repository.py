@@ -185,6 +185,34 @@ class InboxRepository:
             entry_id, owner, now, state=InboxState.RECEIVED, next_attempt_at=now
         )
 
+    async def release_all(self, owner: str, now: datetime) -> int:
+        """Give back every lease ``owner`` holds, without counting an attempt; how many."""
+        result = await self._session.execute(
+            update(inbox)
+            .where(inbox.c.lease_owner == owner, inbox.c.state == InboxState.DELIVERING.value)
+            .values(
+                state=InboxState.RECEIVED.value,
+                lease_owner=None,
+                lease_until=None,
+                next_attempt_at=now,
+                updated_at=now,
+            )
+        )
+        return _rowcount(result)
+
+    async def make_due(self, entry_ids: Sequence[str], now: datetime) -> None:
+        """Bring forward the next attempt of those entries still waiting for one."""
+        for start in range(0, len(entry_ids), 500):  # bounded IN lists
+            await self._session.execute(
+                update(inbox)
+                .where(
+                    inbox.c.id.in_(entry_ids[start : start + 500]),
+                    inbox.c.state == InboxState.RECEIVED.value,
+                    inbox.c.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now)
+            )
+
     async def add_attempt(self, attempt: DeliveryAttempt) -> None:
         await self._session.execute(
             delivery_attempts.insert().values(
