@@ -16,7 +16,9 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from omslib.grpc_server.errors_interceptor import ErrorMappingInterceptor
+from omslib.grpc_server.reflection import enable_reflection
 from omslib.telemetry.instrument import instrument_grpc_server
+from omslib.workers import is_worker
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,23 @@ SERVER_OPTIONS: Sequence[tuple[str, Any]] = (
 )
 
 
+class PortInUse(SystemExit):
+    """The service's port is held by another process.
+
+    A SystemExit, so that ``python -m oms_<service>`` ends with this message and
+    exit code 1 instead of a traceback, whichever entry point started it.
+    """
+
+
+def server_options(*, share_port: bool) -> list[tuple[str, Any]]:
+    """Channel options of a server; ``share_port`` only for workers of one service.
+
+    gRPC sets SO_REUSEPORT by default, so a second process on a port in use would
+    bind "successfully" and the kernel would split the calls between the two.
+    """
+    return [*SERVER_OPTIONS, ("grpc.so_reuseport", 1 if share_port else 0)]
+
+
 class GrpcService:
     """Build with ``add(...)`` calls, then ``await start()``; stop with ``await stop(grace)``."""
 
@@ -41,8 +60,14 @@ class GrpcService:
         port: int,
         error_domain: str,
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+        port_variable: str | None = None,
+        share_port: bool | None = None,
     ) -> None:
         self.name = name
+        #: The variable a user changes to move the service (named when the port is taken).
+        self.port_variable = port_variable or f"OMS_{name.upper()}_PORT"
+        # Workers started by omslib.workers.supervise share one port on purpose.
+        self.share_port = is_worker() if share_port is None else share_port
         self.host = host
         self.port = port
         self.error_domain = error_domain
@@ -75,22 +100,35 @@ class GrpcService:
         instrument_grpc_server()
         server = grpc.aio.server(
             interceptors=[ErrorMappingInterceptor(self.error_domain), *self._interceptors],
-            options=list(SERVER_OPTIONS),
+            options=server_options(share_port=self.share_port),
         )
         for add_to_server, servicer, _ in self._services:
             add_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
-        reflection.enable_server_reflection(
+        enable_reflection(
             [*self.service_names, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME], server
         )
-        bound = server.add_insecure_port(f"{self.host}:{self.port}")
-        if bound == 0:
-            raise RuntimeError(f"{self.name}: could not bind {self.host}:{self.port}")
+        bound = self._bind(server)
         await server.start()
         self._server, self.bound_port = server, bound
         for name in ["", *self.service_names]:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("%s listening on %s:%d", self.name, self.host, bound)
+        return bound
+
+    def _bind(self, server: grpc.aio.Server) -> int:
+        try:
+            bound = server.add_insecure_port(f"{self.host}:{self.port}")
+        except RuntimeError:  # grpc raises "Failed to bind" in recent versions
+            bound = 0
+        if bound == 0:
+            message = (
+                f"{self.name} cannot listen on {self.host}:{self.port}: the port is in use "
+                f"by another process (or the address is not this machine's); set "
+                f"{self.port_variable} to a free port"
+            )
+            log.error(message)
+            raise PortInUse(message)
         return bound
 
     async def stop(self, grace: float) -> None:
