@@ -1,12 +1,12 @@
 """`oms inbox ...`: look at the gateway's inbox, replay entries, import raw requests.
 
-Talks to the gateway's admin API with the token in $OMS_GATEWAY_ADMIN_TOKEN.
+Talks to the gateway's admin API with the token in $OMS_GATEWAY_ADMIN_TOKEN, else
+the development token `make run` keeps in var/admin-token.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +17,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+
+from oms_cli import local_stack
 
 app = typer.Typer(help="Look at the gateway inbox, replay entries, import raw requests.")
 console = Console()
@@ -32,14 +34,14 @@ IMPORT_RETRIES = 5
 
 class AdminClient:
     def __init__(self, gateway: str | None) -> None:
-        token = os.environ.get("OMS_GATEWAY_ADMIN_TOKEN", "")
+        token, _ = local_stack.admin_token()
         if not token:
             err_console.print(
-                "[red]OMS_GATEWAY_ADMIN_TOKEN is not set[/red]: export the gateway's admin token"
+                "[red]no admin token[/red]: export OMS_GATEWAY_ADMIN_TOKEN (the gateway's), "
+                "or start the stack with `make run`, which keeps one in var/admin-token"
             )
             raise typer.Exit(2)
-        port = os.environ.get("OMS_GATEWAY_PORT", "8080")
-        self.base = gateway or os.environ.get("OMS_GATEWAY_URL") or f"http://127.0.0.1:{port}"
+        self.base = local_stack.gateway_url(gateway)
         self._http = httpx.Client(
             base_url=self.base, headers={"authorization": f"Bearer {token}"}, timeout=60
         )

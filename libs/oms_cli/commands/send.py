@@ -15,6 +15,7 @@ from oms_gateway.platforms import douyin, jd, shopify, taobao, youzan
 from oms_gateway.platforms.shop_signing import sample_shop_order, sign_standard_webhook
 from omslib.ids import new_id
 
+from oms_cli import local_stack
 from oms_cli.render import console
 from oms_cli.stack import DEV_PLATFORM_ENV, DEV_SHOP_SECRET
 
@@ -140,7 +141,10 @@ def send(
     province: Annotated[
         str | None, typer.Option(help="buyer's province (default Zhejiang / 浙江省)")
     ] = None,
-    gateway: Annotated[str, typer.Option(help="gateway base URL")] = "",
+    gateway: Annotated[
+        str,
+        typer.Option(help="gateway base URL (default: $OMS_GATEWAY_URL, or `make run`'s)"),
+    ] = "",
     secret: Annotated[
         str | None,
         typer.Option(help="signing secret (default: $OMS_PLATFORM_<PLATFORM>_SECRET)"),
@@ -168,7 +172,7 @@ def send(
         secret=secret,
         key=key,
     )
-    base = gateway or f"http://127.0.0.1:{os.environ.get('OMS_GATEWAY_PORT', '8080')}"
+    base = local_stack.gateway_url(gateway)
     try:
         reply = httpx.post(
             f"{base}{push.path}", content=push.body, headers=push.headers, timeout=10
