@@ -34,7 +34,7 @@ IMPORT_RETRIES = 5
 
 class AdminClient:
     def __init__(self, gateway: str | None) -> None:
-        token, _ = local_stack.admin_token()
+        token, self.token_source = local_stack.admin_token()
         if not token:
             err_console.print(
                 "[red]no admin token[/red]: export OMS_GATEWAY_ADMIN_TOKEN (the gateway's), "
@@ -62,7 +62,8 @@ class AdminClient:
         try:
             return self.request(method, path, **kwargs)
         except ApiError as err:
-            err_console.print(f"[red]{err}[/red]")
+            where = f" (the token came from {self.token_source})" if err.status == 401 else ""
+            err_console.print(f"[red]{err}[/red]{where}")
             raise typer.Exit(1) from None
 
 
