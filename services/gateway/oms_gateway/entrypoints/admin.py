@@ -1,7 +1,8 @@
 """Operator HTTP endpoints under ``/admin``, behind a bearer token.
 
 Unset ``OMS_GATEWAY_ADMIN_TOKEN`` disables them (404 ``ADMIN_DISABLED``); a missing
-token is 401 ``ADMIN_TOKEN_REQUIRED``, a wrong one 401 ``ADMIN_TOKEN_WRONG``. They translate HTTP to the operator use cases and back.
+token is 401 ``ADMIN_TOKEN_REQUIRED``, a wrong one 401 ``ADMIN_TOKEN_WRONG``. They
+translate HTTP to the operator use cases and back.
 """
 
 from __future__ import annotations
