@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from oms_cli import local_stack
+from oms_cli.render import plural
 
 app = typer.Typer(help="Look at the gateway inbox, replay entries, import raw requests.")
 console = Console()
@@ -139,8 +140,10 @@ def show_entry(
         console.print_json(json.dumps(entry))
         return
     summary = Table.grid(padding=(0, 2))
-    for key in ("id", "platform", "event_id", "state", "received_at", "attempts", "order_id"):
+    for key in ("id", "platform", "event_id", "state", "received_at"):
         summary.add_row(key, str(entry[key]))
+    summary.add_row("attempts", attempts_summary(entry))
+    summary.add_row("order_id", str(entry["order_id"] or "-"))
     summary.add_row("outcome", str(entry["outcome"] or "-"))
     summary.add_row("last error", str(entry["last_error"] or "-"))
     console.print(summary)
@@ -195,7 +198,15 @@ def replay(
         result = client.call("POST", "/admin/inbox/replay", json=body)
     else:
         raise typer.BadParameter("give an entry id, --dead, or a time range (--from/--to)")
-    console.print(f"replayed [bold]{result['replayed']}[/bold] entries")
+    console.print(f"replayed [bold]{plural(int(result['replayed']), 'entry', 'entries')}[/bold]")
+
+
+def attempts_summary(entry: dict[str, Any]) -> str:
+    """The entry's counter restarts at each replay; the attempt log below keeps them all."""
+    current, logged = int(entry["attempts"]), len(entry["delivery_attempts"])
+    if current == logged:
+        return str(current)
+    return f"{current} since the last replay ({logged} in all, listed below)"
 
 
 def read_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
