@@ -212,6 +212,10 @@ async def _run(
         stubs = [orders_service_pb2_grpc.OrdersServiceStub(c) for c in orders_channels]
         run_id = new_id()
         names: dict[str, list[str]] = {"m": [""] * count, "h": [""] * count}
+        totals: dict[str, list[money_pb2.Money]] = {
+            "m": [money_pb2.Money()] * count,
+            "h": [money_pb2.Money()] * count,
+        }
 
         async def echo(_: int) -> None:
             await health.Check(health_pb2.HealthCheckRequest())
@@ -227,13 +231,19 @@ async def _run(
                 )
                 assert reply.order.state == order_pb2.ORDER_STATE_PENDING_PAYMENT, reply
                 names[tag][i] = reply.order.name
+                totals[tag][i] = reply.order.total
 
             return one
 
         def pay(tag: str) -> Callable[[int], Awaitable[None]]:
             async def one(i: int) -> None:
                 reply = await stubs[i % len(stubs)].RecordPayment(
-                    orders_service_pb2.RecordPaymentRequest(name=names[tag][i]), timeout=30
+                    orders_service_pb2.RecordPaymentRequest(
+                        name=names[tag][i],
+                        amount=totals[tag][i],
+                        payment_reference=f"PAY-{tag}-{i}",
+                    ),
+                    timeout=30,
                 )
                 assert reply.order.state in PAID_STATES, reply.order.state
 

@@ -50,7 +50,12 @@ async def _stream(orders, paid: dict[str, int]) -> None:  # type: ignore[no-unty
             if i % 3 != 2:
                 got = await with_retries(
                     lambda: orders.RecordPayment(
-                        orders_service_pb2.RecordPaymentRequest(name=order.name), timeout=30
+                        orders_service_pb2.RecordPaymentRequest(
+                            name=order.name,
+                            amount=order.total,
+                            payment_reference=f"PAY-{order.order_id}",
+                        ),
+                        timeout=30,
                     )
                 )
                 paid[got.order.name] = 1

@@ -66,7 +66,12 @@ async def _run(stack) -> None:  # type: ignore[no-untyped-def]
             *(
                 with_retries(
                     lambda o=o: orders.RecordPayment(
-                        orders_service_pb2.RecordPaymentRequest(name=o.name), timeout=30
+                        orders_service_pb2.RecordPaymentRequest(
+                            name=o.name,
+                            amount=o.total,
+                            payment_reference=f"PAY-{o.order_id}",
+                        ),
+                        timeout=30,
                     )
                 )
                 for o in paid

@@ -98,7 +98,11 @@ async def _run(stack, tmp: Path) -> None:  # type: ignore[no-untyped-def]
                         for stub in (other, first):
                             await with_retries(
                                 lambda stub=stub: stub.RecordPayment(
-                                    orders_service_pb2.RecordPaymentRequest(name=order.name),
+                                    orders_service_pb2.RecordPaymentRequest(
+                                        name=order.name,
+                                        amount=order.total,
+                                        payment_reference=f"PAY-{order.order_id}",
+                                    ),
                                     timeout=30,
                                 )
                             )

@@ -92,12 +92,23 @@ def _order_call(orders: str | None, method: str, request: object) -> order_pb2.O
 @app.command("pay")
 def pay_order(
     ref: Annotated[str, typer.Argument(help="order id, orders/<id> or platforms/<p>/orders/<id>")],
-    reference: Annotated[str, typer.Option(help="payment reference")] = "",
+    reference: Annotated[
+        str,
+        typer.Option(help="the payment provider's reference (default: manual:<order id>)"),
+    ] = "",
     orders: AddrOption = None,
 ) -> None:
-    """Record the payment: the stock reservation is confirmed, then the rules run."""
+    """Record the payment of the order's total: the stock is deducted, then the rules run.
+
+    Paying again with the same reference is a no-op; another reference is refused.
+    """
+    order = _order_call(
+        orders, "GetOrder", orders_service_pb2.GetOrderRequest(name=order_name(ref))
+    )
     request = orders_service_pb2.RecordPaymentRequest(
-        name=order_name(ref), payment_reference=reference
+        name=order.name,
+        amount=order.total,
+        payment_reference=reference or f"manual:{order.order_id}",
     )
     render.print_order(_order_call(orders, "RecordPayment", request))
 

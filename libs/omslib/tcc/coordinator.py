@@ -51,10 +51,13 @@ B = BranchState
 class TryRefused(Exception):
     """A participant refused the Try for a business reason (e.g. INSUFFICIENT_STOCK)."""
 
-    def __init__(self, reason: str, message: str = "") -> None:
+    def __init__(
+        self, reason: str, message: str = "", metadata: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message or reason)
         self.reason = reason
         self.message = message or reason
+        self.metadata = dict(metadata or {})
 
 
 class PhaseRefused(Exception):
@@ -122,6 +125,8 @@ class TryResult:
     results: dict[str, Any] = field(default_factory=dict)
     refusal: TryRefused | None = None
     error: str = ""
+    #: What ``on_tried`` / ``on_refused`` returned (e.g. the business object as saved).
+    recorded: Any = None
 
 
 class TransactionNotFound(NotFound):
@@ -192,25 +197,63 @@ class Coordinator:
         await self.store.add(session, tx)
         return tx
 
+    async def begin_action(
+        self,
+        session: AsyncSession,
+        gid: str,
+        *,
+        kind: str,
+        subject: str,
+        branches: Sequence[tuple[str, str]],
+    ) -> GlobalTransaction:
+        """Log a one-phase action (nothing to try, e.g. restocking goods that never left)
+        straight into CONFIRMING, in the caller's session; the caller commits, then
+        ``drive(tx)``. It gets the same retries, recovery, parking and alerts as a Confirm.
+        """
+        for _, participant in branches:
+            if participant not in self._participants:
+                raise KeyError(f"unknown participant {participant}")
+        now = self._clock.now()
+        tx = GlobalTransaction.begin(
+            gid, kind=kind, subject=subject, branches=list(branches), now=now, retry_at=now
+        )
+        for branch in tx.branches:
+            branch.move_to(B.TRIED, at=now)
+        tx.move_to(T.TRIED, at=now)
+        self._start_phase(tx, T.CONFIRMING, now, reason="")
+        await self.store.add(session, tx)
+        return tx
+
     # -------------------------------------------------------------------- try
     async def try_all(
         self,
-        gid: str,
+        tx: GlobalTransaction,
         payloads: Mapping[str, Any],
         *,
-        on_tried: Callable[[AsyncSession, GlobalTransaction, dict[str, Any]], Awaitable[None]]
+        on_tried: Callable[[AsyncSession, GlobalTransaction, dict[str, Any]], Awaitable[Any]]
         | None = None,
-        on_refused: Callable[[AsyncSession, GlobalTransaction, TryRefused], Awaitable[None]]
+        on_refused: Callable[[AsyncSession, GlobalTransaction, TryRefused], Awaitable[Any]]
         | None = None,
-        on_unknown: LocalStep | None = None,
     ) -> TryResult:
-        """Try every branch; all tried -> TRIED; a refusal or unknown -> cancel every branch."""
-        tx = await self.get(gid)
+        """Try every branch of ``tx`` (as logged by ``begin``, or read back while TRYING).
+
+        All tried -> TRIED (``on_tried`` records the results in the same local
+        transaction). A business refusal -> CANCELLING, ``on_refused`` records it,
+        and the Cancel round runs at once. What the callback returns comes back
+        as ``TryResult.recorded``. An unknown outcome (timeout,
+        unreachable) changes nothing but the branch's error: the transaction
+        stays TRYING, so repeating ``try_all`` (participants answer a repeated Try
+        as before) finishes it, and only the recovery loop, once ``try_deadline``
+        has passed, gives up and cancels. A transaction that moved meanwhile
+        (another caller finished or cancelled it) is answered LOST, as it stands.
+        """
+        gid = tx.gid
         with tracer.start_as_current_span("tcc.try") as span:
             span.set_attribute(SPAN_ATTR_GID, gid)
             calls = [
                 self._try_branch(tx, b.branch_id, b.participant, payloads.get(b.branch_id))
                 for b in tx.branches
+                if b.state is B.PREPARED
             ]
             answers = await asyncio.gather(*calls)
             results: dict[str, Any] = {}
@@ -222,49 +265,54 @@ class Coordinator:
                 elif isinstance(value, TryRefused):
                     refusal = refusal or (branch_id, value)
                 else:
-                    unknown = unknown or (branch_id, str(value))
-            if refusal is None and unknown is None:
-                outcome = TryOutcome.TRIED
-            elif refusal is not None:
+                    unknown = unknown or (branch_id, f"{type(value).__name__}: {value}")
+            if refusal is not None:
                 outcome = TryOutcome.REFUSED
-            else:
+            elif unknown is not None:
                 outcome = TryOutcome.UNKNOWN
+            else:
+                outcome = TryOutcome.TRIED
             span.set_attribute(SPAN_ATTR_OUTCOME, outcome)
 
+        current = copy.deepcopy(tx)  # the caller's copy stays as it was if the write loses
+        recorded: Any = None
         async with self._sessions() as session:
             now = self._clock.now()
-            current = await self._require(session, gid)
-            if current.state is not T.TRYING:
-                return TryResult(TryOutcome.LOST, current, results)
             before = current.state
-            for branch_id in results:
-                current.branch(branch_id).move_to(B.TRIED, at=now)
+            if before is not T.TRYING:
+                return TryResult(TryOutcome.LOST, await self._require(session, gid), results)
+            if outcome == TryOutcome.UNKNOWN:
+                assert unknown is not None
+                branch = current.branch(unknown[0])
+                branch.attempts += 1
+                branch.last_error = unknown[1][:500]
+                branch.update_time = now
+            else:
+                for branch_id in results:
+                    current.branch(branch_id).move_to(B.TRIED, at=now)
+            refused_by: TryRefused | None = None
             if outcome == TryOutcome.TRIED:
                 current.move_to(T.TRIED, at=now)
                 self._release(current)
-                if on_tried is not None:
-                    await on_tried(session, current, results)
-            else:
-                if refusal is not None:
-                    branch_id, err = refusal
-                    current.branch(branch_id).move_to(
-                        B.TRY_FAILED, at=now, error=f"{err.reason}: {err.message}"
-                    )
-                    reason = f"{err.reason}: {err.message}"
-                else:
-                    assert unknown is not None
-                    current.branch(unknown[0]).last_error = unknown[1]
-                    reason = f"try outcome unknown: {unknown[1]}"
+            elif outcome == TryOutcome.REFUSED:
+                assert refusal is not None
+                branch_id, refused_by = refusal
+                reason = f"{refused_by.reason}: {refused_by.message}"
+                current.branch(branch_id).move_to(B.TRY_FAILED, at=now, error=reason)
                 self._start_phase(current, T.CANCELLING, now, reason=reason)
-                if refusal is not None and on_refused is not None:
-                    await on_refused(session, current, refusal[1])
-                if refusal is None and on_unknown is not None:
-                    await on_unknown(session, current)
-            await self._transition(session, current, before)
+            # The log first, conditional on the version read: when the transaction moved
+            # meanwhile (cancelled by recovery, finished by another caller), nothing of
+            # this outcome is recorded, the callbacks included.
             if not await self.store.save(session, current):
+                await session.rollback()
                 return TryResult(TryOutcome.LOST, await self.get(gid), results)
+            if outcome == TryOutcome.TRIED and on_tried is not None:
+                recorded = await on_tried(session, current, results)
+            elif refused_by is not None and on_refused is not None:
+                recorded = await on_refused(session, current, refused_by)
+            await self._transition(session, current, before)
             await session.commit()
-        if outcome != TryOutcome.TRIED:
+        if outcome == TryOutcome.REFUSED:
             current = await self._run_phase(current) or current
         return TryResult(
             outcome,
@@ -272,6 +320,7 @@ class Coordinator:
             results,
             refusal=refusal[1] if refusal else None,
             error=unknown[1] if unknown else "",
+            recorded=recorded,
         )
 
     async def _try_branch(
@@ -543,8 +592,10 @@ class Coordinator:
                 await asyncio.sleep(every.total_seconds())
 
     # --------------------------------------------------------------- operator
-    async def retry(self, gid: str) -> GlobalTransaction:
-        """Operator: put a PARKED transaction back into its phase and drive it now."""
+    async def retry(self, gid: str, *, operator: str = "operator") -> GlobalTransaction:
+        """Operator: put a PARKED transaction back into its phase and drive it now.
+
+        Who asked is recorded in the transaction's reason (with what parked it)."""
         async with self._sessions() as session:
             now = self._clock.now()
             tx = await self._require(session, gid)
@@ -555,7 +606,8 @@ class Coordinator:
                 )
             before = tx.state
             target = T.CONFIRMING if tx.phase is Phase.CONFIRM else T.CANCELLING
-            self._start_phase(tx, target, now, reason="")
+            why = f"retried by {operator[:64]} after: {tx.reason}"[:500]
+            self._start_phase(tx, target, now, reason=why)
             tx.attempts = 0
             await self._transition(session, tx, before)
             if not await self.store.save(session, tx):

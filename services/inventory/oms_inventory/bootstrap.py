@@ -33,6 +33,7 @@ from oms_inventory.service_layer.channel_snapshot import AvailabilitySnapshot
 from oms_inventory.service_layer.deps import Deps
 from oms_inventory.service_layer.expiry import ExpiryJob
 from oms_inventory.service_layer.reservations import ReservationService
+from oms_inventory.service_layer.restock import RestockService
 from oms_inventory.service_layer.stock import StockService
 from oms_inventory.service_layer.warehouses import WarehouseService
 
@@ -141,7 +142,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Inventory:
         deps, default_ttl=timedelta(seconds=settings.default_reservation_ttl_seconds)
     )
     servicer = InventoryServicer(
-        WarehouseService(deps), StockService(deps), AuditLogService(deps), reservations
+        WarehouseService(deps),
+        StockService(deps),
+        AuditLogService(deps),
+        reservations,
+        RestockService(deps),
     )
     server = GrpcService(
         name=SERVICE_NAME, host=settings.host, port=settings.port, error_domain=ERROR_DOMAIN

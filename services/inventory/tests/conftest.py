@@ -193,6 +193,21 @@ class Kit:
             pb.CancelReserveStockRequest(tcc=tcc(gid, branch_id))
         )
 
+    async def restock(
+        self,
+        gid: str,
+        branch_id: str = "inventory-01",
+        reason: str = "order cancelled after payment",
+    ) -> ipb.Reservation:
+        reply = await self.stub.RestockReservation(
+            pb.RestockReservationRequest(tcc=tcc(gid, branch_id), reason=reason)
+        )
+        return reply.reservation
+
+    async def reservation(self, gid: str, branch_id: str = "inventory-01") -> ipb.Reservation:
+        reply = await self.stub.GetReservation(pb.GetReservationRequest(tcc=tcc(gid, branch_id)))
+        return reply.reservation
+
     @staticmethod
     async def refused(call: Awaitable[Any]) -> RemoteError:
         """The RemoteError a call failed with (fails the test if it succeeded)."""

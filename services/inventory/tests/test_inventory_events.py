@@ -134,6 +134,31 @@ async def test_tcc_calls_and_stock_changes_emit_their_events_in_order_once(
     assert len({e.event_id for e in events}) == len(events)
 
 
+async def test_a_restock_emits_its_reservation_and_availability_events_once(
+    inventory: bootstrap.Running, kit: Any, redis_url: str
+) -> None:
+    await kit.warehouse("HZ1")
+    await kit.set_stock("TEE", "HZ1", 10)
+    await kit.try_reserve("g1", [("TEE", 3)])
+    await kit.confirm("g1")
+    await kit.restock("g1")
+    await kit.restock("g1")  # a repeat: nothing changed, nothing said
+
+    await eventually(lambda: all_published(inventory))
+    events = by_aggregate(await stream_envelopes(redis_url))
+    assert events["reservation/g1"] == [
+        (1, "StockReservationChanged", "RESERVED"),
+        (2, "StockReservationChanged", "CONFIRMED"),
+        (3, "StockReservationChanged", "RESTOCKED"),
+    ]
+    assert events["sku/TEE"] == [
+        (1, "StockAdjusted", "set", 10),
+        (2, "AvailabilityChanged", 10),
+        (3, "AvailabilityChanged", 7),  # the Try (the Confirm moves no available unit)
+        (4, "AvailabilityChanged", 10),  # the restock: the 3 units are sellable again
+    ]
+
+
 async def test_the_event_names_the_trace_of_the_change(
     inventory: bootstrap.Running, kit: Any, redis_url: str
 ) -> None:

@@ -17,6 +17,7 @@ from omslib.clock import Clock, SystemClock
 from omslib.db import create_engine, session_factory, upgrade_schema
 from omslib.grpc_client import insecure_channel
 from omslib.grpc_server import GrpcService, run_until_signalled
+from omslib.keyed_locks import KeyedLocks
 from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
 from omslib.settings import load_settings
@@ -25,17 +26,22 @@ from omslib.telemetry import configure_logging, setup_tracing
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from oms_orders.adapters import orm
-from oms_orders.adapters.inventory_client import InventoryClient, InventoryTccParticipant
+from oms_orders.adapters.inventory_client import (
+    InventoryClient,
+    InventoryRestockParticipant,
+    InventoryTccParticipant,
+)
 from oms_orders.adapters.order_events import wake_relay_after_commit
 from oms_orders.adapters.orm import TCC_TABLES
 from oms_orders.adapters.unit_of_work import OrdersUnitOfWork
 from oms_orders.config import Settings
 from oms_orders.domain.approval import ApprovalRules
-from oms_orders.domain.tcc import INVENTORY
+from oms_orders.domain.tcc import INVENTORY, INVENTORY_RESTOCK
 from oms_orders.entrypoints.grpc_servicer import OrdersServicer
-from oms_orders.service_layer.order_flow import OrderFlow, OrderHooks
+from oms_orders.service_layer.handlers import OrderHandlers
 from oms_orders.service_layer.queries import OrderQueries
 from oms_orders.service_layer.sync_platform_order import PlatformOrderSync
+from oms_orders.service_layer.tcc_completion import OrderTransactionHooks
 
 SERVICE_NAME = "orders"
 ERROR_DOMAIN = "orders.oms"
@@ -54,7 +60,8 @@ class Orders:
     inventory_channel: grpc.aio.Channel
     server: GrpcService
     uow_factory: Callable[[], OrdersUnitOfWork] = field(repr=False)
-    flow: OrderFlow = field(repr=False)
+    handlers: OrderHandlers = field(repr=False)
+    sync: PlatformOrderSync = field(repr=False)
     coordinator: Coordinator = field(repr=False)
     redis: redis.asyncio.Redis = field(repr=False)
     relay: OutboxRelay = field(repr=False)
@@ -80,7 +87,7 @@ class Orders:
         every = self.settings.deadline_interval_seconds
         while True:
             try:
-                await self.flow.cancel_unpaid()
+                await self.handlers.expire_unpaid()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -142,28 +149,34 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
     coordinator = Coordinator(
         sessions,
         TCC_TABLES,
-        {INVENTORY: InventoryTccParticipant(inventory)},
+        {
+            INVENTORY: InventoryTccParticipant(inventory),
+            INVENTORY_RESTOCK: InventoryRestockParticipant(inventory),
+        },
         clock,
         policy=RetryPolicy(
             base=timedelta(seconds=settings.tcc_retry_base_seconds),
             max_attempts=settings.tcc_max_attempts,
         ),
         lease=timedelta(seconds=settings.tcc_lease_seconds),
-        hooks=OrderHooks(clock, rules),
+        hooks=OrderTransactionHooks(
+            clock, rules, ship_within=timedelta(hours=settings.ship_within_hours)
+        ),
     )
-    flow = OrderFlow(uow_factory, coordinator, clock)
+    locks = KeyedLocks()
+    handlers = OrderHandlers(uow_factory, coordinator, clock, locks)
     sync = PlatformOrderSync(
         uow_factory,
-        inventory,
+        handlers,
+        coordinator,
         clock,
         payment_window=timedelta(minutes=settings.payment_deadline_minutes),
-        try_timeout=timedelta(seconds=settings.inventory_timeout_seconds),
-        flow=flow,
         payment_windows=settings.payment_windows(),
+        locks=locks,
     )
     # The generated stubs mark every RPC abstract; the runtime base class answers
     # UNIMPLEMENTED for the ones not built yet.
-    servicer = OrdersServicer(sync, OrderQueries(uow_factory), flow)  # type: ignore[abstract]
+    servicer = OrdersServicer(sync, OrderQueries(uow_factory, clock), handlers)  # type: ignore[abstract]
     server = GrpcService(
         name=SERVICE_NAME, host=settings.host, port=settings.port, error_domain=ERROR_DOMAIN
     )
@@ -171,7 +184,16 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
         orders_service_pb2_grpc.add_OrdersServiceServicer_to_server, servicer, FULL_SERVICE_NAME
     )
     return Orders(
-        settings, engine, channel, server, uow_factory, flow, coordinator, redis_client, relay
+        settings,
+        engine,
+        channel,
+        server,
+        uow_factory,
+        handlers,
+        sync,
+        coordinator,
+        redis_client,
+        relay,
     )
 
 

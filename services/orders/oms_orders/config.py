@@ -36,6 +36,10 @@ class Settings(CommonSettings):
         200_000, ge=0, validation_alias="OMS_ORDERS_AUTO_APPROVE_MAX_MINOR_UNITS"
     )
     buyer_blocklist: str = Field("", validation_alias="OMS_ORDERS_BUYER_BLOCKLIST")
+    # The promised ship time: this many hours after payment (platforms commonly promise 48).
+    ship_within_hours: int = Field(
+        48, ge=1, le=720, validation_alias="OMS_ORDERS_SHIP_WITHIN_HOURS"
+    )
     # TCC coordinator: attempts before parking, recovery and deadline job intervals.
     tcc_max_attempts: int = Field(8, ge=1, le=100, validation_alias="OMS_ORDERS_TCC_MAX_ATTEMPTS")
     tcc_retry_base_seconds: float = Field(

@@ -262,3 +262,33 @@ async def clocked_orders(
             yield Clocked(running, orders_service_pb2_grpc.OrdersServiceStub(channel), clock)
     finally:
         await running.stop(0)
+
+
+@pytest.fixture
+def pay_request() -> Callable[..., orders_service_pb2.RecordPaymentRequest]:
+    """``pay_request(order, reference="PAY-1", **fields)``: RecordPayment of the full total."""
+
+    def make(
+        order: order_pb2.Order, reference: str = "PAY-1", **fields: Any
+    ) -> orders_service_pb2.RecordPaymentRequest:
+        return orders_service_pb2.RecordPaymentRequest(
+            name=order.name, amount=order.total, payment_reference=reference, **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def ship_request() -> Callable[..., orders_service_pb2.RecordShipmentRequest]:
+    """``ship_request(order, tracking="SF100", **fields)``: RecordShipment with carrier SF."""
+
+    def make(
+        order: order_pb2.Order, tracking: str = "SF100", **fields: Any
+    ) -> orders_service_pb2.RecordShipmentRequest:
+        return orders_service_pb2.RecordShipmentRequest(
+            name=order.name,
+            shipment=order_pb2.Shipment(carrier="SF", tracking_number=tracking),
+            **fields,
+        )
+
+    return make

@@ -189,7 +189,7 @@ async def test_placed_paid_rejected_and_cancelled_orders_are_on_oms_orders_in_or
     assert of(entries, one) == first
 
 
-async def test_an_order_dropped_with_an_unknown_try_outcome_is_never_announced(
+async def test_an_order_whose_try_outcome_was_unknown_is_announced_once_it_is_known(
     orders, orders_stub, sync, make_snapshot, put_stock, inventory, streams
 ) -> None:  # type: ignore[no-untyped-def]
     await put_stock("TEE", 10)
@@ -203,7 +203,7 @@ async def test_an_order_dropped_with_an_unknown_try_outcome_is_never_announced(
     order_id = reply.order.order_id
 
     entries = await wait_for(streams, STREAM_ORDERS, lambda es: len(es) >= 1)
-    # Only the order that was kept: the dropped one (another id) left nothing behind.
+    # Nothing while the outcome was unknown, then the order once, with its reservation.
     assert [(e.aggregate, e.type, e.sequence) for e in entries] == [
         (f"order/{order_id}", "OrderCreated", 1)
     ]
@@ -266,7 +266,11 @@ async def test_a_payment_after_the_stock_was_released_raises_an_alert_naming_it(
     await inventory.running.inventory.reservations.release(
         BranchKey(order.gid, "inventory-01"), expired=True
     )
-    paid = (await stub.RecordPayment(pb.RecordPaymentRequest(name=order.name))).order
+    paid = (
+        await stub.RecordPayment(
+            pb.RecordPaymentRequest(name=order.name, amount=order.total, payment_reference="PAY-X1")
+        )
+    ).order
     assert "PAYMENT_AFTER_STOCK_RELEASE" in paid.reason_codes
 
     alerts = await wait_for(streams, STREAM_ALERTS, lambda es: len(es) >= 1)

@@ -122,21 +122,29 @@ async def test_rules_send_orders_to_review_then_approve_or_reject(
 
 
 async def test_record_payment_cancel_and_shipment_rpcs(
-    orders_stub, sync, full, put_stock, available
+    orders_stub, sync, full, put_stock, available, pay_request, ship_request
 ) -> None:  # type: ignore[no-untyped-def]
     await put_stock("TEE", 5)
     one = (await sync(full("P1", [("TEE", 1)]))).order
     two = (await sync(full("P2", [("TEE", 1)]))).order
-    paid = await orders_stub.RecordPayment(pb.RecordPaymentRequest(name=one.name))
+    paid = await orders_stub.RecordPayment(pay_request(one))
     assert paid.order.state == OP.ORDER_STATE_ALLOCATED
-    shipped = await orders_stub.RecordShipment(pb.RecordShipmentRequest(name=one.name))
+    assert paid.order.payment.reference == "PAY-1"
+    assert paid.order.payment.amount == one.total
+    assert paid.order.HasField("promised_ship_time")
+    shipped = await orders_stub.RecordShipment(ship_request(one))
     assert shipped.order.state == OP.ORDER_STATE_SHIPPED
+    assert (shipped.order.shipment.carrier, shipped.order.shipment.tracking_number) == (
+        "SF",
+        "SF100",
+    )
+    assert shipped.order.shipment.on_time is True
     cancelled = await orders_stub.CancelOrder(pb.CancelOrderRequest(name=two.name, reason="buyer"))
     assert cancelled.order.state == OP.ORDER_STATE_CANCELLED
     a = await available("TEE")
     assert (a.on_hand, a.reserved) == (4, 0)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await orders_stub.RecordPayment(pb.RecordPaymentRequest(name=two.name))
+        await orders_stub.RecordPayment(pay_request(two))
     assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     txs = await orders_stub.ListTransactions(
         pb.ListTransactionsRequest(states=[tcc_pb2.TRANSACTION_STATE_CONFIRMED])
@@ -152,7 +160,7 @@ async def test_unpaid_orders_are_cancelled_at_the_per_channel_deadline(
     clocked_orders, full, put_stock, available
 ) -> None:  # type: ignore[no-untyped-def]
     stub: orders_service_pb2_grpc.OrdersServiceStub = clocked_orders.stub
-    flow = clocked_orders.running.orders.flow
+    handlers = clocked_orders.running.orders.handlers
     await put_stock("TEE", 5)
 
     async def place(oid: str, platform: int) -> OP.Order:
@@ -166,13 +174,13 @@ async def test_unpaid_orders_are_cancelled_at_the_per_channel_deadline(
     shop = await place("D2", platform_pb2.PLATFORM_SHOP)  # default 30
     assert (await available("TEE")).reserved == 2
     clocked_orders.clock.advance(timedelta(minutes=16))
-    assert await flow.cancel_unpaid() == 1
+    assert await handlers.expire_unpaid() == 1
     got = (await stub.GetOrder(pb.GetOrderRequest(name=taobao.name))).order
     assert got.state == OP.ORDER_STATE_CANCELLED
     assert list(got.reason_codes) == ["PAYMENT_TIMEOUT"]
     assert (await available("TEE")).reserved == 1
     clocked_orders.clock.advance(timedelta(minutes=15))
-    assert await flow.cancel_unpaid() == 1
+    assert await handlers.expire_unpaid() == 1
     assert (await stub.GetOrder(pb.GetOrderRequest(name=shop.name))).order.state == (
         OP.ORDER_STATE_CANCELLED
     )
@@ -181,7 +189,7 @@ async def test_unpaid_orders_are_cancelled_at_the_per_channel_deadline(
 
 
 async def test_payment_after_the_backstop_released_the_stock_is_a_visible_exception(
-    clocked_orders, inventory, full, put_stock, available, caplog
+    clocked_orders, inventory, full, put_stock, available, caplog, pay_request
 ) -> None:  # type: ignore[no-untyped-def]
     from oms_inventory.domain.reservation import BranchKey
 
@@ -197,7 +205,7 @@ async def test_payment_after_the_backstop_released_the_stock_is_a_visible_except
         BranchKey(order.gid, "inventory-01"), expired=True
     )
     with caplog.at_level(logging.ERROR):
-        paid = (await stub.RecordPayment(pb.RecordPaymentRequest(name=order.name))).order
+        paid = (await stub.RecordPayment(pay_request(order))).order
     assert paid.state == OP.ORDER_STATE_PAID
     assert "PAYMENT_AFTER_STOCK_RELEASE" in paid.reason_codes
     tx = (await stub.GetTransaction(pb.GetTransactionRequest(gid=order.gid))).transaction

@@ -19,8 +19,8 @@ from oms.orders.v1 import order_pb2
 from oms_orders import bootstrap
 from oms_orders.adapters import order_events, orm
 from oms_orders.adapters.repository import OrderRepository
-from oms_orders.domain.order import Order
-from oms_orders.domain.states import OrderState
+from oms_orders.domain.events import OrderAnnounced, StateChanged, StockEffect, StockSettlement
+from oms_orders.domain.order import Order, Payment
 from oms_orders.domain.values import StockAllocation
 from oms_orders.entrypoints.proto_mapping import snapshot_from_proto
 from omslib.db import create_engine, session_factory, upgrade_schema
@@ -56,23 +56,29 @@ async def written(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str,
     return [(r.event_type, r.sequence) for r in rows]
 
 
-async def test_an_order_is_announced_when_its_try_outcome_is_saved_not_when_stored(
+async def test_an_order_is_announced_when_its_try_outcome_is_recorded_not_when_placed(
     sessions, make_snapshot
 ) -> None:  # type: ignore[no-untyped-def]
     order = placed(make_snapshot)
+    assert not order.announced  # still waiting for its Try
     async with sessions() as session:
         await OrderRepository(session).add(order)
         await session.commit()
-    assert await written(sessions) == []  # still waiting for its Try: may yet be dropped
+    assert await written(sessions) == []
 
     async with sessions() as session:
         repo = OrderRepository(session)
         loaded = await repo.get(order.order_id)
         assert loaded is not None
-        loaded.reserved([StockAllocation("TEE", "HZ1", 2)], at=NOW)
+        reserved = loaded.record_reservation([StockAllocation("TEE", "HZ1", 2)], at=NOW)
+        assert reserved == [OrderAnnounced()]
         await repo.save(loaded)
-        loaded.move_to(OrderState.PAID, at=NOW, reason="paid", actor="test")
+        await order_events.publish(session, loaded, reserved)
+        payment = Payment(loaded.total, "PAY-1", NOW)
+        paid = loaded.pay(payment, at=NOW, actor="test")
+        assert paid == [StateChanged(1), StockSettlement(StockEffect.DEDUCT)]
         await repo.save(loaded)
+        await order_events.publish(session, loaded, paid)
         await session.commit()
     assert await written(sessions) == [("OrderCreated", 1), ("OrderStateChanged", 2)]
 
@@ -84,14 +90,16 @@ async def test_an_order_is_announced_when_its_try_outcome_is_saved_not_when_stor
     assert [a.warehouse_code for a in created.order.allocations] == ["HZ1"]
 
 
-async def test_a_removed_order_that_was_never_announced_leaves_no_event(
+async def test_the_repository_stores_and_publishes_nothing_by_itself(
     sessions, make_snapshot
 ) -> None:  # type: ignore[no-untyped-def]
     order = placed(make_snapshot)
     async with sessions() as session:
         repo = OrderRepository(session)
         await repo.add(order)
-        await repo.remove(order.order_id)
+        order.record_reservation([StockAllocation("TEE", "HZ1", 2)], at=NOW)
+        order.cancel(reason="buyer", code="CANCELLED", actor="test", at=NOW)
+        await repo.save(order)
         await session.commit()
     assert await written(sessions) == []
 

@@ -191,7 +191,7 @@ async def test_an_invalid_snapshot_is_refused_and_stores_nothing(
     assert (await available("TEE")).reserved == 0
 
 
-async def test_inventory_down_answers_unavailable_then_the_retry_creates_the_order(
+async def test_inventory_down_answers_unavailable_and_the_retry_finishes_the_same_try(
     orders_stub: Stub,
     sync: Fn,
     make_snapshot: Fn,
@@ -209,20 +209,27 @@ async def test_inventory_down_answers_unavailable_then_the_retry_creates_the_ord
 
     assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
     assert reason_of(raised.value) == "INVENTORY_UNAVAILABLE"
-    assert await all_orders(orders_stub) == []
-    cancelling = await orders_stub.ListTransactions(
-        pb.ListTransactionsRequest(states=[tcc_pb2.TRANSACTION_STATE_CANCELLING])
-    )
-    # The cancel could not be delivered either: left for the recovery loop.
-    assert len(cancelling.transactions) == 1
+    # The order and its transaction are kept, waiting for the Try to answer: no churn.
+    (kept,) = await all_orders(orders_stub)
+    assert kept.state == order_pb2.ORDER_STATE_PENDING_PAYMENT and not kept.allocations
+    with pytest.raises(grpc.aio.AioRpcError) as again:
+        await sync(snap, "shop:evt-down")  # a retry while still down changes nothing
+    assert again.value.code() == grpc.StatusCode.UNAVAILABLE
+    trying = await orders_stub.ListTransactions(pb.ListTransactionsRequest())
+    assert [(t.gid, t.state) for t in trying.transactions] == [
+        (kept.gid, tcc_pb2.TRANSACTION_STATE_TRYING)
+    ]
 
     await inventory.start()
     reply = await _until_available(lambda: sync(snap, "shop:evt-down"))
 
     assert reply.outcome == Outcome.SYNC_PLATFORM_ORDER_OUTCOME_CREATED
     assert reply.order.state == order_pb2.ORDER_STATE_PENDING_PAYMENT
+    assert reply.order.order_id == kept.order_id and reply.order.gid == kept.gid
     assert (await available("TEE")).reserved == 2
     assert [o.order_id for o in await all_orders(orders_stub)] == [reply.order.order_id]
+    tried = await orders_stub.ListTransactions(pb.ListTransactionsRequest())
+    assert [t.state for t in tried.transactions] == [tcc_pb2.TRANSACTION_STATE_TRIED]
 
 
 async def _until_available(

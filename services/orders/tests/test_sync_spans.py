@@ -65,7 +65,9 @@ async def test_sync_spans_carry_order_platform_gid_and_branch(
     assert attributes["oms.order_id"] == order.order_id
     assert attributes["oms.gid"] == order.gid
     (tried,) = _named(spans, "tcc.try inventory-01")
-    assert tried.parent is not None and tried.parent.span_id == server[0].context.span_id
+    (round_,) = [s for s in spans.get_finished_spans() if s.name == "tcc.try"]
+    assert round_.parent is not None and round_.parent.span_id == server[0].context.span_id
+    assert tried.parent is not None and tried.parent.span_id == round_.context.span_id
     assert dict(tried.attributes or {})["oms.branch"] == "inventory-01"
     assert dict(tried.attributes or {})["oms.gid"] == order.gid
     reserve_client = [

@@ -113,7 +113,7 @@ async def test_try_then_confirm_reaches_confirmed(db, clock, parts) -> None:
     hooks = Recorder()
     c = make(db, clock, parts, hooks=hooks)
     gid = await begin(c, db, clock)
-    tried = await c.try_all(gid, {"b0": 1, "b1": 2})
+    tried = await c.try_all(await c.get(gid), {"b0": 1, "b1": 2})
     assert tried.outcome == TryOutcome.TRIED
     assert tried.results == {"b0": {"payload": 1}, "b1": {"payload": 2}}
     tx = await c.confirm(gid)
@@ -133,7 +133,7 @@ async def test_a_business_refusal_cancels_every_branch(db, clock, parts) -> None
     parts["b"].refuse_try = True
     c = make(db, clock, parts)
     gid = await begin(c, db, clock)
-    result = await c.try_all(gid, {})
+    result = await c.try_all(await c.get(gid), {})
     assert result.outcome == TryOutcome.REFUSED
     assert result.refusal is not None and result.refusal.reason == "INSUFFICIENT_STOCK"
     tx = await c.get(gid)
@@ -144,12 +144,52 @@ async def test_a_business_refusal_cancels_every_branch(db, clock, parts) -> None
     assert "INSUFFICIENT_STOCK" in tx.reason
 
 
-async def test_an_unknown_try_outcome_cancels(db, clock, parts) -> None:
+async def test_an_unknown_try_outcome_stays_trying_and_a_repeat_finishes_it(
+    db, clock, parts
+) -> None:
     parts["a"].try_error = TimeoutError("deadline")
     c = make(db, clock, parts)
     gid = await begin(c, db, clock)
-    result = await c.try_all(gid, {})
+    result = await c.try_all(await c.get(gid), {})
     assert result.outcome == TryOutcome.UNKNOWN
+    tx = await c.get(gid)
+    assert tx.state is T.TRYING
+    assert "deadline" in tx.branch("b0").last_error
+    parts["a"].try_error = None
+    again = await c.try_all(await c.get(gid), {})
+    assert again.outcome == TryOutcome.TRIED
+    assert (await c.get(gid)).state is T.TRIED
+
+
+async def test_an_unknown_try_outcome_is_cancelled_by_recovery_after_its_deadline(
+    db, clock, parts
+) -> None:
+    parts["a"].try_error = TimeoutError("deadline")
+    c = make(db, clock, parts)
+    gid = await begin(c, db, clock)
+    await c.try_all(await c.get(gid), {})
+    assert await c.recover_once() == 0  # the deadline has not passed
+    clock.advance(timedelta(seconds=61))  # past the Try deadline and the lease
+    assert await c.recover_once() == 1
+    assert (await c.get(gid)).state is T.CANCELLED
+
+
+async def test_a_try_that_answers_after_its_transaction_moved_records_nothing(
+    db, clock, parts
+) -> None:
+    c = make(db, clock, parts)
+    gid = await begin(c, db, clock)
+    stale = await c.get(gid)
+    clock.advance(timedelta(seconds=61))  # past the Try deadline and the lease
+    await c.recover_once()  # gives up on the Try: CANCELLED
+    recorded = []
+
+    async def on_tried(session, tx, results):  # type: ignore[no-untyped-def]
+        recorded.append(tx.gid)
+
+    result = await c.try_all(stale, {}, on_tried=on_tried)
+    assert result.outcome == TryOutcome.LOST
+    assert recorded == []
     assert (await c.get(gid)).state is T.CANCELLED
 
 
@@ -160,7 +200,7 @@ async def test_confirm_is_retried_with_growing_intervals_then_parked(
     hooks = Recorder()
     c = make(db, clock, parts, hooks=hooks, policy=RetryPolicy(max_attempts=4, jitter=0.0))
     gid = await begin(c, db, clock)
-    await c.try_all(gid, {})
+    await c.try_all(await c.get(gid), {})
     tx = await c.confirm(gid)
     assert tx.state is T.CONFIRMING and tx.attempts == 1
     delays = []
@@ -199,7 +239,7 @@ async def test_a_permanent_confirm_refusal_parks_at_once(db, clock, parts) -> No
     parts["a"].confirm_refused = True
     c = make(db, clock, parts)
     gid = await begin(c, db, clock)
-    await c.try_all(gid, {})
+    await c.try_all(await c.get(gid), {})
     tx = await c.confirm(gid)
     assert tx.state is T.PARKED
     assert "RESERVATION_EXPIRED" in tx.reason
@@ -208,7 +248,7 @@ async def test_a_permanent_confirm_refusal_parks_at_once(db, clock, parts) -> No
 async def test_cancel_after_confirm_is_refused(db, clock, parts) -> None:
     c = make(db, clock, parts)
     gid = await begin(c, db, clock)
-    await c.try_all(gid, {})
+    await c.try_all(await c.get(gid), {})
     await c.confirm(gid)
     with pytest.raises(InvalidTransactionMove):
         await c.cancel(gid)
@@ -217,7 +257,7 @@ async def test_cancel_after_confirm_is_refused(db, clock, parts) -> None:
 async def test_recovery_resumes_a_phase_left_by_a_dead_coordinator(db, clock, parts) -> None:
     dead = make(db, clock, parts, owner="dead", lease=timedelta(seconds=30))
     gid = await begin(dead, db, clock)
-    await dead.try_all(gid, {})
+    await dead.try_all(await dead.get(gid), {})
     # The coordinator logs CONFIRMING and dies before calling any participant.
     async with db.sessions() as session:
         tx = await dead.store.get(session, gid)
@@ -260,8 +300,8 @@ async def test_list_by_state(db, clock, parts) -> None:
     c = make(db, clock, parts)
     g1 = await begin(c, db, clock)
     g2 = await begin(c, db, clock)
-    await c.try_all(g1, {})
-    await c.try_all(g2, {})
+    await c.try_all(await c.get(g1), {})
+    await c.try_all(await c.get(g2), {})
     await c.confirm(g2)
     assert [t.gid for t in await c.list(states=[T.TRIED])] == [g1]
     assert [t.gid for t in await c.list()] == [g2, g1]

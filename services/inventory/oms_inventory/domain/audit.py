@@ -17,6 +17,7 @@ class AuditAction(enum.Enum):
     CONFIRM = "confirm"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    RESTOCK = "restock"
 
 
 @dataclass(frozen=True)

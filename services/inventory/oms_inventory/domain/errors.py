@@ -51,6 +51,12 @@ class ReservationMissing(NotFound):
     reason = "RESERVATION_NOT_FOUND"
 
 
+class ReservationNotConfirmed(FailedPrecondition):
+    """A restock of a reservation whose stock was never deducted (metadata: its state)."""
+
+    reason = "RESERVATION_NOT_CONFIRMED"
+
+
 class ReservationReleased(FailedPrecondition):
     reason = "RESERVATION_RELEASED"
 

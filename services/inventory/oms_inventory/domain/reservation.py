@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 from oms_inventory.domain.errors import (
     InvalidRequest,
     ReservationConfirmed,
+    ReservationNotConfirmed,
     ReservationReleased,
 )
 from oms_inventory.domain.stock import validate_sku
 
 MAX_LINES = 200
 MAX_ID_LENGTH = 128
+MAX_RESTOCK_REASON_LENGTH = 200
 
 
 class ReservationState(enum.Enum):
@@ -23,10 +25,17 @@ class ReservationState(enum.Enum):
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    #: Confirmed, then its units put back on hand (the order ended before shipment).
+    RESTOCKED = "restocked"
 
     @property
     def released(self) -> bool:
         return self in (ReservationState.CANCELLED, ReservationState.EXPIRED)
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether Confirm has run: a restocked reservation was confirmed first."""
+        return self in (ReservationState.CONFIRMED, ReservationState.RESTOCKED)
 
 
 @dataclass(frozen=True)
@@ -150,8 +159,9 @@ class Reservation:
         )
 
     def confirm(self, now: datetime) -> Reservation | None:
-        """The confirmed reservation, or None when it already is (a repeat)."""
-        if self.state is ReservationState.CONFIRMED:
+        """The confirmed reservation, or None when it already was (a repeat, also after a
+        restock: a late Confirm must not deduct the units again)."""
+        if self.state.confirmed:
             return None
         if self.state.released:
             raise ReservationReleased(
@@ -169,7 +179,7 @@ class Reservation:
         """The released reservation, or None when it already was (a repeat)."""
         if self.state.released:
             return None
-        if self.state is ReservationState.CONFIRMED:
+        if self.state.confirmed:
             raise ReservationConfirmed(
                 f"reservation {self.branch.gid}/{self.branch.branch_id} was confirmed; "
                 "its stock is deducted and cannot be released",
@@ -177,3 +187,35 @@ class Reservation:
             )
         state = ReservationState.EXPIRED if expired else ReservationState.CANCELLED
         return replace(self, state=state, updated_at=now)
+
+    def restock(self, now: datetime) -> Reservation | None:
+        """The restocked reservation, whose items are the units to put back on hand,
+        or None when it already was restocked (a repeat).
+
+        Only deducted stock can go back: a reservation still held, cancelled or
+        expired never took units off hand.
+        """
+        if self.state is ReservationState.RESTOCKED:
+            return None
+        if self.state is not ReservationState.CONFIRMED:
+            raise ReservationNotConfirmed(
+                f"reservation {self.branch.gid}/{self.branch.branch_id} is "
+                f"{self.state.value}; only a confirmed reservation can be restocked",
+                metadata={
+                    "gid": self.branch.gid,
+                    "branch_id": self.branch.branch_id,
+                    "state": self.state.name,
+                },
+            )
+        return replace(self, state=ReservationState.RESTOCKED, updated_at=now)
+
+
+def validate_restock_reason(reason: str) -> str:
+    """The audit log's why of a restock: required, bounded."""
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_RESTOCK_REASON_LENGTH:
+        raise InvalidRequest(
+            f"reason is required (at most {MAX_RESTOCK_REASON_LENGTH} characters)",
+            metadata={"field": "reason"},
+        )
+    return reason

@@ -13,6 +13,7 @@ from oms_inventory.domain.reservation import BranchKey, ReserveRequest
 from oms_inventory.entrypoints import proto_mapping as m
 from oms_inventory.service_layer.audit_log import AuditLogService
 from oms_inventory.service_layer.reservations import ReservationService
+from oms_inventory.service_layer.restock import RestockService
 from oms_inventory.service_layer.stock import StockChangeCommand, StockService
 from oms_inventory.service_layer.warehouses import WarehouseService
 
@@ -26,11 +27,13 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         stock: StockService,
         audit: AuditLogService,
         reservations: ReservationService,
+        restock: RestockService,
     ) -> None:
         self._warehouses = warehouses
         self._stock = stock
         self._audit = audit
         self._reservations = reservations
+        self._restock = restock
 
     async def UpsertWarehouse(
         self, request: pb.UpsertWarehouseRequest, context: Context
@@ -116,6 +119,13 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
     ) -> pb.GetReservationResponse:
         reservation = await self._reservations.get(_traced_branch(request.tcc))
         return pb.GetReservationResponse(reservation=m.reservation_to_proto(reservation))
+
+    async def RestockReservation(
+        self, request: pb.RestockReservationRequest, context: Context
+    ) -> pb.RestockReservationResponse:
+        reservation = await self._restock.restock(_traced_branch(request.tcc), request.reason)
+        _trace_order(reservation.order_id)
+        return pb.RestockReservationResponse(reservation=m.reservation_to_proto(reservation))
 
 
 def _command(

@@ -15,6 +15,8 @@ class StockMove(enum.Enum):
     RESERVE = "reserve"
     RELEASE = "release"
     DEDUCT = "deduct"
+    #: Deducted units back on hand (a confirmed reservation whose order ended unshipped).
+    RESTOCK = "restock"
 
 
 async def apply_moves(
@@ -29,6 +31,7 @@ async def apply_moves(
         StockMove.RESERVE: uow.stock.reserve,
         StockMove.RELEASE: uow.stock.release,
         StockMove.DEDUCT: uow.stock.deduct,
+        StockMove.RESTOCK: uow.stock.add_on_hand,
     }[move]
     changes = []
     for item in sorted(items, key=lambda i: (i.sku, i.warehouse_code)):
@@ -42,7 +45,8 @@ async def apply_moves(
 async def apply_held_moves(
     uow: InventoryUnitOfWork, move: StockMove, items: Sequence[ReservedItem], now: datetime
 ) -> list[StockChange]:
-    """Like :func:`apply_moves` for units a live reservation holds, which must be there."""
+    """Like :func:`apply_moves` for moves that cannot be refused: units a live reservation
+    holds, or (restock) units going back to the rows a Confirm deducted them from."""
     changes = await apply_moves(uow, move, items, now)
     if changes is None:
         raise RuntimeError(f"{move.value}: reserved units missing from their stock rows")

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from oms_orders.adapters import orm
+from oms_orders.domain.events import OrderAnnounced, OrderEvent, StateChanged
 from oms_orders.domain.order import Order, StateTransition
 
 # Events carry the same oms.orders.v1 messages as the gRPC API, so they share its
@@ -94,6 +95,20 @@ def _notify_after_commit(session: AsyncSession) -> None:
 
     event.listen(session.sync_session, "after_commit", after_commit)
     event.listen(session.sync_session, "after_rollback", after_rollback)
+
+
+async def publish(session: AsyncSession, order: Order, events: Sequence[OrderEvent]) -> None:
+    """Write what a change to ``order`` caused, in the change's own transaction.
+
+    OrderAnnounced becomes OrderCreated (with every move so far), each
+    StateChanged one OrderStateChanged; stock settlement and the refund owed
+    are visible on the order itself (its state changes carry the reason codes).
+    """
+    for caused in events:
+        if isinstance(caused, OrderAnnounced):
+            await emit_order_created(session, order)
+        elif isinstance(caused, StateChanged):
+            await emit_state_changes(session, order, [order.history[caused.index]])
 
 
 async def emit_order_created(session: AsyncSession, order: Order) -> None:

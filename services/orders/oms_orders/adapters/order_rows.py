@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from oms_orders.domain.order import Order, StateTransition
+from oms_orders.domain.order import Order, Payment, Shipment, StateTransition
 from oms_orders.domain.states import OrderState
 from oms_orders.domain.values import Address, Buyer, Money, OrderLine, Platform, StockAllocation
 
@@ -38,6 +38,9 @@ def order_row(order: Order) -> dict[str, Any]:
         "pay_time": order.pay_time,
         "payment_deadline": order.payment_deadline,
         "gid": order.gid,
+        **_payment_columns(order),
+        **_shipment_columns(order),
+        "refund_owed_minor_units": order.refund_owed.minor_units if order.refund_owed else None,
         "state_reason": order.state_reason,
         "reason_codes": list(order.reason_codes),
         "create_time": order.create_time,
@@ -115,5 +118,49 @@ def order_from_rows(
             for r in history
         ],
         pay_time=row.pay_time,
+        payment=_payment(row),
+        promised_ship_time=row.promised_ship_time,
+        shipment=_shipment(row),
+        refund_owed=(
+            Money(row.refund_owed_minor_units, row.currency)
+            if row.refund_owed_minor_units is not None
+            else None
+        ),
         version=row.version,
     )
+
+
+def _payment_columns(order: Order) -> dict[str, Any]:
+    p = order.payment
+    return {
+        "paid_minor_units": p.amount.minor_units if p else None,
+        "paid_currency": p.amount.currency if p else None,
+        "payment_reference": p.reference if p else None,
+    }
+
+
+def _shipment_columns(order: Order) -> dict[str, Any]:
+    s = order.shipment
+    return {
+        "promised_ship_time": order.promised_ship_time,
+        "ship_carrier": s.carrier if s else None,
+        "ship_tracking_number": s.tracking_number if s else None,
+        "ship_time": s.ship_time if s else None,
+        "shipped_on_time": s.on_time if s else None,
+    }
+
+
+def _payment(row: Row[Any]) -> Payment | None:
+    if row.paid_minor_units is None:
+        return None
+    return Payment(
+        Money(row.paid_minor_units, row.paid_currency),
+        row.payment_reference or "",
+        row.pay_time,
+    )
+
+
+def _shipment(row: Row[Any]) -> Shipment | None:
+    if row.ship_time is None:
+        return None
+    return Shipment(row.ship_carrier, row.ship_tracking_number, row.ship_time, row.shipped_on_time)

@@ -10,6 +10,7 @@ from omslib.tcc import coordinator_tables
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -78,6 +79,16 @@ orders = Table(
     Column("gid", ID, nullable=False),
     Column("state_reason", Text, nullable=False, default=""),
     Column("reason_codes", JSON, nullable=False),
+    # Revision 0004: the payment, the shipment, the refund owed.
+    Column("paid_minor_units", BigInteger, nullable=True),
+    Column("paid_currency", String(3), nullable=True),
+    Column("payment_reference", String(128), nullable=True),
+    Column("promised_ship_time", UtcDateTime(), nullable=True),
+    Column("ship_carrier", String(64), nullable=True),
+    Column("ship_tracking_number", String(128), nullable=True),
+    Column("ship_time", UtcDateTime(), nullable=True),
+    Column("shipped_on_time", Boolean, nullable=True),
+    Column("refund_owed_minor_units", BigInteger, nullable=True),
     Column("create_time", UtcDateTime(), nullable=False),
     Column("update_time", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
@@ -121,7 +132,8 @@ order_history = Table(
     Column("actor", String(128), nullable=False, default=""),
 )
 
-# Request ids already answered by SyncPlatformOrder; no FK, so the record
+# Request ids already answered (every mutating RPC), with what each asked
+# (fingerprint); no FK, so the record
 # outlives nothing it should not (orders are never deleted once answered).
 processed_requests = Table(
     "processed_requests",
@@ -130,6 +142,7 @@ processed_requests = Table(
     Column("order_id", ID, nullable=False),
     Column("outcome", String(16), nullable=False),
     Column("create_time", UtcDateTime(), nullable=False),
+    Column("fingerprint", String(64), nullable=False, default=""),
 )
 
 # The TCC coordinator's durable log: the generic library's tables (0001 + 0002).

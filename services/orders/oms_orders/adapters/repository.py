@@ -1,13 +1,8 @@
 """Persistence of orders: one row per order plus lines, allocations and history.
 
-The repository also writes the order's events into the outbox, in the same
-session: every path that persists an order (units of work, the TCC
-coordinator's local steps and hooks) thereby emits its events in the same
-transaction as the change. An order is announced (OrderCreated) once its Try
-outcome is recorded (stock reserved, or the order left PENDING_PAYMENT), not
-when it is first stored: an order whose Try outcome is lost is removed again,
-and consumers never hear of it. After that, each saved move of the state is
-one OrderStateChanged.
+It stores and loads; it publishes nothing. The events a change caused are
+returned by the Order's methods and published by the handler that saved it
+(``order_events.publish``), in the same local transaction.
 """
 
 from __future__ import annotations
@@ -32,7 +27,6 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_orders.adapters.order_events import emit_order_created, emit_state_changes
 from oms_orders.adapters.order_rows import line_rows, order_from_rows, order_row
 from oms_orders.adapters.orm import order_allocations, order_history, order_lines, orders
 from oms_orders.domain.errors import ConcurrentModification, DuplicatePlatformOrder
@@ -106,8 +100,6 @@ class OrderRepository:
         self._session = session
         # How many history entries each loaded order had, so saves only append.
         self._stored_history: dict[str, int] = {}
-        # Whether each loaded or added order had been announced (OrderCreated) already.
-        self._announced: dict[str, bool] = {}
         # The allocations each loaded or saved order has in the database, so saves
         # rewrite them only when they changed.
         self._stored_allocations: dict[str, tuple[StockAllocation, ...]] = {}
@@ -127,8 +119,6 @@ class OrderRepository:
         self._stored_allocations[order.order_id] = tuple(order.allocations)
         await self._append_history(order, 0)
         self._stored_history[order.order_id] = len(order.history)
-        self._announced[order.order_id] = False
-        await self._publish(order, 0)
 
     async def save(self, order: Order) -> None:
         """Write back a loaded order; ConcurrentModification if someone saved it meanwhile."""
@@ -155,7 +145,6 @@ class OrderRepository:
         stored = self._stored_history.get(order.order_id, 0)
         await self._append_history(order, stored)
         self._stored_history[order.order_id] = len(order.history)
-        await self._publish(order, stored)
 
     async def due_for_payment_timeout(self, now: datetime, limit: int) -> list[str]:
         """Ids of unpaid orders whose payment deadline has passed, oldest deadline first."""
@@ -169,14 +158,6 @@ class OrderRepository:
             .limit(limit)
         )
         return [str(r.order_id) for r in rows]
-
-    async def remove(self, order_id: str) -> None:
-        for table in (order_history, order_allocations, order_lines):
-            await self._session.execute(delete(table).where(table.c.order_id == order_id))
-        await self._session.execute(delete(orders).where(orders.c.order_id == order_id))
-        self._stored_history.pop(order_id, None)
-        self._announced.pop(order_id, None)
-        self._stored_allocations.pop(order_id, None)
 
     async def get(self, order_id: str) -> Order | None:
         row = (
@@ -213,13 +194,6 @@ class OrderRepository:
             query = query.where(orders.c.order_id < before_id)
         rows = (await self._session.execute(query)).all()
         return [await self._load(row) for row in rows]
-
-    async def _publish(self, order: Order, already_stored: int) -> None:
-        if self._announced.get(order.order_id, True):
-            await emit_state_changes(self._session, order, order.history[already_stored:])
-        elif _try_settled(order):
-            await emit_order_created(self._session, order)
-            self._announced[order.order_id] = True
 
     async def _write_allocations(self, order: Order) -> None:
         if order.allocations:
@@ -268,10 +242,4 @@ class OrderRepository:
         self._stored_history[order_id] = len(history)
         order = order_from_rows(row, lines, allocations, history)
         self._stored_allocations[order_id] = tuple(order.allocations)
-        self._announced[order_id] = _try_settled(order)
         return order
-
-
-def _try_settled(order: Order) -> bool:
-    """Whether the order's Try outcome is recorded: stock reserved, or no longer awaiting it."""
-    return bool(order.allocations) or order.state is not OrderState.PENDING_PAYMENT

@@ -1,4 +1,4 @@
-"""Request ids SyncPlatformOrder has answered, for idempotency."""
+"""Request ids the service has answered, for idempotency."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ class RequestLog:
         if row is None:
             return None
         return ProcessedRequest(
-            row.request_id, row.order_id, SyncOutcome(row.outcome), row.create_time
+            row.request_id,
+            row.order_id,
+            SyncOutcome(row.outcome),
+            row.create_time,
+            row.fingerprint or "",
         )
 
     async def record(self, request: ProcessedRequest) -> None:
@@ -37,6 +41,7 @@ class RequestLog:
                 order_id=request.order_id,
                 outcome=request.outcome.value,
                 create_time=request.time,
+                fingerprint=request.fingerprint,
             )
             .on_conflict_do_nothing(index_elements=["request_id"])
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Self
 
@@ -13,15 +14,17 @@ from oms_orders.adapters import order_events
 from oms_orders.adapters.repository import OrderRepository
 from oms_orders.adapters.request_log import RequestLog
 from oms_orders.adapters.tcc_repository import TransactionRepository
+from oms_orders.domain.events import OrderEvent
+from oms_orders.domain.order import Order
 
 
 class OrdersUnitOfWork(UnitOfWork):
     """``async with uow:`` gives ``uow.orders``, ``uow.transactions`` and ``uow.requests``.
 
-    Order events are written by ``uow.orders`` itself; ``emit`` is for any other
-    event. Either way the relay is woken after ``commit()`` by the session's
-    after-commit hook (``order_events.wake_relay_after_commit``), not here, so
-    the coordinator's own sessions get the same prompt delivery.
+    ``publish`` writes what an order's change caused, ``emit`` any other event.
+    Either way the relay is woken after ``commit()`` by the session's after-commit
+    hook (``order_events.wake_relay_after_commit``), not here, so the
+    coordinator's own sessions get the same prompt delivery.
     """
 
     orders: OrderRepository
@@ -34,6 +37,10 @@ class OrdersUnitOfWork(UnitOfWork):
         self.transactions = TransactionRepository(self.session)
         self.requests = RequestLog(self.session)
         return self
+
+    async def publish(self, order: Order, events: Sequence[OrderEvent]) -> None:
+        """Write the events of ``order``'s change in this unit of work's transaction."""
+        await order_events.publish(self.session, order, events)
 
     async def emit(
         self,

@@ -19,7 +19,9 @@ class ApprovalRules:
     def review_reasons(self, order: Order) -> list[str]:
         """Reason codes that send ``order`` to review; empty means approve at once."""
         reasons = []
-        if order.total.minor_units > self.max_amount_minor_units:
+        # The lines' worth counts too: a declared total far below it must not slip past.
+        worth = sum(line.unit_price.minor_units * line.quantity for line in order.lines)
+        if max(order.total.minor_units, worth) > self.max_amount_minor_units:
             reasons.append(AMOUNT_OVER_THRESHOLD)
         a = order.shipping_address
         if not all((a.province, a.city, a.line1, a.recipient_name, a.phone)):

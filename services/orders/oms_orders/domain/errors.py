@@ -40,25 +40,10 @@ class TransactionNotFound(NotFound):
     reason = "TRANSACTION_NOT_FOUND"
 
 
-class StatusNotSupportedYet(FailedPrecondition):
-    """Platform statuses whose handling arrives with the full TCC coordinator."""
-
-    reason = "STATUS_NOT_SUPPORTED_YET"
-
-
 class InventoryUnavailable(Unavailable):
     """Inventory did not answer, so whether stock was reserved is unknown."""
 
     reason = "INVENTORY_UNAVAILABLE"
-
-
-class TryAbandoned(Unavailable):
-    """The recovery loop gave up on a slow Try before it finished: nothing was kept.
-
-    The push is retried with the same request id and places the order afresh.
-    """
-
-    reason = "TRY_ABANDONED"
 
 
 class ReservationRefused(FailedPrecondition):
@@ -88,3 +73,33 @@ class PaymentAfterCancellation(FailedPrecondition):
 
 class PaymentAfterStockRelease(FailedPrecondition):
     reason = "PAYMENT_AFTER_STOCK_RELEASE"
+
+
+class PaymentAmountMismatch(FailedPrecondition):
+    """The payment's amount or currency differs from the order's total."""
+
+    reason = "PAYMENT_AMOUNT_MISMATCH"
+
+
+class PaymentConflict(FailedPrecondition):
+    """The order is paid already, with another payment reference."""
+
+    reason = "PAYMENT_CONFLICT"
+
+
+class ShippedOrderNotCancellable(FailedPrecondition):
+    """A shipped order cannot be cancelled: the goods are with the buyer; it is a return."""
+
+    reason = "ORDER_ALREADY_SHIPPED"
+
+
+class RequestIdReused(InvalidArgument):
+    """A request id came back with a different request: refused, like an idempotency key."""
+
+    reason = "REQUEST_ID_REUSED"
+
+
+class ReservationPending(Unavailable):
+    """The order's stock reservation has not answered yet: retry shortly."""
+
+    reason = "RESERVATION_PENDING"

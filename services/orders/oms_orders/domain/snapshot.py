@@ -36,6 +36,8 @@ class PlatformOrderSnapshot:
     buyer: Buyer = field(default_factory=Buyer)
     shipping_address: Address = field(default_factory=Address)
     lines: tuple[OrderLine, ...] = ()
+    #: When the buyer paid, as the platform reports it (paid-like statuses).
+    pay_time: datetime | None = None
 
     def is_newer_than(self, update_time: datetime | None, version: int) -> bool:
         """True when this snapshot's (update time, version) beats the stored pair."""

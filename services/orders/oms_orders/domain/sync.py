@@ -17,9 +17,11 @@ class SyncOutcome(enum.Enum):
 
 @dataclass(frozen=True)
 class ProcessedRequest:
-    """A request id already answered: repeats get DUPLICATE and the current order."""
+    """A request id already answered: repeats get the current order (DUPLICATE for a sync)."""
 
     request_id: str
     order_id: str
     outcome: SyncOutcome
     time: datetime
+    #: What the request asked (see ``service_layer.idempotency.fingerprint``).
+    fingerprint: str = ""

@@ -1,4 +1,5 @@
-"""OrdersService over gRPC: translate, delegate to the service layer, translate back.
+"""OrdersService over gRPC: translate a request into a command, hand it to its handler,
+translate the order back.
 
 The refund-freeze methods answer UNIMPLEMENTED (the generated base class raises
 NotImplementedError, which the shared error interceptor maps).
@@ -18,8 +19,8 @@ from oms.type.v1 import platform_pb2
 
 from oms_orders.domain.errors import InvalidRequest
 from oms_orders.entrypoints import proto_mapping as m
-from oms_orders.service_layer.metrics import flow_metrics
-from oms_orders.service_layer.order_flow import OrderFlow
+from oms_orders.service_layer import commands as c
+from oms_orders.service_layer.handlers import OrderHandlers
 from oms_orders.service_layer.queries import OrderQueries
 from oms_orders.service_layer.sync_platform_order import PlatformOrderSync, SyncPlatformOrder
 
@@ -28,17 +29,11 @@ E = TypeVar("E")
 
 class OrdersServicer(pb_grpc.OrdersServiceServicer):
     def __init__(
-        self, sync: PlatformOrderSync, queries: OrderQueries, flow: OrderFlow | None = None
+        self, sync: PlatformOrderSync, queries: OrderQueries, handlers: OrderHandlers
     ) -> None:
         self._sync = sync
         self._queries = queries
-        self._flow_or_none = flow
-
-    @property
-    def _flow(self) -> OrderFlow:
-        if self._flow_or_none is None:
-            raise NotImplementedError("order flow not wired")
-        return self._flow_or_none
+        self._handlers = handlers
 
     async def _order_id(self, name: str) -> str:
         return await self._queries.order_id(name)
@@ -46,53 +41,78 @@ class OrdersServicer(pb_grpc.OrdersServiceServicer):
     async def CancelOrder(
         self, request: pb.CancelOrderRequest, context: grpc.aio.ServicerContext
     ) -> pb.CancelOrderResponse:
-        order = await self._flow.cancel(
-            await self._order_id(request.name),
-            reason=request.reason or "cancelled by request",
-            code="CANCELLED_BY_REQUEST",
-            actor="api",
+        order = await self._handlers.cancel(
+            c.CancelOrder(
+                await self._order_id(request.name),
+                reason=request.reason or "cancelled by request",
+                request_id=request.request_id,
+            )
         )
         return pb.CancelOrderResponse(order=m.order_to_proto(order))
 
     async def RecordPayment(
         self, request: pb.RecordPaymentRequest, context: grpc.aio.ServicerContext
     ) -> pb.RecordPaymentResponse:
-        pay_time = request.pay_time.ToDatetime(tzinfo=UTC) if request.HasField("pay_time") else None
-        order = await self._flow.record_payment(
-            await self._order_id(request.name), pay_time=pay_time, actor="api"
+        order = await self._handlers.pay(
+            c.RecordPayment(
+                await self._order_id(request.name),
+                amount=m.required_money(request, "amount"),
+                reference=m.required_text(request, "payment_reference"),
+                pay_time=m.optional_time(request, "pay_time"),
+                request_id=request.request_id,
+            )
         )
         return pb.RecordPaymentResponse(order=m.order_to_proto(order))
 
     async def RecordShipment(
         self, request: pb.RecordShipmentRequest, context: grpc.aio.ServicerContext
     ) -> pb.RecordShipmentResponse:
-        order = await self._flow.ship(await self._order_id(request.name), actor="api")
+        shipment = request.shipment
+        order = await self._handlers.ship(
+            c.RecordShipment(
+                await self._order_id(request.name),
+                carrier=m.required_text(shipment, "carrier", "shipment.carrier"),
+                tracking_number=m.required_text(
+                    shipment, "tracking_number", "shipment.tracking_number"
+                ),
+                ship_time=m.optional_time(shipment, "ship_time"),
+                request_id=request.request_id,
+            )
+        )
         return pb.RecordShipmentResponse(order=m.order_to_proto(order))
 
     async def ApproveOrder(
         self, request: pb.ApproveOrderRequest, context: grpc.aio.ServicerContext
     ) -> pb.ApproveOrderResponse:
-        order = await self._flow.approve(
-            await self._order_id(request.name),
-            note=request.note,
-            operator=request.operator or "operator",
+        order = await self._handlers.approve(
+            c.ApproveOrder(
+                await self._order_id(request.name),
+                note=request.note,
+                operator=request.operator or "operator",
+                request_id=request.request_id,
+            )
         )
         return pb.ApproveOrderResponse(order=m.order_to_proto(order))
 
     async def RejectOrder(
         self, request: pb.RejectOrderRequest, context: grpc.aio.ServicerContext
     ) -> pb.RejectOrderResponse:
-        order = await self._flow.reject(
-            await self._order_id(request.name),
-            reason=request.reason,
-            operator=request.operator or "operator",
+        order = await self._handlers.reject(
+            c.RejectOrder(
+                await self._order_id(request.name),
+                reason=request.reason,
+                operator=request.operator or "operator",
+                request_id=request.request_id,
+            )
         )
         return pb.RejectOrderResponse(order=m.order_to_proto(order))
 
     async def RetryTransaction(
         self, request: pb.RetryTransactionRequest, context: grpc.aio.ServicerContext
     ) -> pb.RetryTransactionResponse:
-        tx = await self._flow.coordinator.retry(request.gid)
+        tx = await self._handlers.coordinator.retry(
+            request.gid, operator=request.operator or "operator"
+        )
         return pb.RetryTransactionResponse(transaction=m.transaction_to_proto(tx))
 
     async def GetFlowMetrics(
@@ -102,9 +122,7 @@ class OrdersServicer(pb_grpc.OrdersServiceServicer):
         platform = None
         if request.platform != platform_pb2.PLATFORM_UNSPECIFIED:
             platform = _known(m.platform_from_proto, [request.platform], "platform")[0]
-        stages, open_by_state = await flow_metrics(
-            self._queries.uow, since=since, platform=platform
-        )
+        stages, open_by_state = await self._queries.flow_metrics(since=since, platform=platform)
         reply = pb.GetFlowMetricsResponse(open_by_state=open_by_state)
         for s in stages:
             stage = reply.stages.add(

@@ -10,7 +10,8 @@ from oms.orders.v1 import order_pb2, orders_service_pb2
 from oms.tcc.v1 import tcc_pb2
 from oms.type.v1 import address_pb2, money_pb2, platform_pb2
 
-from oms_orders.domain.order import Order, StateTransition
+from oms_orders.domain.errors import InvalidRequest
+from oms_orders.domain.order import Order, Payment, Shipment, StateTransition
 from oms_orders.domain.snapshot import PlatformOrderSnapshot
 from oms_orders.domain.states import OrderState
 from oms_orders.domain.sync import SyncOutcome
@@ -143,6 +144,7 @@ def snapshot_from_proto(s: order_pb2.PlatformOrderSnapshot) -> PlatformOrderSnap
             )
             for line in s.lines
         ),
+        pay_time=_time(s, "pay_time"),
     )
 
 
@@ -179,6 +181,31 @@ def order_to_proto(order: Order) -> order_pb2.Order:
         history=[transition_to_proto(t) for t in order.history],
         create_time=_stamp(order.create_time),
         update_time=_stamp(order.update_time),
+        payment=_payment_to_proto(order.payment),
+        promised_ship_time=_stamp(order.promised_ship_time),
+        shipment=_shipment_to_proto(order.shipment),
+        refund_owed=money_to_proto(order.refund_owed) if order.refund_owed else None,
+    )
+
+
+def _payment_to_proto(payment: Payment | None) -> order_pb2.Payment | None:
+    if payment is None:
+        return None
+    return order_pb2.Payment(
+        amount=money_to_proto(payment.amount),
+        reference=payment.reference,
+        pay_time=_stamp(payment.time),
+    )
+
+
+def _shipment_to_proto(shipment: Shipment | None) -> order_pb2.Shipment | None:
+    if shipment is None:
+        return None
+    return order_pb2.Shipment(
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        ship_time=_stamp(shipment.ship_time),
+        on_time=shipment.on_time,
     )
 
 
@@ -225,3 +252,25 @@ def _branch_to_proto(b: Branch) -> tcc_pb2.Branch:
 
 def _branch_state_to_proto(state: BranchState) -> tcc_pb2.BranchState.ValueType:
     return tcc_pb2.BranchState.Value(f"BRANCH_STATE_{state.name}")
+
+
+# -- request fields that must be present ----------------------------------------
+
+
+def required_money(request: Any, field: str) -> Money:
+    """A Money field the caller must set, with a currency (INVALID_ARGUMENT otherwise)."""
+    if not request.HasField(field) or not getattr(request, field).currency_code:
+        raise InvalidRequest(f"{field} is required, with its currency", metadata={"field": field})
+    return money_from_proto(getattr(request, field))
+
+
+def required_text(request: Any, field: str, shown: str | None = None) -> str:
+    """A string field the caller must set (non-blank)."""
+    value = str(getattr(request, field)).strip()
+    if not value:
+        raise InvalidRequest(f"{shown or field} is required", metadata={"field": shown or field})
+    return value
+
+
+def optional_time(request: Any, field: str) -> datetime | None:
+    return _time(request, field)

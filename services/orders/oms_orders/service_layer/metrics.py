@@ -7,9 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
-from oms_orders.adapters.orm import order_history, orders
+from oms_orders.adapters import flow_queries
 from oms_orders.adapters.unit_of_work import OrdersUnitOfWork
 from oms_orders.domain.states import FINAL_STATES, OrderState
 from oms_orders.domain.values import Platform
@@ -28,33 +26,27 @@ class StageMetric:
 FLOW_ORDER = list(OrderState)
 
 
+#: The window GetFlowMetrics reports on when the caller names none.
+DEFAULT_WINDOW = timedelta(hours=24)
+
+
 async def flow_metrics(
-    uow: Callable[[], OrdersUnitOfWork], *, since: datetime | None, platform: Platform | None
+    uow: Callable[[], OrdersUnitOfWork],
+    *,
+    since: datetime | None,
+    platform: Platform | None,
+    now: datetime,
 ) -> tuple[list[StageMetric], dict[str, int]]:
-    h, o = order_history.c, orders.c
-    query = (
-        sa.select(h.order_id, h.seq, h.from_state, h.to_state, h.time)
-        .select_from(order_history.join(orders, orders.c.order_id == h.order_id))
-        .order_by(h.order_id, h.seq)
-    )
-    if platform is not None:
-        query = query.where(o.platform == platform.value)
-    open_query = sa.select(o.state, sa.func.count()).group_by(o.state)
-    if platform is not None:
-        open_query = open_query.where(o.platform == platform.value)
+    """Per stage (from -> to): count, mean, p50, p95 of the moves since ``since`` (default:
+    the last 24 hours), and how many orders are open in each state now."""
+    since = since if since is not None else now - DEFAULT_WINDOW
     async with uow() as u:
-        rows = (await u.session.execute(query)).all()
-        counts = (await u.session.execute(open_query)).all()
+        moves = await flow_queries.moves_since(u.session, since, platform)
+        counts = await flow_queries.open_counts(u.session, platform)
     durations: dict[tuple[OrderState, OrderState], list[timedelta]] = defaultdict(list)
-    previous: dict[str, datetime] = {}
-    for row in rows:
-        entered = previous.get(row.order_id)
-        previous[row.order_id] = row.time
-        if entered is None or row.from_state is None:
-            continue
-        if since is not None and row.time < since:
-            continue
-        durations[(OrderState(row.from_state), OrderState(row.to_state))].append(row.time - entered)
+    for move in moves:
+        stage = (OrderState(move.from_state), OrderState(move.to_state))
+        durations[stage].append(move.left - move.entered)
     stages = []
     for (a, b), values in sorted(
         durations.items(), key=lambda kv: (FLOW_ORDER.index(kv[0][0]), FLOW_ORDER.index(kv[0][1]))

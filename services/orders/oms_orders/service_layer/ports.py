@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -30,3 +31,13 @@ class InventoryParticipant(Protocol):
     ) -> list[StockAllocation]: ...
 
     async def cancel_reserve(self, *, gid: str, branch_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReservePayload:
+    """What the inventory branch's Try reserves: the order's lines, where it ships, until when."""
+
+    order_id: str
+    lines: Sequence[tuple[str, int]]
+    ship_to_province: str
+    expire_time: datetime

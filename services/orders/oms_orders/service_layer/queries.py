@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
+
+from omslib.clock import Clock
 
 from oms_orders.adapters.unit_of_work import OrdersUnitOfWork
 from oms_orders.domain.errors import InvalidRequest, OrderNotFound, TransactionNotFound
@@ -13,6 +16,8 @@ from oms_orders.domain.order import Order
 from oms_orders.domain.states import OrderState
 from oms_orders.domain.tcc import GlobalTransaction, TransactionState
 from oms_orders.domain.values import Platform
+from oms_orders.service_layer import metrics
+from oms_orders.service_layer.metrics import StageMetric
 from oms_orders.service_layer.paging import decode_token, encode_token, page_size
 
 T = TypeVar("T")
@@ -25,9 +30,17 @@ class Page(Generic[T]):
 
 
 class OrderQueries:
-    def __init__(self, uow: Callable[[], OrdersUnitOfWork]) -> None:
+    def __init__(self, uow: Callable[[], OrdersUnitOfWork], clock: Clock) -> None:
         self._uow = uow
-        self.uow = uow
+        self._clock = clock
+
+    async def flow_metrics(
+        self, *, since: datetime | None, platform: Platform | None
+    ) -> tuple[list[StageMetric], dict[str, int]]:
+        """Stage durations since ``since`` (default: the last 24 hours) and open orders."""
+        return await metrics.flow_metrics(
+            self._uow, since=since, platform=platform, now=self._clock.now()
+        )
 
     async def get_order(self, name: str) -> Order:
         parsed = parse_order_name(name)
