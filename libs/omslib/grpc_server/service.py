@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -38,6 +40,27 @@ class PortInUse(SystemExit):
     A SystemExit, so that ``python -m oms_<service>`` ends with this message and
     exit code 1 instead of a traceback, whichever entry point started it.
     """
+
+
+def refuse_port_in_use(name: str, host: str, port: int, variable: str) -> None:
+    """Raise PortInUse if another process listens on ``host:port`` (for HTTP servers,
+    which report a taken port as a bare "address already in use")."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            if err.errno != errno.EADDRINUSE:
+                return  # not ours to judge: the server reports it
+            message = (
+                f"{name} cannot listen on {host}:{port}: the port is in use by another "
+                f"process; set {variable} to a free port"
+            )
+            log.error(message)
+            raise PortInUse(message) from None
 
 
 def server_options(*, share_port: bool) -> list[tuple[str, Any]]:
