@@ -71,7 +71,7 @@ async def test_import_list_show_and_replay_from_the_command_line(
     assert code == 0 and "delivery attempts" in out and "delivered" in out, out
 
     code, out = await oms(admin_gateway, "replay", entry_id)
-    assert code == 0 and "replayed 1 entries" in out, out
+    assert code == 0 and "replayed 1 entry" in out, out
     code, out = await oms(admin_gateway, "replay")
     assert code != 0
 
