@@ -207,10 +207,30 @@ def test_the_readme_quick_start_works_as_written(
 
         children = terminal.processes()
         assert any("redis-server" in " ".join(c.cmdline()) for c in children)
-        os.killpg(terminal.proc.pid, signal.SIGINT)  # Ctrl-C: the terminal's foreground group
-        terminal.proc.wait(timeout=60)
-        _, alive = psutil.wait_procs(children, timeout=30)
-        assert alive == [], f"left running: {[p.cmdline() for p in alive]}"
-        assert not (clone / "var" / "stack.json").exists()
+        stop_and_check_nothing_is_left(terminal, children, clone)
     finally:
         terminal.kill_all()
+
+    # `make test`'s set-up after `make run` adds the development tools; `make run`
+    # after it keeps them and starts again on the same databases and token.
+    subprocess.run(["make", "setup"], cwd=clone, env=_user_env(), check=True, timeout=300)
+    assert (clone / ".venv" / "bin" / "pytest").exists()
+    again = Terminal(clone, ports)
+    try:
+        again.wait_for("Ctrl-C stops everything", BOOTSTRAP_SECONDS)
+        assert (clone / ".venv" / "bin" / "pytest").exists()
+        assert (clone / "var" / "admin-token").read_text().strip() == token
+        run_command(clone, ".venv/bin/oms order get platforms/shop/orders/A1001", _has("ALLOCATED"))
+        stop_and_check_nothing_is_left(again, again.processes(), clone)
+    finally:
+        again.kill_all()
+
+
+def stop_and_check_nothing_is_left(
+    terminal: Terminal, children: list[psutil.Process], clone: Path
+) -> None:
+    os.killpg(terminal.proc.pid, signal.SIGINT)  # Ctrl-C: the terminal's foreground group
+    terminal.proc.wait(timeout=60)
+    _, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == [], f"left running: {[p.cmdline() for p in alive]}"
+    assert not (clone / "var" / "stack.json").exists()
