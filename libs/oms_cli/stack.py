@@ -25,21 +25,10 @@ import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from omslib.testing.net import free_port
 
-# A fixed, documented secret so `make run` and `oms send` agree out of the box.
-# Real deployments set OMS_PLATFORM_SHOP_SECRET; the banner warns when this one is used.
-DEV_SHOP_SECRET = "whsec_b21zLWRldi1zaG9wLXNlY3JldC1jaGFuZ2UtbWU="
-# Likewise for the marketplace platforms (`oms send <platform>` signs with these by default).
-DEV_PLATFORM_ENV = {
-    "OMS_PLATFORM_SHOPIFY_SECRET": "dev-shopify-secret-change-me",
-    "OMS_PLATFORM_DOUYIN_KEY": "dev-douyin-app-key",
-    "OMS_PLATFORM_DOUYIN_SECRET": "dev-douyin-secret-change-me",
-    "OMS_PLATFORM_YOUZAN_ID": "dev-youzan-client-id",
-    "OMS_PLATFORM_YOUZAN_SECRET": "dev-youzan-secret-change-me",
-    "OMS_PLATFORM_TAOBAO_KEY": "dev-taobao-app-key",
-    "OMS_PLATFORM_TAOBAO_SECRET": "dev-taobao-secret-change-me",
-    "OMS_PLATFORM_JD_KEY": "dev-jd-app-key",
-    "OMS_PLATFORM_JD_SECRET": "dev-jd-secret-change-me",
-}
+# Re-exported: tests and scripts import the development secrets from here.
+from oms_cli.dev_credentials import DEV_PLATFORM_ENV, DEV_SHOP_SECRET
+
+__all__ = ["DEV_PLATFORM_ENV", "DEV_SHOP_SECRET", "Stack", "StackConfig"]
 
 GRPC_SERVICES = ("inventory", "orders", "aftersales")
 START_ORDER = ("inventory", "orders", "aftersales", "gateway")

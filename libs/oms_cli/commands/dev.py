@@ -9,18 +9,17 @@ import signal
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import grpc
 import typer
-from oms.inventory.v1 import inventory_service_pb2_grpc
-from oms_inventory.demo_catalogue import seed_demo_catalogue
 from rich.console import Console
 
-from oms_cli.dev_credentials import ensure_admin_token
+from oms_cli.dev_credentials import DEV_SHOP_SECRET, ensure_admin_token
 from oms_cli.local_stack import DEFAULT_PORTS, LocalStack, remove_state, state_file
 from oms_cli.logview import LogFollower
-from oms_cli.stack import DEV_SHOP_SECRET, START_ORDER, Stack, StackConfig
+
+if TYPE_CHECKING:
+    from oms_cli.stack import Stack
 
 app = typer.Typer(help="Run the stack locally.", no_args_is_help=True)
 console = Console()
@@ -41,6 +40,10 @@ def _request_stop(signum: int, _frame: FrameType | None) -> None:
 
 
 async def _seed(addr: str) -> None:
+    import grpc
+    from oms.inventory.v1 import inventory_service_pb2_grpc
+    from oms_inventory.demo_catalogue import seed_demo_catalogue
+
     async with grpc.aio.insecure_channel(addr) as channel:
         await seed_demo_catalogue(inventory_service_pb2_grpc.InventoryServiceStub(channel))
 
@@ -53,6 +56,9 @@ def up(
     seed: Annotated[bool, typer.Option(help="load the demo catalogue")] = True,
 ) -> None:
     """Start every service (SQLite files and an embedded Redis by default) until Ctrl-C."""
+    # Imported here, not at the top: every other `oms` command would pay for them.
+    from oms_cli.stack import START_ORDER, Stack, StackConfig
+
     config = StackConfig.from_environment(var_dir, os.environ)
     token_file = None
     if not os.environ.get("OMS_GATEWAY_ADMIN_TOKEN"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-import redis
 import typer
 from google.protobuf import json_format
 
@@ -88,6 +87,8 @@ def tail(
         raise typer.BadParameter(
             f"unknown stream {', '.join(unknown)}; choose from {', '.join(STREAMS)}"
         )
+    import redis  # here: the other `oms` commands need not load it
+
     # Typed loosely: redis-py's stubs cannot tell bytes replies from decoded ones.
     client: Any = redis.Redis.from_url(redis_url(url))
     try:
