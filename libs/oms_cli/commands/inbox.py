@@ -31,6 +31,7 @@ GatewayOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print the API's JSON")]
 IMPORT_RETRIES = 5
+INBOX_STATES = ("RECEIVED", "DELIVERING", "DELIVERED", "DEAD")
 
 
 class AdminClient:
@@ -98,6 +99,12 @@ def list_entries(
     params: dict[str, Any] = {"page_size": page_size}
     if state:
         params["state"] = [s.upper() for s in state]
+        unknown = [s for s in params["state"] if s not in INBOX_STATES]
+        if unknown:
+            raise typer.BadParameter(
+                f"{', '.join(unknown)}: not one of {', '.join(INBOX_STATES)}",
+                param_hint="--state",
+            )
     for key, value in (
         ("platform", platform),
         ("received_from", since),

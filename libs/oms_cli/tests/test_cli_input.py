@@ -17,7 +17,11 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 # Nothing listens here: a command that got past its validation would fail differently.
-NOWHERE = {"OMS_GATEWAY_URL": "http://127.0.0.1:9", "OMS_ORDERS_ADDR": "127.0.0.1:9"}
+NOWHERE = {
+    "OMS_GATEWAY_URL": "http://127.0.0.1:9",
+    "OMS_ORDERS_ADDR": "127.0.0.1:9",
+    "OMS_GATEWAY_ADMIN_TOKEN": "a-token-for-a-gateway-nowhere",
+}
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -48,6 +52,7 @@ def test_a_bad_sku_line_is_a_usage_error_naming_the_quantity(spec: str, says: st
         (["order", "list", "--state", "BOGUS"], ["PENDING_PAYMENT", "ALLOCATED", "CANCELLED"]),
         (["order", "list", "--platform", "ebay"], ["SHOP", "JD", "TAOBAO"]),
         (["tx", "list", "--state", "BOGUS"], ["PARKED"]),
+        (["inbox", "list", "--state", "BOGUS"], ["RECEIVED", "DELIVERED", "DEAD"]),
     ],
 )
 def test_an_unknown_state_lists_the_valid_ones(args: list[str], valid: list[str]) -> None:
