@@ -84,5 +84,5 @@ bench: setup
 	$(PY) tests/bench/bench_events.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) $(GEN) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) $(GEN) libs/buf var .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -8,7 +8,10 @@ from typing import TypeVar
 
 import grpc
 import typer
+from omslib.grpc_client import service_channel
 from omslib.grpc_errors import remote_error
+from omslib.security.config import SecuritySettings
+from omslib.settings import load_settings
 from rich.console import Console
 
 from oms_cli import local_stack
@@ -26,7 +29,9 @@ def call(service: str, addr: str, make_call: Callable[[grpc.aio.Channel], Awaita
     """Run one RPC and turn gRPC failures into a clear message and exit code 1."""
 
     async def run() -> T:
-        async with grpc.aio.insecure_channel(addr) as channel:
+        # Operators are "operator" (docs/security.md) unless OMS_SERVICE_IDENTITY says otherwise.
+        security = load_settings(SecuritySettings).grpc_security("operator")
+        async with service_channel(addr, security) as channel:
             return await make_call(channel)
 
     try:

@@ -31,6 +31,12 @@ from oms_cli.dev_credentials import DEV_PLATFORM_ENV, DEV_SHOP_SECRET
 __all__ = ["DEV_PLATFORM_ENV", "DEV_SHOP_SECRET", "Stack", "StackConfig"]
 
 GRPC_SERVICES = ("inventory", "orders", "aftersales")
+LOCAL_STACK_DROPS = (
+    "OMS_TLS_CERT_FILE",
+    "OMS_TLS_KEY_FILE",
+    "OMS_TLS_CA_FILE",
+    "OMS_SERVICE_IDENTITY",
+)
 START_ORDER = ("inventory", "orders", "aftersales", "gateway")
 DEFAULT_PORTS = {"gateway": 8080, "orders": 50051, "inventory": 50052, "aftersales": 50053}
 
@@ -102,6 +108,10 @@ class Stack:
         """The environment one service process gets: the caller's, plus stack defaults."""
         var = self.config.var_dir.resolve()
         env = dict(self._base_env)
+        # One certificate cannot name four services: a local stack runs bare, or with
+        # service tokens when OMS_SERVICE_TOKEN_SECRET is set (docs/security.md).
+        for name in LOCAL_STACK_DROPS:
+            env.pop(name, None)
         env.update(
             {
                 "OMS_REDIS_URL": self.redis_url,

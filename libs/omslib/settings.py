@@ -9,6 +9,8 @@ from typing import Annotated, Any, TypeVar
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from omslib.security.config import SecuritySettings
+
 T = TypeVar("T", bound=BaseSettings)
 
 #: A TCP port; 0 asks the OS for a free one (used by tests).
@@ -28,7 +30,7 @@ def addr_default(port: int) -> str:
     return f"127.0.0.1:{port}"
 
 
-class CommonSettings(BaseSettings):
+class CommonSettings(SecuritySettings):
     """Settings every service shares. Subclasses add their own aliased fields, e.g.::
 
     class OrdersSettings(CommonSettings):

@@ -71,6 +71,7 @@ async def test_restock_puts_units_back_and_maps_refusals(channel: grpc.aio.Chann
             on_hand=10,
             reason=ipb.ADJUSTMENT_REASON_RECEIVED,
             actor="operator:test",
+            request_id="set-TEE-HZ1",
         )
     )
     await reserve(stub, "paid", confirm=True)

@@ -40,11 +40,15 @@ def _request_stop(signum: int, _frame: FrameType | None) -> None:
 
 
 async def _seed(addr: str) -> None:
-    import grpc
     from oms.inventory.v1 import inventory_service_pb2_grpc
     from oms_inventory.demo_catalogue import seed_demo_catalogue
+    from omslib.grpc_client import service_channel
+    from omslib.security import GrpcSecurity
 
-    async with grpc.aio.insecure_channel(addr) as channel:
+    # The local stack is bare, or signs calls when OMS_SERVICE_TOKEN_SECRET is set (stack.py).
+    secret = os.environ.get("OMS_SERVICE_TOKEN_SECRET")
+    security = GrpcSecurity("operator", token_secret=secret.encode() if secret else None)
+    async with service_channel(addr, security) as channel:
         await seed_demo_catalogue(inventory_service_pb2_grpc.InventoryServiceStub(channel))
 
 
@@ -138,6 +142,11 @@ def _print_banner(stack: Stack, token_file: Path | None) -> None:
         else "token from OMS_GATEWAY_ADMIN_TOKEN"
     )
     tracing = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    security = (
+        "token: services sign their calls with OMS_SERVICE_TOKEN_SECRET"
+        if os.environ.get("OMS_SERVICE_TOKEN_SECRET")
+        else "bare: plaintext gRPC on 127.0.0.1, no authorization (docs/security.md)"
+    )
     oms = f"{_port_env(stack)}.venv/bin/oms"
     console.print(
         "\n[bold green]the order hub is up[/bold green]\n"
@@ -147,6 +156,7 @@ def _print_banner(stack: Stack, token_file: Path | None) -> None:
         f"  inventory   {stack.addr('inventory')}   (gRPC, reflection on)\n"
         f"  aftersales  {stack.addr('aftersales')}   (gRPC, reflection on)\n"
         f"  redis       {stack.redis_url}\n"
+        f"  security    {security}\n"
         f"  tracing     {tracing or 'off (set OTEL_EXPORTER_OTLP_ENDPOINT, e.g. Jaeger at http://127.0.0.1:4317)'}\n"
         f"{secret_note}"
         "\nsend a sample order from another terminal (in this folder):\n"

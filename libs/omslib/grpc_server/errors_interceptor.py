@@ -13,6 +13,7 @@ from opentelemetry import trace
 
 from omslib.errors import DomainError
 from omslib.grpc_errors import to_rpc_status
+from omslib.grpc_server.handlers import rewrap
 
 log = logging.getLogger(__name__)
 
@@ -35,28 +36,7 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler  # type: ignore[return-value]  # unknown method: grpc answers UNIMPLEMENTED
-        method = handler_call_details.method
-        common = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                self._wrap_unary(handler.unary_unary, method), **common
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                self._wrap_unary(handler.stream_unary, method), **common
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                self._wrap_stream(handler.unary_stream, method), **common
-            )
-        if handler.stream_stream:
-            return grpc.stream_stream_rpc_method_handler(
-                self._wrap_stream(handler.stream_stream, method), **common
-            )
-        return handler
+        return rewrap(handler, handler_call_details.method, self._wrap_unary, self._wrap_stream)
 
     def _wrap_unary(self, behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
         async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:

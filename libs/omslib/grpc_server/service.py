@@ -17,8 +17,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from omslib.grpc_server.authz_interceptor import AuthorizationInterceptor
 from omslib.grpc_server.errors_interceptor import ErrorMappingInterceptor
 from omslib.grpc_server.reflection import enable_reflection
+from omslib.grpc_server.validation_interceptor import ValidationInterceptor
+from omslib.security import GrpcSecurity
 from omslib.telemetry.instrument import instrument_grpc_server
 from omslib.workers import is_worker
 
@@ -79,18 +82,21 @@ class GrpcService:
         self,
         *,
         name: str,
-        host: str = "0.0.0.0",
+        host: str = "127.0.0.1",
         port: int,
         error_domain: str,
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
         port_variable: str | None = None,
         share_port: bool | None = None,
+        security: GrpcSecurity | None = None,
     ) -> None:
         self.name = name
         #: The variable a user changes to move the service (named when the port is taken).
         self.port_variable = port_variable or f"OMS_{name.upper()}_PORT"
         # Workers started by omslib.workers.supervise share one port on purpose.
         self.share_port = is_worker() if share_port is None else share_port
+        # Bare (plaintext, no authorization) unless the composition root says otherwise.
+        self.security = security or GrpcSecurity.bare(name)
         self.host = host
         self.port = port
         self.error_domain = error_domain
@@ -121,8 +127,14 @@ class GrpcService:
             raise RuntimeError("GrpcService already started")
         # Must precede grpc.aio.server(): the instrumentor wraps that factory.
         instrument_grpc_server()
+        self.security.check_bind(self.host)
         server = grpc.aio.server(
-            interceptors=[ErrorMappingInterceptor(self.error_domain), *self._interceptors],
+            interceptors=[
+                ErrorMappingInterceptor(self.error_domain),
+                AuthorizationInterceptor(self.security),
+                ValidationInterceptor(self.error_domain),
+                *self._interceptors,
+            ],
             options=server_options(share_port=self.share_port),
         )
         for add_to_server, servicer, _ in self._services:
@@ -136,12 +148,20 @@ class GrpcService:
         self._server, self.bound_port = server, bound
         for name in ["", *self.service_names]:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        log.info("%s listening on %s:%d", self.name, self.host, bound)
+        log.info(
+            "%s listening on %s:%d (%s)", self.name, self.host, bound, self.security.mode.value
+        )
         return bound
 
     def _bind(self, server: grpc.aio.Server) -> int:
+        address = f"{self.host}:{self.port}"
+        credentials = self.security.server_credentials()
         try:
-            bound = server.add_insecure_port(f"{self.host}:{self.port}")
+            bound = (
+                server.add_secure_port(address, credentials)
+                if credentials is not None
+                else server.add_insecure_port(address)
+            )
         except RuntimeError:  # grpc raises "Failed to bind" in recent versions
             bound = 0
         if bound == 0:

@@ -14,20 +14,19 @@ from omslib.tcc.barrier import (
     insert_if_absent,
     run_purge_loop,
 )
-from omslib.tcc.coordinator import (
+from omslib.tcc.contracts import (
     PARKED_CODE,
     ConcurrentTransactionChange,
-    Coordinator,
     Hooks,
     Participant,
     PhaseRefused,
-    RetryPolicy,
     TransactionNotFound,
     TransactionNotParked,
     TryOutcome,
     TryRefused,
     TryResult,
 )
+from omslib.tcc.coordinator import Coordinator
 from omslib.tcc.model import (
     BRANCH_MOVES,
     TRANSACTION_MOVES,
@@ -38,6 +37,7 @@ from omslib.tcc.model import (
     Phase,
     TransactionState,
 )
+from omslib.tcc.retry import RetryPolicy
 from omslib.tcc.store import TransactionStore
 from omslib.tcc.tables import (
     LEASE_COLUMNS,

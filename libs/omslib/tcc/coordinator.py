@@ -1,5 +1,9 @@
 """The TCC coordinator: durable log first, then Try / Confirm / Cancel on every branch.
 
+This module logs and decides; ``phase`` runs one Confirm/Cancel round,
+``recovery`` finds and resumes unfinished work, ``retry`` says when to try
+again, ``contracts`` is what participants and hooks implement.
+
 Every phase is written to the log (its own local transaction) before any
 participant is called, so a coordinator killed at any instant leaves a row the
 recovery loop can finish. Work on a transaction is guarded twice: a lease
@@ -18,22 +22,30 @@ import os
 import random
 import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omslib.clock import Clock
-from omslib.errors import FailedPrecondition, NotFound
 from omslib.ids import new_id
-from omslib.tcc.model import (
-    BranchState,
-    GlobalTransaction,
-    Phase,
-    TransactionState,
+from omslib.tcc.contracts import (
+    PARKED_CODE,
+    Hooks,
+    LocalStep,
+    Participant,
+    TransactionNotFound,
+    TransactionNotParked,
+    TryOutcome,
+    TryRefused,
+    TryResult,
+    concurrent_change,
 )
+from omslib.tcc.model import BranchState, GlobalTransaction, Phase, TransactionState
+from omslib.tcc.phase import SPAN_ATTR_OUTCOME, call_branches, fold_round
+from omslib.tcc.recovery import Recovery
+from omslib.tcc.retry import RetryPolicy
 from omslib.tcc.store import TransactionStore
 from omslib.tcc.tables import CoordinatorTables
 from omslib.telemetry.attributes import SPAN_ATTR_BRANCH, SPAN_ATTR_GID
@@ -41,100 +53,8 @@ from omslib.telemetry.attributes import SPAN_ATTR_BRANCH, SPAN_ATTR_GID
 log = logging.getLogger("omslib.tcc")
 tracer = trace.get_tracer("omslib.tcc")
 
-SPAN_ATTR_OUTCOME = "oms.outcome"
-PARKED_CODE = "TCC_TRANSACTION_PARKED"
-
 T = TransactionState
 B = BranchState
-
-
-class TryRefused(Exception):
-    """A participant refused the Try for a business reason (e.g. INSUFFICIENT_STOCK)."""
-
-    def __init__(
-        self, reason: str, message: str = "", metadata: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(message or reason)
-        self.reason = reason
-        self.message = message or reason
-        self.metadata = dict(metadata or {})
-
-
-class PhaseRefused(Exception):
-    """A participant permanently refused Confirm/Cancel (e.g. the reservation expired).
-
-    The transaction is parked at once: retrying cannot help, a person must look.
-    """
-
-    def __init__(self, reason: str, message: str = "") -> None:
-        super().__init__(message or reason)
-        self.reason = reason
-        self.message = message or reason
-
-
-class Participant(Protocol):
-    """One resource manager. Raise TryRefused/PhaseRefused for business answers;
-    any other exception is an unknown outcome (timeout, unreachable)."""
-
-    async def try_(self, gid: str, branch_id: str, payload: Any) -> Any: ...
-
-    async def confirm(self, gid: str, branch_id: str) -> None: ...
-
-    async def cancel(self, gid: str, branch_id: str) -> None: ...
-
-
-# Runs inside the coordinator's local transaction, e.g. to move the business
-# object with the transaction (atomically) or to write an outbox event.
-LocalStep = Callable[[AsyncSession, GlobalTransaction], Awaitable[None]]
-
-
-class Hooks(Protocol):
-    async def on_transition(
-        self, session: AsyncSession, tx: GlobalTransaction, before: TransactionState
-    ) -> None: ...
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Growing intervals with jitter; park after ``max_attempts`` failed rounds."""
-
-    base: timedelta = timedelta(seconds=1)
-    factor: float = 2.0
-    max_interval: timedelta = timedelta(minutes=5)
-    jitter: float = 0.2
-    max_attempts: int = 8
-
-    def delay(self, attempt: int, rng: random.Random) -> timedelta:
-        raw = self.base.total_seconds() * (self.factor ** max(0, attempt - 1))
-        capped = min(raw, self.max_interval.total_seconds())
-        spread = 1.0 + rng.uniform(-self.jitter, self.jitter)
-        return timedelta(seconds=max(0.0, capped * spread))
-
-
-class TryOutcome:
-    TRIED = "TRIED"
-    REFUSED = "REFUSED"
-    UNKNOWN = "UNKNOWN"
-    LOST = "LOST"  # another coordinator took the transaction over meanwhile
-
-
-@dataclass
-class TryResult:
-    outcome: str
-    tx: GlobalTransaction | None
-    results: dict[str, Any] = field(default_factory=dict)
-    refusal: TryRefused | None = None
-    error: str = ""
-    #: What ``on_tried`` / ``on_refused`` returned (e.g. the business object as saved).
-    recorded: Any = None
-
-
-class TransactionNotFound(NotFound):
-    reason = "TRANSACTION_NOT_FOUND"
-
-
-class TransactionNotParked(FailedPrecondition):
-    reason = "TRANSACTION_NOT_PARKED"
 
 
 def default_owner() -> str:
@@ -164,6 +84,9 @@ class Coordinator:
         self.owner = owner or default_owner()
         self._hooks = hooks
         self._rng = rng or random.Random()
+        self._recovery = Recovery(
+            sessions, self.store, clock, owner=self.owner, lease=lease, resume=self.resume
+        )
 
     # ------------------------------------------------------------------ begin
     async def begin(
@@ -397,7 +320,7 @@ class Coordinator:
             await local(session, tx)
         await self._transition(session, tx, before)
         if not await self.store.save(session, tx):
-            raise _concurrent(gid)
+            raise concurrent_change(gid)
         return tx, True
 
     def _start_phase(
@@ -411,14 +334,9 @@ class Coordinator:
         tx.lease_owner = ""
         tx.lease_until = None
 
-    def lease_for(self, tx: GlobalTransaction, now: datetime) -> None:
-        """Mark ``tx`` (about to be saved by the caller) as driven by this coordinator."""
-        tx.lease_owner = self.owner
-        tx.lease_until = now + self._lease
-
     async def drive(self, gid: str | GlobalTransaction) -> GlobalTransaction:
         """Run the pending Confirm/Cancel round now (the caller logged the phase with
-        ``lease_for`` or ``decide``); returns the transaction as it stands afterwards.
+        ``decide`` or ``begin_action``); returns the transaction as it stands afterwards.
 
         Given the transaction as the caller just committed it, the log is not read
         again: the round's final write is conditional on its version anyway.
@@ -439,157 +357,62 @@ class Coordinator:
         else:
             async with self._sessions() as session:
                 tx = await self._require(session, gid_or_tx)
-        gid = tx.gid
         if tx.state not in (T.CONFIRMING, T.CANCELLING) or tx.lease_owner != self.owner:
             return tx
-        phase = tx.phase
-        op = "confirm" if phase is Phase.CONFIRM else "cancel"
-        done: dict[str, bool] = {}
-        errors: dict[str, str] = {}
-        refused: PhaseRefused | None = None
-        with tracer.start_as_current_span(f"tcc.{op}") as span:
-            span.set_attribute(SPAN_ATTR_GID, gid)
-            for b in tx.branches:
-                if phase in b.done_for:
-                    continue
-                with tracer.start_as_current_span(f"tcc.{op} {b.branch_id}") as bspan:
-                    bspan.set_attribute(SPAN_ATTR_GID, gid)
-                    bspan.set_attribute(SPAN_ATTR_BRANCH, b.branch_id)
-                    participant = self._participants[b.participant]
-                    try:
-                        if phase is Phase.CONFIRM:
-                            await participant.confirm(gid, b.branch_id)
-                        else:
-                            await participant.cancel(gid, b.branch_id)
-                        done[b.branch_id] = True
-                        bspan.set_attribute(SPAN_ATTR_OUTCOME, "ok")
-                    except PhaseRefused as err:
-                        refused = refused or err
-                        errors[b.branch_id] = f"{err.reason}: {err.message}"
-                        bspan.set_attribute(SPAN_ATTR_OUTCOME, "refused")
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception as err:
-                        errors[b.branch_id] = f"{type(err).__name__}: {err}"
-                        bspan.set_attribute(SPAN_ATTR_OUTCOME, "error")
-            span.set_attribute(SPAN_ATTR_OUTCOME, "ok" if not errors else "retry")
-
+        answers = await call_branches(tx, self._participants)
         current = copy.deepcopy(tx)  # the caller's copy stays as it was if the write loses
         async with self._sessions() as session:
-            now = self._clock.now()
             before = current.state
-            branch_state = B.CONFIRMED if phase is Phase.CONFIRM else B.CANCELLED
-            for b in current.branches:
-                if done.get(b.branch_id):
-                    b.move_to(branch_state, at=now)
-                if b.branch_id in errors:
-                    b.attempts += 1
-                    b.last_error = errors[b.branch_id]
-                    b.update_time = now
-            parked = False
-            if not errors:
-                final = T.CONFIRMED if phase is Phase.CONFIRM else T.CANCELLED
-                current.move_to(final, at=now)
-            else:
-                current.attempts += 1
-                if refused is not None or current.attempts >= self.policy.max_attempts:
-                    why = (
-                        f"{refused.reason}: {refused.message}"
-                        if refused is not None
-                        else f"{op} failed {current.attempts} times: "
-                        + "; ".join(f"{k}: {v}" for k, v in errors.items())
-                    )
-                    current.move_to(T.PARKED, at=now, reason=why)
-                    parked = True
-                else:
-                    current.next_attempt_time = now + self.policy.delay(current.attempts, self._rng)
-                    current.update_time = now
+            parked = fold_round(
+                current, answers, now=self._clock.now(), policy=self.policy, rng=self._rng
+            )
             self._release(current)
-            try:
-                await self._transition(session, current, before)
-            except Exception:
-                # E.g. the hook's business row moved: because someone else took the
-                # transaction over meanwhile (they finish it), or a genuine failure.
-                await session.rollback()
-                latest = await self.get(gid)
-                if latest.version != tx.version:
-                    return latest
-                raise
             # Conditional on the version the round started from: when someone else took
             # the transaction over meanwhile, nothing of this round (hooks included) is kept.
             if not await self.store.save(session, current):
                 await session.rollback()
-                return await self.get(gid)
+                return await self.get(tx.gid)
+            await self._transition(session, current, before)
             await session.commit()
         if parked:
             log.error(
                 "%s: transaction %s (%s %s) parked: %s",
                 PARKED_CODE,
-                gid,
+                tx.gid,
                 current.kind,
                 current.subject,
                 current.reason,
-                extra={"code": PARKED_CODE, "gid": gid, "subject": current.subject},
+                extra={"code": PARKED_CODE, "gid": tx.gid, "subject": current.subject},
             )
         return current
 
     # --------------------------------------------------------------- recovery
     async def recover_once(self, *, limit: int = 50) -> int:
         """Claim due unfinished transactions with a lease and drive each; how many were driven."""
-        now = self._clock.now()
-        async with self._sessions() as session:
-            gids = await self.store.due(session, now=now, limit=limit)
-        driven = 0
-        for gid in gids:
-            if await self._claim(gid):
-                try:
-                    await self._resume(gid)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("tcc recovery of %s failed; it is retried later", gid)
-                driven += 1
-        return driven
+        return await self._recovery.once(limit=limit)
 
-    async def _claim(self, gid: str) -> bool:
-        async with self._sessions() as session:
-            now = self._clock.now()
-            ok = await self.store.claim(
-                session, gid, owner=self.owner, now=now, until=now + self._lease
-            )
-            await session.commit()
-            return ok
+    async def run_recovery(self, *, every: timedelta, limit: int = 50) -> None:
+        """Background loop: ``recover_once`` forever, pausing ``every`` when idle."""
+        await self._recovery.run(every=every, limit=limit)
 
-    async def _resume(self, gid: str) -> None:
+    async def resume(self, gid: str) -> None:
+        """Finish ``gid``, claimed by this coordinator: a Try nobody finished is cancelled
+        (its outcome is unknown), a Confirm/Cancel round is run again."""
         async with self._sessions() as session:
             now = self._clock.now()
             tx = await self._require(session, gid)
             if tx.lease_owner != self.owner:
                 return
             if tx.state is T.TRYING:
-                # The Try's outcome is unknown (its coordinator died or hung): cancel.
                 before = tx.state
                 self._start_phase(tx, T.CANCELLING, now, reason="try outcome unknown (recovered)")
-                await self._transition(session, tx, before)
                 if not await self.store.save(session, tx):
                     return
+                await self._transition(session, tx, before)
                 await session.commit()
             elif tx.state not in (T.CONFIRMING, T.CANCELLING):
                 return
         await self._run_phase(tx)
-
-    async def run_recovery(self, *, every: timedelta, limit: int = 50) -> None:
-        """Background loop: ``recover_once`` forever, pausing ``every`` when idle."""
-        while True:
-            try:
-                driven = await self.recover_once(limit=limit)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("tcc recovery round failed")
-                driven = 0
-            if driven < limit:
-                await asyncio.sleep(every.total_seconds())
 
     # --------------------------------------------------------------- operator
     async def retry(self, gid: str, *, operator: str = "operator") -> GlobalTransaction:
@@ -611,7 +434,7 @@ class Coordinator:
             tx.attempts = 0
             await self._transition(session, tx, before)
             if not await self.store.save(session, tx):
-                raise _concurrent(gid)
+                raise concurrent_change(gid)
             await session.commit()
         return await self._run_phase(tx) or tx
 
@@ -641,13 +464,3 @@ class Coordinator:
     ) -> None:
         if self._hooks is not None and tx.state is not before:
             await self._hooks.on_transition(session, tx, before)
-
-
-class ConcurrentTransactionChange(FailedPrecondition):
-    reason = "TRANSACTION_CHANGED_CONCURRENTLY"
-
-
-def _concurrent(gid: str) -> ConcurrentTransactionChange:
-    return ConcurrentTransactionChange(
-        f"transaction {gid} changed while being updated; retry", metadata={"gid": gid}
-    )

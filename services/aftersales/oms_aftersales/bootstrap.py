@@ -30,7 +30,11 @@ class Running:
 async def start(settings: Settings) -> Running:
     """Build and start the server (port 0 picks a free port)."""
     server = GrpcService(
-        name=SERVICE_NAME, host=settings.host, port=settings.port, error_domain=ERROR_DOMAIN
+        name=SERVICE_NAME,
+        host=settings.host,
+        port=settings.port,
+        error_domain=ERROR_DOMAIN,
+        security=settings.grpc_security(SERVICE_NAME),
     )
     server.add(
         aftersales_service_pb2_grpc.add_AftersalesServiceServicer_to_server,

@@ -10,7 +10,8 @@ class Settings(CommonSettings):
     """Everything the aftersales service reads at start-up."""
 
     port: int = Field(50053, ge=0, le=65535, validation_alias="OMS_AFTERSALES_PORT")
-    host: str = Field("0.0.0.0", validation_alias="OMS_AFTERSALES_HOST")
+    # Loopback unless told: plaintext without identities must not face a network.
+    host: str = Field("127.0.0.1", validation_alias="OMS_AFTERSALES_HOST")
     database_url: str = Field(
         default_factory=lambda: default_sqlite_url("aftersales"),
         validation_alias="OMS_AFTERSALES_DATABASE_URL",

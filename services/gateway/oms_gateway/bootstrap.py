@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 from omslib.clock import Clock, SystemClock
 from omslib.db import UnitOfWork, create_engine, session_factory, upgrade_schema
-from omslib.grpc_client import insecure_channel
+from omslib.grpc_client import service_channel
 from omslib.grpc_server.service import refuse_port_in_use
 from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
@@ -35,6 +35,7 @@ from oms_gateway.adapters import orm
 from oms_gateway.adapters.orders_client import GrpcOrdersClient
 from oms_gateway.config import Settings
 from oms_gateway.domain.retry_policy import RetryPolicy
+from oms_gateway.entrypoints.admin_guard import AdminTokenGuard
 from oms_gateway.entrypoints.asgi import gateway_asgi
 from oms_gateway.entrypoints.http_app import HttpDeps, create_app
 from oms_gateway.entrypoints.push_endpoint import PushEndpoint
@@ -154,7 +155,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         clock=clock,
     )
 
-    channel = insecure_channel(settings.orders_addr)
+    channel = service_channel(settings.orders_addr, settings.grpc_security("gateway"))
     orders = GrpcOrdersClient(channel, deadline_seconds=settings.orders_deadline_seconds)
     platforms = build_platforms(settings, clock)
     pollers = build_pollers(settings)
@@ -207,7 +208,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
             on_shutdown=[*(c.stop for c in connectors), operations.stop, worker.stop],
         )
     )
-    api.include_router(operations.admin)
+    if settings.admin_token:
+        # Without a token the admin API does not exist (404), rather than answering 401s.
+        api.include_router(operations.admin)
+        api.add_middleware(AdminTokenGuard, token=settings.admin_token.get_secret_value())
     instrument_http(api)
     app = gateway_asgi(api, push)
     return Gateway(

@@ -149,7 +149,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Inventory:
         RestockService(deps),
     )
     server = GrpcService(
-        name=SERVICE_NAME, host=settings.host, port=settings.port, error_domain=ERROR_DOMAIN
+        name=SERVICE_NAME,
+        host=settings.host,
+        port=settings.port,
+        error_domain=ERROR_DOMAIN,
+        security=settings.grpc_security(SERVICE_NAME),
     )
     server.add(pb_grpc.add_InventoryServiceServicer_to_server, servicer, FULL_SERVICE_NAME)
     expiry = ExpiryJob(deps, reservations, grace=timedelta(seconds=settings.expiry_grace_seconds))

@@ -16,7 +16,8 @@ class Settings(CommonSettings):
     """Everything the inventory service reads at start-up."""
 
     port: Port = Field(50052, validation_alias="OMS_INVENTORY_PORT")
-    host: str = Field("0.0.0.0", validation_alias="OMS_INVENTORY_HOST")
+    # Loopback unless told: plaintext without identities must not face a network.
+    host: str = Field("127.0.0.1", validation_alias="OMS_INVENTORY_HOST")
     database_url: str = Field(
         default_factory=lambda: default_sqlite_url("inventory"),
         validation_alias="OMS_INVENTORY_DATABASE_URL",

@@ -19,6 +19,7 @@ from oms.tcc.v1 import tcc_pb2
 from oms_inventory import bootstrap
 from oms_inventory.config import Settings
 from omslib.grpc_errors import RemoteError, remote_error
+from omslib.ids import new_id
 from omslib.telemetry import setup_tracing
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -129,6 +130,7 @@ class Kit:
     async def set_stock(self, sku: str, code: str, on_hand: int, **fields: Any) -> ipb.StockLevel:
         fields.setdefault("reason", ipb.ADJUSTMENT_REASON_RECEIVED)
         fields.setdefault("actor", "operator:test")
+        fields.setdefault("request_id", new_id())
         reply = await self.stub.SetStock(
             pb.SetStockRequest(sku=sku, warehouse_code=code, on_hand=on_hand, **fields)
         )

@@ -80,7 +80,13 @@ async def test_a_bad_stock_change_is_refused_and_changes_nothing(kit, case: str)
     before = (await kit.levels("TEE"), len(await kit.audit()))
     request_type = pb.SetStockRequest if method == "SetStock" else pb.AdjustStockRequest
     request = request_type(
-        **{"sku": "TEE", "warehouse_code": "HZ1", "actor": "operator:t", **fields}
+        **{
+            "sku": "TEE",
+            "warehouse_code": "HZ1",
+            "actor": "operator:t",
+            "request_id": f"bad-{method}",
+            **fields,
+        }
     )
 
     error = await kit.refused(getattr(kit.stub, method)(request))

@@ -167,6 +167,7 @@ async def test_the_event_names_the_trace_of_the_change(
         await kit.stub.SetStock(
             pb.SetStockRequest(
                 sku="TEE",
+                request_id="set-tee-1",
                 warehouse_code="HZ1",
                 on_hand=4,
                 reason=ipb.ADJUSTMENT_REASON_RECEIVED,

@@ -99,6 +99,7 @@ async def test_the_audit_entry_names_the_trace_that_made_the_change(kit, spans) 
         await kit.stub.SetStock(
             pb.SetStockRequest(
                 sku="TEE",
+                request_id="set-tee-1",
                 warehouse_code="HZ1",
                 on_hand=3,
                 reason=ipb.ADJUSTMENT_REASON_COUNT_CORRECTION,

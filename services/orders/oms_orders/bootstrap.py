@@ -15,7 +15,7 @@ import redis.asyncio
 from oms.orders.v1 import orders_service_pb2, orders_service_pb2_grpc
 from omslib.clock import Clock, SystemClock
 from omslib.db import create_engine, session_factory, upgrade_schema
-from omslib.grpc_client import insecure_channel
+from omslib.grpc_client import service_channel
 from omslib.grpc_server import GrpcService, run_until_signalled
 from omslib.keyed_locks import KeyedLocks
 from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
@@ -40,6 +40,7 @@ from oms_orders.domain.tcc import INVENTORY, INVENTORY_RESTOCK
 from oms_orders.entrypoints.grpc_servicer import OrdersServicer
 from oms_orders.service_layer.handlers import OrderHandlers
 from oms_orders.service_layer.queries import OrderQueries
+from oms_orders.service_layer.refund_freeze import RefundFreezes
 from oms_orders.service_layer.sync_platform_order import PlatformOrderSync
 from oms_orders.service_layer.tcc_completion import OrderTransactionHooks
 
@@ -140,7 +141,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
     def uow_factory() -> OrdersUnitOfWork:
         return OrdersUnitOfWork(sessions)
 
-    channel = insecure_channel(settings.inventory_addr)
+    security = settings.grpc_security(SERVICE_NAME)
+    channel = service_channel(settings.inventory_addr, security)
     inventory = InventoryClient(channel, timeout=settings.inventory_timeout_seconds)
     rules = ApprovalRules(
         max_amount_minor_units=settings.auto_approve_max_minor_units,
@@ -174,11 +176,15 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
         payment_windows=settings.payment_windows(),
         locks=locks,
     )
-    # The generated stubs mark every RPC abstract; the runtime base class answers
-    # UNIMPLEMENTED for the ones not built yet.
-    servicer = OrdersServicer(sync, OrderQueries(uow_factory, clock), handlers)  # type: ignore[abstract]
+    servicer = OrdersServicer(
+        sync, OrderQueries(uow_factory, clock), handlers, RefundFreezes(uow_factory, clock)
+    )
     server = GrpcService(
-        name=SERVICE_NAME, host=settings.host, port=settings.port, error_domain=ERROR_DOMAIN
+        name=SERVICE_NAME,
+        host=settings.host,
+        port=settings.port,
+        error_domain=ERROR_DOMAIN,
+        security=security,
     )
     server.add(
         orders_service_pb2_grpc.add_OrdersServiceServicer_to_server, servicer, FULL_SERVICE_NAME

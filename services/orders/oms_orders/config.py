@@ -12,7 +12,8 @@ class Settings(CommonSettings):
     """Everything the orders service reads at start-up."""
 
     port: Port = Field(50051, validation_alias="OMS_ORDERS_PORT")
-    host: str = Field("0.0.0.0", validation_alias="OMS_ORDERS_HOST")
+    # Loopback unless told: plaintext without identities must not face a network.
+    host: str = Field("127.0.0.1", validation_alias="OMS_ORDERS_HOST")
     database_url: str = Field(
         default_factory=lambda: default_sqlite_url("orders"),
         validation_alias="OMS_ORDERS_DATABASE_URL",

@@ -117,7 +117,9 @@ async def test_rules_send_orders_to_review_then_approve_or_reject(
     )
     assert rejected.order.state == OP.ORDER_STATE_REJECTED
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await orders_stub.ApproveOrder(pb.ApproveOrderRequest(name=review.order.name))
+        await orders_stub.ApproveOrder(
+            pb.ApproveOrderRequest(name=review.order.name, operator="amy")
+        )
     assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 

@@ -12,7 +12,7 @@ import hmac
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Security
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from omslib.errors import DomainError, ErrorKind, NotFound
 from omslib.telemetry import current_traceparent
@@ -25,6 +25,7 @@ from oms_gateway.service_layer.replay import MAX_PAGE_SIZE, InboxAdmin
 from oms_gateway.service_layer.request_import import RequestImporter
 
 MAX_IMPORT_BATCH = 500
+WRONG_TOKEN = "wrong token: the bearer token is not this gateway's OMS_GATEWAY_ADMIN_TOKEN"
 
 
 class AdminDisabled(NotFound):
@@ -41,7 +42,8 @@ class AdminTokenWrong(AdminUnauthenticated):
 
 
 # Declared for the OpenAPI document (the admin endpoints' security scheme); the
-# header itself is checked below, so that each refusal can say what is wrong.
+# header itself is checked below (and first by admin_guard, before any body is read),
+# so that each refusal can say what is wrong.
 ADMIN_BEARER = HTTPBearer(
     auto_error=False,
     scheme_name="adminToken",
@@ -165,9 +167,7 @@ def admin_router(token: str | None, admin: InboxAdmin, importer: RequestImporter
                 "send Authorization: Bearer <OMS_GATEWAY_ADMIN_TOKEN> to use the admin API"
             )
         if not hmac.compare_digest(given.strip().encode(), token.encode()):
-            raise AdminTokenWrong(
-                "wrong token: the bearer token is not this gateway's OMS_GATEWAY_ADMIN_TOKEN"
-            )
+            raise AdminTokenWrong(WRONG_TOKEN)
 
     errors: dict[int | str, dict[str, Any]] = {
         status: {"model": ErrorResponse} for status in (400, 401, 404, 409, 422, 503)
@@ -191,6 +191,11 @@ def admin_router(token: str | None, admin: InboxAdmin, importer: RequestImporter
             "entries": [_summary(entry) for entry in page.entries],
             "next_page_token": page.next_page_token,
         }
+
+    @router.get("/inbox/import", include_in_schema=False)
+    async def import_is_post_only() -> None:
+        # Declared before /inbox/{entry_id} so "import" is never read as an entry id.
+        raise HTTPException(405, "use POST /admin/inbox/import", headers={"Allow": "POST"})
 
     @router.get("/inbox/{entry_id}", response_model=EntryDetailView, summary="Show one entry")
     async def show_entry(entry_id: str) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from oms_orders.domain.values import (
 SYSTEM_ACTOR = "system"
 PAYMENT_TIMEOUT = "PAYMENT_TIMEOUT"
 PAYMENT_AFTER_STOCK_RELEASE = "PAYMENT_AFTER_STOCK_RELEASE"
+PAYMENT_AFTER_CANCELLATION = "PAYMENT_AFTER_CANCELLATION"
 REJECTED_IN_REVIEW = "REJECTED_IN_REVIEW"
 REJECTED_BY_OPERATOR = "REJECTED_BY_OPERATOR"
 
@@ -101,6 +102,10 @@ class Order:
     shipment: Shipment | None = None
     #: What the buyer is owed after a paid order ended before shipment.
     refund_owed: Money | None = None
+    #: Refunded so far, and held by refunds in flight (minor units of the payment's currency).
+    #: Changed only by the refund participant's conditional updates, never by a save.
+    refunded_minor_units: int = 0
+    refund_frozen_minor_units: int = 0
     #: Optimistic-concurrency counter, bumped by the repository on every save.
     version: int = 0
 
@@ -153,6 +158,15 @@ class Order:
         return bool(self.allocations) or self.state is not OrderState.PENDING_PAYMENT
 
     @property
+    def refundable(self) -> Money | None:
+        """paid - refunded - frozen; None until paid."""
+        if self.payment is None:
+            return None
+        paid = self.payment.amount
+        left = paid.minor_units - self.refunded_minor_units - self.refund_frozen_minor_units
+        return Money(left, paid.currency)
+
+    @property
     def holds_deducted_stock(self) -> bool:
         """Paid, not shipped, not ended: inventory deducted units the warehouse still has."""
         return self.state in (OrderState.PAID, OrderState.IN_REVIEW, OrderState.ALLOCATED)
@@ -182,7 +196,8 @@ class Order:
         """
         if self.payment is not None:
             if payment.reference == self.payment.reference:
-                return []
+                self._check_amount(payment)
+                return []  # the same payment again
             raise PaymentConflict(
                 f"order {self.order_id} is already paid with another payment reference",
                 metadata={"order_id": self.order_id},
@@ -192,6 +207,13 @@ class Order:
                 f"order {self.order_id} is {self.state.value}; the payment must be refunded",
                 metadata={"current": self.state.value, "requested": OrderState.PAID.value},
             )
+        self._check_amount(payment)
+        events = self._move(OrderState.PAID, at=at, reason="payment recorded", actor=actor)
+        self.payment = payment
+        self.pay_time = payment.time
+        return [*events, StockSettlement(StockEffect.DEDUCT)]
+
+    def _check_amount(self, payment: Payment) -> None:
         if payment.amount != self.total:
             raise PaymentAmountMismatch(
                 f"payment of {payment.amount.minor_units} {payment.amount.currency} does not "
@@ -201,10 +223,27 @@ class Order:
                     "total": f"{self.total.minor_units} {self.total.currency}",
                 },
             )
-        events = self._move(OrderState.PAID, at=at, reason="payment recorded", actor=actor)
+
+    def paid_after_it_ended(self, payment: Payment, *, at: datetime) -> list[OrderEvent]:
+        """The platform says a cancelled or rejected order was paid: the money is owed back.
+
+        Nothing is deducted (the order holds no stock); the payment and the refund
+        owed are recorded so a person (or the refund flow) returns it. A repeat is a
+        no-op.
+        """
+        if self.state not in (OrderState.CANCELLED, OrderState.REJECTED):
+            raise InvalidTransition(
+                f"order {self.order_id} is {self.state.value}, not ended",
+                metadata={"current": self.state.value, "requested": OrderState.PAID.value},
+            )
+        if self.payment is not None:
+            return []
         self.payment = payment
         self.pay_time = payment.time
-        return [*events, StockSettlement(StockEffect.DEDUCT)]
+        self.refund_owed = payment.amount
+        self.reason_codes = sorted({*self.reason_codes, PAYMENT_AFTER_CANCELLATION})
+        self.update_time = at
+        return [RefundOwed(payment.amount)]
 
     def review(
         self, reasons: list[str], *, at: datetime, ship_within: timedelta

@@ -29,6 +29,7 @@ from oms_orders.service_layer.settlement import Settlement
 log = logging.getLogger(__name__)
 
 Change = Callable[[Order, datetime], list[OrderEvent]]
+ALERT_CODE = "ORDER_PAYMENT_EXCEPTION"
 _ATTEMPTS = 5
 
 
@@ -64,6 +65,23 @@ class OrderHandlers:
             "RecordPayment", amount=cmd.amount, reference=cmd.reference, pay_time=cmd.pay_time
         )
         return await self._handle(cmd.order_id, cmd.request_id, asked, pay)
+
+    async def record_late_payment(self, cmd: c.RecordPayment) -> Order:
+        """A platform reports a payment for an order that already ended: owed back, alerted."""
+
+        def late(order: Order, now: datetime) -> list[OrderEvent]:
+            payment = Payment(cmd.amount, cmd.reference, cmd.pay_time or now)
+            return order.paid_after_it_ended(payment, at=now)
+
+        order = await self._handle(cmd.order_id, cmd.request_id, "", late)
+        log.error(
+            "%s: %s order %s was paid; the payment is owed back",
+            ALERT_CODE,
+            order.state.value,
+            order.order_id,
+            extra={"code": ALERT_CODE, "order_id": order.order_id, "gid": order.gid},
+        )
+        return order
 
     async def cancel(self, cmd: c.CancelOrder) -> Order:
         """Cancelled: the reservation released, or the deducted units restocked."""

@@ -112,6 +112,12 @@ class PlatformOrderSync:
                 newer = settled.outcome is SyncOutcome.ADVANCED
                 return await self._advance(snapshot, settled, newer=newer)
             order, tx = settled
+            if snapshot.status is PlatformOrderStatus.CANCELLED:
+                # Cancelled before its stock was reserved: reserve nothing; the Cancel
+                # also makes a late Try of this branch refused (no hanging).
+                return await self._advance(
+                    snapshot, SyncResult(order, SyncOutcome.CREATED), newer=True
+                )
             # Once logged, the Try and its outcome are finished even if the caller goes away.
             created = await asyncio.shield(self._try(command.request_id, asked, order, tx))
             return await self._advance(snapshot, created, newer=True)
@@ -252,17 +258,17 @@ class PlatformOrderSync:
         order, status = result.order, snapshot.status
         moved = order
         actor = platform_actor(snapshot)
+        payment = c.RecordPayment(
+            order.order_id,
+            amount=order.total,  # the platform collected it; its total is the order's
+            reference=platform_payment_reference(order),
+            pay_time=snapshot.pay_time,
+            actor=actor,
+        )
         if status in _PAID_LIKE and order.state is OrderState.PENDING_PAYMENT:
-            assert snapshot.total is not None
-            moved = await self._handlers.pay(
-                c.RecordPayment(
-                    order.order_id,
-                    amount=snapshot.total,
-                    reference=platform_payment_reference(order),
-                    pay_time=snapshot.pay_time,
-                    actor=actor,
-                )
-            )
+            moved = await self._handlers.pay(payment)
+        elif status in _PAID_LIKE and order.state in _ENDED and order.payment is None:
+            moved = await self._handlers.record_late_payment(payment)
         elif (
             status is PlatformOrderStatus.CANCELLED
             and order.state not in FINAL_STATES
@@ -284,6 +290,7 @@ class PlatformOrderSync:
 
 
 _SHIPPED = frozenset({OrderState.SHIPPED, OrderState.DELIVERED, OrderState.COMPLETED})
+_ENDED = frozenset({OrderState.CANCELLED, OrderState.REJECTED})
 
 
 def platform_payment_reference(order: Order) -> str:
