@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import httpx
 
@@ -34,8 +35,18 @@ async def test_docs_page_loads_every_asset_from_the_gateway(client: httpx.AsyncC
     assert "/openapi.json" in page.text
 
 
-async def test_openapi_describes_the_admin_bearer_scheme(client: httpx.AsyncClient) -> None:
-    document = (await client.get("/openapi.json")).json()
+async def test_openapi_describes_the_admin_bearer_scheme(
+    make_gateway: Any, orders: Any, shop_secret: str
+) -> None:
+    service, _ = orders
+    # The admin API exists only on a gateway with a token (`make run` sets one).
+    running = await make_gateway(
+        f"127.0.0.1:{service.bound_port}",
+        shop_secret,
+        OMS_GATEWAY_ADMIN_TOKEN="docs-admin-token-0123456789",
+    )
+    async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as client:
+        document = (await client.get("/openapi.json")).json()
     schemes = document["components"]["securitySchemes"]
     assert schemes["adminToken"] == {
         "type": "http",
