@@ -9,6 +9,7 @@ PY := $(VENV)/bin/python
 GEN := libs/oms
 PROTOS := $(shell find protos -name '*.proto' | sort)
 STAMP_VENV := $(VENV)/.synced
+STAMP_RUN := $(VENV)/.synced-run
 STAMP_GEN := $(GEN)/.generated
 UV_VERSION := 0.13.9
 
@@ -38,18 +39,26 @@ $(STAMP_VENV): $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
+# What `make run` needs: the runtime dependencies and the code generator, not the test
+# and lint tools. --inexact keeps those if `make test` installed them already, so
+# `make test` after `make run` and `make run` after `make test` both just work.
+$(STAMP_RUN): $(UV) pyproject.toml uv.lock
+	@echo "==> syncing $(VENV)/ from uv.lock (runtime only)"
+	$(UV) sync --frozen --inexact --no-dev --group codegen --compile-bytecode --python $(PYTHON)
+	@touch $@
+
 setup: $(STAMP_VENV) $(STAMP_GEN)
 
-$(STAMP_GEN): $(STAMP_VENV) $(PROTOS) protos/generate.py
+$(STAMP_GEN): $(STAMP_RUN) $(PROTOS) protos/generate.py
 	@echo "==> generating Python stubs from protos/"
 	$(PY) protos/generate.py --out libs
 	@touch $@
 
-proto: $(STAMP_VENV)
+proto: $(STAMP_RUN)
 	$(PY) protos/generate.py --out libs
 	@touch $(STAMP_GEN)
 
-run: setup
+run: $(STAMP_RUN) $(STAMP_GEN)
 	$(PY) -m oms_cli.main dev up
 
 test: setup

@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from omslib.clock import Clock, SystemClock
 from omslib.db import UnitOfWork, create_engine, session_factory, upgrade_schema
 from omslib.grpc_client import service_channel
+from omslib.grpc_server.service import refuse_port_in_use
 from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
 from omslib.settings import load_settings
@@ -317,6 +318,12 @@ async def start(settings: Settings, *, clock: Clock | None = None) -> Running:
     # Several worker processes share the port: each binds its own SO_REUSEPORT socket
     # and the kernel spreads the connections over them.
     sockets = [reuse_port_socket(settings.host, settings.port)] if settings.workers > 1 else None
+    if sockets is None:
+        try:
+            refuse_port_in_use(SERVICE_NAME, settings.host, settings.port, "OMS_GATEWAY_PORT")
+        except BaseException:
+            await gateway.close()
+            raise
     task = asyncio.create_task(server.serve(sockets=sockets), name="gateway-http")
     while not server.started:
         if task.done():

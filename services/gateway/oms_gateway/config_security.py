@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+from omslib.development import DEVELOPMENT, PUBLISHED_SECRETS
 from omslib.settings import CommonSettings
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from oms_gateway.config_operations import parse_rate_limit
-from oms_gateway.platforms.development import DEVELOPMENT, PUBLISHED_SECRETS
 
 
 class SecuritySettings(CommonSettings):

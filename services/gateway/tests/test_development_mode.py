@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from oms_cli.stack import Stack, StackConfig
 from oms_gateway.config import Settings
-from oms_gateway.platforms.development import DEV_PLATFORM_ENV, DEV_SHOP_SECRET
+from omslib.development import DEV_PLATFORM_ENV, DEV_SHOP_SECRET
 from omslib.settings import load_settings
 
 

@@ -35,8 +35,12 @@ class PlatformRegistry:
         return adapter
 
     def enabled(self, name: str) -> PlatformAdapter:
-        """The adapter for intake: it must be known and configured."""
+        """The adapter for intake: it must be known, take HTTP pushes, and be configured."""
         adapter = self.get(name)
+        # A platform that never pushes over HTTP (Pinduoduo) answers 401 as documented,
+        # configured or not: "not configured" would suggest that setting it up helps.
+        if not getattr(adapter, "accepts_http", True):
+            raise adapter.http_refusal()  # type: ignore[attr-defined]
         if not adapter.enabled:
             raise PlatformNotConfigured(
                 f"platform {name!r} is not configured on this gateway: {adapter.disabled_hint()}",
