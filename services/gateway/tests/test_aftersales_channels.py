@@ -748,6 +748,7 @@ async def test_cli_sample_of_each_kind_is_accepted_and_delivered_to_aftersales(
         f"127.0.0.1:{service.bound_port}",
         None,
         OMS_AFTERSALES_ADDR=f"127.0.0.1:{aftersales.port}",  # type: ignore[attr-defined]
+        OMS_ENV="development",  # the published development secrets are for local stacks only
         **DEV_PLATFORM_ENV,
     )
     path, body, headers, _ = build_aftersales_push(
