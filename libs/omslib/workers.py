@@ -21,6 +21,7 @@ import asyncio
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Coroutine, Mapping
@@ -48,6 +49,19 @@ def is_worker() -> bool:
 def worker_index() -> int:
     """This process's index among its supervisor's workers (0 without a supervisor)."""
     return int(os.environ.get(WORKER_ENV, "0"))
+
+
+def process_slot(port: int) -> str | None:
+    """A name for this process's place: host, port and worker index; None on port 0.
+
+    Two live processes never share a slot (the second could not bind the port;
+    workers on one port have distinct indices), so work leased under a slot when a
+    process starts was left by a killed predecessor, and can be taken back at once
+    instead of waiting for its leases to run out.
+    """
+    if not port:
+        return None
+    return f"{socket.gethostname()[:30]}:{port}:{worker_index()}"
 
 
 def serve_workers(

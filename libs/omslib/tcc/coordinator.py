@@ -395,6 +395,17 @@ class Coordinator:
         """Background loop: ``recover_once`` forever, pausing ``every`` when idle."""
         await self._recovery.run(every=every, limit=limit)
 
+    async def take_back_leases(self) -> int:
+        """At start: rounds still leased to this coordinator's owner were left by a killed
+        predecessor in the same process slot (see ``omslib.workers.process_slot``); make
+        them due now rather than waiting for their leases to run out. How many."""
+        async with self._sessions() as session:
+            taken = await self.store.take_back(session, owner=self.owner, now=self._clock.now())
+            await session.commit()
+        if taken:
+            log.info("took back %d unfinished rounds of a previous process", taken)
+        return taken
+
     async def resume(self, gid: str) -> None:
         """Finish ``gid``, claimed by this coordinator: a Try nobody finished is cancelled
         (its outcome is unknown), a Confirm/Cancel round is run again."""

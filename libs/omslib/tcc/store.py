@@ -137,6 +137,20 @@ class TransactionStore:
         )
         return getattr(result, "rowcount", 0) == 1
 
+    async def take_back(self, session: AsyncSession, *, owner: str, now: datetime) -> int:
+        """Make the rounds leased to ``owner`` (a killed predecessor in the same process
+        slot) due now, their leases void; how many."""
+        c = self._tx.c
+        result = await session.execute(
+            sa.update(self._tx)
+            .where(
+                c.lease_owner == owner,
+                c.state.in_([TransactionState.CONFIRMING.value, TransactionState.CANCELLING.value]),
+            )
+            .values(lease_until=None, next_attempt_time=now, version=c.version + 1)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def counts_by_state(self, session: AsyncSession) -> dict[TransactionState, int]:
         c = self._tx.c
         rows = (await session.execute(sa.select(c.state, sa.func.count()).group_by(c.state))).all()

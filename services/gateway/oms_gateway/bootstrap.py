@@ -26,7 +26,7 @@ from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
 from omslib.settings import load_settings
 from omslib.telemetry import configure_logging, setup_tracing
-from omslib.workers import is_worker, supervise, worker_index
+from omslib.workers import is_worker, process_slot, supervise, worker_index
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
@@ -156,9 +156,7 @@ def delivery_owner(settings: Settings) -> str | None:
     gateway restarted after a crash takes back the deliveries its predecessor left in
     flight at once. Two live processes never share a slot: the second could not bind the
     port (workers on one port have distinct indices). None (a random id) on port 0."""
-    if not settings.port:
-        return None
-    return f"{socket.gethostname()[:30]}:{settings.port}:{worker_index()}"
+    return process_slot(settings.port)
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:

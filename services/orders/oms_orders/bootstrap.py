@@ -23,6 +23,7 @@ from omslib.redis_conn import connect
 from omslib.settings import load_settings
 from omslib.tcc import Coordinator, RetryPolicy
 from omslib.telemetry import configure_logging, setup_tracing
+from omslib.workers import process_slot
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from oms_orders.adapters import orm
@@ -161,6 +162,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
             max_attempts=settings.tcc_max_attempts,
         ),
         lease=timedelta(seconds=settings.tcc_lease_seconds),
+        owner=process_slot(settings.port),
         hooks=OrderTransactionHooks(
             clock, rules, ship_within=timedelta(hours=settings.ship_within_hours)
         ),
@@ -226,6 +228,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, jobs: bool = 
         orders.start_relay()
         port = await orders.server.start()
         if jobs:
+            await orders.coordinator.take_back_leases()
             orders.start_jobs()
     except BaseException:
         await orders.close()

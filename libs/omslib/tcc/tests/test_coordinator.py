@@ -305,3 +305,21 @@ async def test_list_by_state(db, clock, parts) -> None:
     await c.confirm(g2)
     assert [t.gid for t in await c.list(states=[T.TRIED])] == [g1]
     assert [t.gid for t in await c.list()] == [g2, g1]
+
+
+async def test_a_restarted_coordinator_takes_back_its_predecessors_rounds_at_once(
+    db, clock, parts
+) -> None:
+    dead = make(db, clock, parts, owner="host:50051:0")
+    gid = await begin(dead, db, clock)
+    await dead.try_all(await dead.get(gid), {})
+    async with db.sessions() as session:  # killed after logging CONFIRMING, before the round
+        await dead.decide(session, gid, T.CONFIRMING)
+        await session.commit()
+    clock.advance(timedelta(seconds=5))  # well inside its 30 s lease
+    stranger = make(db, clock, parts, owner="host:50052:0")
+    assert await stranger.recover_once() == 0  # leased: not another slot's to take
+    restarted = make(db, clock, parts, owner="host:50051:0")
+    assert await restarted.take_back_leases() == 1
+    assert await restarted.recover_once() == 1
+    assert (await restarted.get(gid)).state is T.CONFIRMED
