@@ -24,6 +24,7 @@ FAST_RECOVERY = {
     "OMS_GATEWAY_DELIVERY_SWEEP_SECONDS": "0.2",
     "OMS_GATEWAY_DELIVERY_LEASE_SECONDS": "5",  # a killed replica's leases expire soon
     "OMS_GATEWAY_ORDERS_DEADLINE_SECONDS": "3",
+    "OMS_GATEWAY_AFTERSALES_DEADLINE_SECONDS": "3",  # must stay under the lease too
     "OMS_GATEWAY_RATE_LIMIT": "off",
 }
 
