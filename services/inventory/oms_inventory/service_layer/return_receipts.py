@@ -56,8 +56,7 @@ class ReceiptService:
                         f"no warehouse {receipt.warehouse_code}",
                         metadata={"warehouse_code": receipt.warehouse_code},
                     )
-                now = self._deps.clock.now()
-                held = await uow.returns.hold_open(branch, now)
+                held = await uow.returns.hold_open(branch, receipt.received_at)
                 expected = await uow.returns.get(branch)  # read after the hold: every receipt
                 if expected is None:
                     raise _missing(branch)
