@@ -53,9 +53,16 @@ POLICY: Mapping[str, frozenset[str]] = {
             f"{INVENTORY}/GetStock",
             f"{INVENTORY}/GetAvailability",
             f"{INVENTORY}/AdjustStock",
+            # The inventory branch of the refund TCC, and the receipt of returned goods.
+            f"{INVENTORY}/TryExpectReturn",
+            f"{INVENTORY}/ConfirmExpectReturn",
+            f"{INVENTORY}/CancelExpectReturn",
+            f"{INVENTORY}/ReceiveReturn",
+            f"{INVENTORY}/GetExpectedReturn",
         }
     ),
-    # People, through the `oms` CLI: approve, reject, set stock, retry transactions, read.
+    # People, through the `oms` CLI: approve, reject, set stock, retry transactions, read;
+    # a warehouse scanning returned goods (ReceiveReturn, GetExpectedReturn) is one too.
     "operator": frozenset({f"{ORDERS}/*", f"{INVENTORY}/*", f"{AFTERSALES}/*"}),
 }
 
