@@ -1,7 +1,6 @@
 """AftersalesService: thin translation between protos and the service layer.
 
-RequestRefund and GetRefund answer UNIMPLEMENTED (inherited from the generated
-base class) until the refunds work builds them.
+The refund RPCs live in ``refund_servicer.RefundRpcs``.
 """
 
 from __future__ import annotations
@@ -14,9 +13,11 @@ from oms_aftersales.adapters.repository import TicketQuery
 from oms_aftersales.domain.errors import InvalidRequest
 from oms_aftersales.domain.ticket import ACTIVE, TicketState
 from oms_aftersales.entrypoints import proto_mapping as m
+from oms_aftersales.entrypoints.refund_servicer import RefundRpcs
 from oms_aftersales.service_layer.commands import CustomerMessage
 from oms_aftersales.service_layer.intake import CustomerIntake
 from oms_aftersales.service_layer.profiles import ProfileService
+from oms_aftersales.service_layer.refunds import RefundService
 from oms_aftersales.service_layer.tickets import TicketService
 
 DEFAULT_PAGE = 50
@@ -40,15 +41,20 @@ def _order_id(order: str) -> str:
     return order.removeprefix("orders/")
 
 
-class AftersalesServicer(pb_grpc.AftersalesServiceServicer):
+class AftersalesServicer(RefundRpcs, pb_grpc.AftersalesServiceServicer):
     """Translates AftersalesService calls; holds no business rules itself."""
 
     def __init__(
-        self, intake: CustomerIntake, tickets: TicketService, profiles: ProfileService
+        self,
+        intake: CustomerIntake,
+        tickets: TicketService,
+        profiles: ProfileService,
+        refunds: RefundService,
     ) -> None:
         self._intake = intake
         self._tickets = tickets
         self._profiles = profiles
+        self._refunds = refunds
 
     async def ListIssueCodes(
         self, request: pb.ListIssueCodesRequest, context: Ctx
