@@ -37,6 +37,7 @@ class RefundStack:
     aftersales: apb_grpc.AftersalesServiceStub
     payments: FakePayments
     app: object  # the aftersales bootstrap.Aftersales, to drive its jobs
+    aftersales_addr: str = ""
 
     async def put_stock(self, sku: str, on_hand: int, warehouse: str = "HZ1") -> None:
         await self.inventory.UpsertWarehouse(
@@ -193,6 +194,7 @@ async def refund_stack(
             apb_grpc.AftersalesServiceStub(channels[2]),
             fake_payments,
             aftersales.app,
+            f"127.0.0.1:{aftersales.port}",
         )
     finally:
         for channel in channels:
