@@ -41,8 +41,23 @@ async def test_a_damaged_unit_holds_the_refund_then_each_unit_is_restocked_by_co
     await s.put_stock("TEE", 10)
     order = await s.paid_order("B1", [("TEE", 2)], shipped=True)
     before = await stock(s, "TEE")
-    refund = (await s.aftersales.RequestRefund(return_request(order, "r-b1", 2 * UNIT, 2))).refund
-    assert refund.state == apb.REFUND_STATE_AWAITING_RETURN
+    ticket = (
+        await s.aftersales.CreateTicket(
+            pb.CreateTicketRequest(
+                request_id="t-b1",
+                channel=apb.CHANNEL_WEB_FORM,
+                merchant_id="m1",
+                customer=apb.CustomerIdentity(phone="13800000000"),
+                order=order.name,
+                text="please take them back",
+                operator="agent:li",
+            )
+        )
+    ).ticket
+    ask = return_request(order, "r-b1", 2 * UNIT, 2)
+    ask.ticket = ticket.name
+    refund = (await s.aftersales.RequestRefund(ask)).refund
+    assert refund.state == apb.REFUND_STATE_AWAITING_RETURN and refund.ticket == ticket.name
     scan = pb.ReceiveReturnRequest(
         name=refund.name,
         warehouse_code="HZ1",
@@ -67,6 +82,12 @@ async def test_a_damaged_unit_holds_the_refund_then_each_unit_is_restocked_by_co
     assert after.on_hand == before.on_hand + 1  # the resellable unit
     assert after.damaged == before.damaged + 1  # the damaged one, apart
     assert (await s.order(order.name)).refunded.minor_units == 2 * UNIT
+    of_ticket = await s.aftersales.ListRefunds(pb.ListRefundsRequest(ticket=ticket.name))
+    assert [r.name for r in of_ticket.refunds] == [refund.name]
+    resolved = await s.aftersales.ResolveTicket(
+        pb.ResolveTicketRequest(name=ticket.name, resolution="refunded", operator="agent:li")
+    )
+    assert resolved.ticket.state == apb.TICKET_STATE_RESOLVED
 
 
 async def test_goods_as_expected_pay_at_once_and_a_second_return_cannot_exceed_the_sale(

@@ -129,6 +129,9 @@ async def test_bad_input_is_refused_and_changes_nothing(refund_stack) -> None:  
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await s.aftersales.RequestRefund(bad)
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.aio.AioRpcError) as no_ticket:
+        await s.aftersales.RequestRefund(ask(order, "r-a4-t", 10, ticket="tickets/NOPE"))
+    assert no_ticket.value.code() == grpc.StatusCode.NOT_FOUND
     listed = await s.aftersales.ListRefunds(pb.ListRefundsRequest(order=order.name))
     assert not listed.refunds
     assert (await s.order(order.name)).refundable.minor_units == UNIT
