@@ -261,6 +261,7 @@ def build(
         RefundRules(settings.refund_auto_approve_max_minor_units),
         clock,
         try_timeout=timedelta(seconds=settings.tcc_try_timeout_seconds),
+        payout_grace=timedelta(seconds=settings.payout_grace_seconds),
     )
     servicer = AftersalesServicer(intake, tickets, profiles, refunds)
     server.add(

@@ -67,6 +67,10 @@ class Settings(CommonSettings):
     payout_alert_attempts: int = Field(
         8, ge=1, le=1000, validation_alias="OMS_AFTERSALES_PAYOUT_ALERT_ATTEMPTS"
     )
+    # How long an approved refund is left to the call that approved it before the job retries.
+    payout_grace_seconds: float = Field(
+        30.0, gt=0, le=3600, validation_alias="OMS_AFTERSALES_PAYOUT_GRACE_SECONDS"
+    )
     payout_interval_seconds: float = Field(
         1.0, gt=0, le=300, validation_alias="OMS_AFTERSALES_PAYOUT_INTERVAL_SECONDS"
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from datetime import timedelta
 
 from omslib.clock import Clock
 from omslib.outbox.named_lease import NamedLease
@@ -135,7 +134,3 @@ class Payouts:
             except Exception:
                 log.exception("payout round failed", extra={"refund_id": refund_id})
         return len(due)
-
-
-# How long an approved refund is left to the inline payout call before the worker retries it.
-PAYOUT_GRACE = timedelta(seconds=30)

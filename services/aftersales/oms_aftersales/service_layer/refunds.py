@@ -39,7 +39,7 @@ from oms_aftersales.domain.refund import (
     ReturnLine,
 )
 from oms_aftersales.service_layer import refund_log
-from oms_aftersales.service_layer.payouts import PAYOUT_GRACE, Payouts
+from oms_aftersales.service_layer.payouts import Payouts
 
 log = logging.getLogger(__name__)
 S = RefundState
@@ -88,6 +88,7 @@ class RefundService:
         clock: Clock,
         *,
         try_timeout: timedelta = timedelta(seconds=30),
+        payout_grace: timedelta = timedelta(seconds=30),
     ) -> None:
         self._uow = uow_factory
         self._coordinator = coordinator
@@ -97,6 +98,7 @@ class RefundService:
         self._rules = rules
         self._clock = clock
         self._try_timeout = try_timeout
+        self._payout_grace = payout_grace
 
     # ------------------------------------------------------------------ reads
     async def get(self, refund_id: str) -> Refund:
@@ -233,7 +235,8 @@ class RefundService:
     def _start_payout(self, refund: Refund, now: Any) -> Move:
         move = refund.move_to(S.REFUNDING, now, "rules", f"money out via {refund.payout_path}")
         # The inline call goes first; the worker picks the refund up only if that is lost.
-        refund.payout_due_at = now + PAYOUT_GRACE if refund.payout_path == PAYOUT_API else None
+        due = now + self._payout_grace
+        refund.payout_due_at = due if refund.payout_path == PAYOUT_API else None
         return move
 
     async def _pay_now(self, refund: Refund) -> None:
