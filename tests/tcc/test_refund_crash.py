@@ -15,6 +15,7 @@ from pathlib import Path
 
 import grpc.aio
 import pytest
+from fake_payments import FakePayments, running_fake_payments
 from oms.aftersales.v1 import aftersales_pb2 as apb
 from oms.aftersales.v1 import aftersales_service_pb2 as apb_s
 from oms.aftersales.v1 import aftersales_service_pb2_grpc
@@ -23,8 +24,6 @@ from oms.orders.v1 import orders_service_pb2, orders_service_pb2_grpc
 from oms.type.v1 import money_pb2
 from oms_cli.stack import Stack
 from stack_support import start_stack
-
-from fake_payments import FakePayments, running_fake_payments
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import FAST_TCC
@@ -138,7 +137,9 @@ async def _all_refunds(aftersales) -> list[apb.Refund]:  # type: ignore[no-untyp
     out, token = [], ""
     while True:
         request = apb_s.ListRefundsRequest(page_size=500, page_token=token)
-        reply = await with_retries(lambda: aftersales.ListRefunds(request, timeout=30))
+        reply = await with_retries(
+            lambda request=request: aftersales.ListRefunds(request, timeout=30)
+        )
         out.extend(reply.refunds)
         token = reply.next_page_token
         if not token:
