@@ -3,6 +3,7 @@ own database), aftersales paying through a real fake payment server."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -137,8 +138,8 @@ def fake_payments() -> Iterator[FakePayments]:
         yield fake
 
 
-@pytest.fixture
-async def refund_stack(
+@contextlib.asynccontextmanager
+async def open_refund_stack(
     make_database_url: Callable[[str], str], redis_url: str, fake_payments: FakePayments
 ) -> AsyncIterator[RefundStack]:
     from oms_aftersales import bootstrap as aftersales_bootstrap
@@ -202,6 +203,20 @@ async def refund_stack(
         await aftersales.stop(0)
         await orders.stop(0)
         await inventory.stop(0)
+
+
+@pytest.fixture
+async def refund_stack(
+    make_database_url: Callable[[str], str], redis_url: str, fake_payments: FakePayments
+) -> AsyncIterator[RefundStack]:
+    async with open_refund_stack(make_database_url, redis_url, fake_payments) as stack:
+        yield stack
+
+
+@pytest.fixture
+def refund_stack_factory() -> Callable[..., contextlib.AbstractAsyncContextManager[RefundStack]]:
+    """``open_refund_stack(make_database_url, redis_url, fake)``, for tests with their own loop."""
+    return open_refund_stack
 
 
 def _error_info(err: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
