@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
+from fake_payments import FakePayments
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -19,8 +20,6 @@ from oms.aftersales.v1 import aftersales_pb2 as apb
 from oms.aftersales.v1 import aftersales_service_pb2 as pb
 from oms.type.v1 import money_pb2, platform_pb2
 from omslib.ids import new_id
-
-from fake_payments import FakePayments
 
 S = apb
 OPEN = {
