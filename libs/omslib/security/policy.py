@@ -30,6 +30,8 @@ POLICY: Mapping[str, frozenset[str]] = {
         {
             f"{ORDERS}/SyncPlatformOrder",
             f"{AFTERSALES}/RecordCustomerMessage",
+            # A marketplace's refund, pushed to the gateway, recorded once by aftersales.
+            f"{AFTERSALES}/RecordPlatformRefund",
         }
     ),
     # Orders coordinates the inventory reservation of each order (TCC).
