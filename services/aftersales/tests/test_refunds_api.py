@@ -138,7 +138,7 @@ async def test_bad_input_is_refused_and_changes_nothing(refund_stack) -> None:  
 
 
 async def test_a_marketplace_refund_is_paid_by_the_platform_and_recorded_once(
-    refund_stack,
+    refund_stack, error_info
 ) -> None:  # type: ignore[no-untyped-def]
     s = refund_stack
     await s.put_stock("TEE", 10)
@@ -164,3 +164,12 @@ async def test_a_marketplace_refund_is_paid_by_the_platform_and_recorded_once(
     after = await s.order(order.name)
     assert after.refunded.minor_units == 1500
     assert not s.payments.requests  # never through the payment API
+    shop = await s.paid_order("A6", [("TEE", 1)])
+    with pytest.raises(grpc.aio.AioRpcError) as not_ours:  # paid by our payment API instead
+        await s.aftersales.RecordPlatformRefund(
+            pb.RecordPlatformRefundRequest(
+                order=shop.name, platform_refund_id="x-1", amount=cny(100)
+            )
+        )
+    assert error_info(not_ours.value).reason == "NOT_A_MARKETPLACE_ORDER"
+    assert not (await s.order(shop.name)).HasField("refunded")

@@ -29,6 +29,7 @@ from oms_aftersales.adapters.unit_of_work import AftersalesUnitOfWork
 from oms_aftersales.domain.errors import InvalidRequest, TicketNotFound
 from oms_aftersales.domain.refund import (
     PAYOUT_API,
+    PAYOUT_PLATFORM,
     TERMINAL,
     WAITING,
     IllegalRefundMove,
@@ -37,6 +38,7 @@ from oms_aftersales.domain.refund import (
     RefundRules,
     RefundState,
     ReturnLine,
+    payout_path,
 )
 from oms_aftersales.service_layer import refund_log
 from oms_aftersales.service_layer.payouts import Payouts
@@ -327,6 +329,15 @@ class RefundService:
             if seen is not None:
                 return await self._require(repo, seen), True
             refund = await repo.open_for_platform_refund(order_id, amount)
+        order = await self._orders.order(order_id)
+        if payout_path(order.platform) != PAYOUT_PLATFORM:
+            # Our own payment API pays these orders: recording a platform refund as well
+            # could pay the buyer twice.
+            raise FailedPrecondition(
+                f"order {order_id} ({order.platform}) is not refunded by a marketplace",
+                reason="NOT_A_MARKETPLACE_ORDER",
+                metadata={"order_id": order_id, "platform": order.platform},
+            )
         if refund is None:
             refund, _ = await self.request(
                 RefundRequest(
