@@ -14,6 +14,7 @@ from rich.table import Table
 
 from oms_cli import render
 from oms_cli.commands.ticket_ops import AddrOption, JsonOption, OperatorOption, _stub_call
+from oms_cli.commands.tx import print_transaction
 
 app = typer.Typer(help="Refunds and returns (aftersales coordinates the refund TCC).")
 
@@ -222,3 +223,26 @@ def list_refunds(
     render.console.print(table)
     if reply.next_page_token:
         render.console.print(f"next page: --page-token {reply.next_page_token}")
+
+
+@app.command("tx")
+def show_transaction(
+    refund: Annotated[str, typer.Argument(help="refund id or refunds/<id>")],
+    aftersales: AddrOption = None,
+) -> None:
+    """Show the refund's TCC transaction with its branches."""
+    request = pb.GetRefundTransactionRequest(name=refund_name(refund))
+    reply = _stub_call(aftersales, "GetRefundTransaction", request)
+    print_transaction(reply.transaction)  # type: ignore[attr-defined]
+
+
+@app.command("retry")
+def retry_transaction(
+    refund: Annotated[str, typer.Argument(help="refund id or refunds/<id>")],
+    operator: OperatorOption = "operator",
+    aftersales: AddrOption = None,
+) -> None:
+    """Run a refund's PARKED transaction again (after fixing what parked it)."""
+    request = pb.RetryRefundTransactionRequest(name=refund_name(refund), operator=operator)
+    reply = _stub_call(aftersales, "RetryRefundTransaction", request)
+    print_transaction(reply.transaction)  # type: ignore[attr-defined]

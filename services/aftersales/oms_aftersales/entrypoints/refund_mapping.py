@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from oms.aftersales.v1 import aftersales_pb2 as pb
 from oms.aftersales.v1 import aftersales_service_pb2 as spb
+from oms.tcc.v1 import tcc_pb2
 from oms.type.v1 import money_pb2
+from omslib.tcc import GlobalTransaction
 
 from oms_aftersales.adapters.refund_repository import AuditRow
 from oms_aftersales.domain.refund import Refund, RefundState
@@ -65,4 +67,28 @@ def audit_to_proto(a: AuditRow) -> spb.RefundAuditEntry:
         actor=a.actor,
         note=a.note,
         time=stamp(a.at),
+    )
+
+
+def transaction_to_proto(tx: GlobalTransaction) -> tcc_pb2.GlobalTransaction:
+    return tcc_pb2.GlobalTransaction(
+        gid=tx.gid,
+        kind=tx.kind,
+        subject=tx.subject,
+        state=tcc_pb2.TransactionState.Value(f"TRANSACTION_STATE_{tx.state.name}"),
+        branches=[
+            tcc_pb2.Branch(
+                branch_id=b.branch_id,
+                participant=b.participant,
+                state=tcc_pb2.BranchState.Value(f"BRANCH_STATE_{b.state.name}"),
+                attempts=b.attempts,
+                last_error=b.last_error,
+                update_time=stamp(b.update_time),
+            )
+            for b in tx.branches
+        ],
+        next_attempt_time=stamp(tx.next_attempt_time),
+        reason=tx.reason,
+        create_time=stamp(tx.create_time),
+        update_time=stamp(tx.update_time),
     )

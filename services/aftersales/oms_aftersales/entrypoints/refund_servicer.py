@@ -122,3 +122,15 @@ class RefundRpcs:
         return pb.RecordPlatformRefundResponse(
             refund=rm.refund_to_proto(refund), duplicate=duplicate
         )
+
+    async def GetRefundTransaction(
+        self, request: pb.GetRefundTransactionRequest, context: Ctx
+    ) -> pb.GetRefundTransactionResponse:
+        tx = await self._refunds.transaction(_refund_id(request.name))
+        return pb.GetRefundTransactionResponse(transaction=rm.transaction_to_proto(tx))
+
+    async def RetryRefundTransaction(
+        self, request: pb.RetryRefundTransactionRequest, context: Ctx
+    ) -> pb.RetryRefundTransactionResponse:
+        tx = await self._refunds.retry_transaction(_refund_id(request.name), request.operator)
+        return pb.RetryRefundTransactionResponse(transaction=rm.transaction_to_proto(tx))

@@ -128,6 +128,14 @@ class RefundService:
                 token=token,
             )
 
+    async def transaction(self, refund_id: str) -> GlobalTransaction:
+        return await self._coordinator.get((await self.get(refund_id)).gid)
+
+    async def retry_transaction(self, refund_id: str, operator: str) -> GlobalTransaction:
+        """An operator puts the refund's PARKED transaction back into its phase."""
+        refund = await self.get(refund_id)
+        return await self._coordinator.retry(refund.gid, operator=operator)
+
     # ---------------------------------------------------------------- request
     async def request(self, cmd: RefundRequest) -> tuple[Refund, bool]:
         """Log the refund and its TCC, Try the freeze (and the expected return): the
