@@ -32,7 +32,10 @@ from conftest import FAST_TCC
 from tcc_support import availability, set_stock, snapshot, sync, with_retries
 from test_crash_recovery import restart
 
-ORDERS = 10
+# The short CI profile (each service ~20-30 s); a longer soak: OMS_REFUND_CRASH_ORDERS=40
+# OMS_REFUND_CRASH_KILLS=10 (orders must stay even: half ship and return).
+ORDERS = 2 * (int(os.environ.get("OMS_REFUND_CRASH_ORDERS") or 10) // 2)
+KILLS = int(os.environ.get("OMS_REFUND_CRASH_KILLS") or 3)
 UNIT = 1999
 FINAL = {
     apb.REFUND_STATE_REFUNDED,
@@ -237,7 +240,7 @@ async def _run(stack: Stack, service: str, payments: FakePayments, seed: int) ->
             finally:
                 done.set()
 
-        damaged, kills = await asyncio.gather(stream(), _killer(stack, service, 3, rng, done))
+        damaged, kills = await asyncio.gather(stream(), _killer(stack, service, KILLS, rng, done))
         print(f"{kills} kills of {service} during the stream")
         assert kills, f"the stream ended before the first kill (seed {seed})"
 
