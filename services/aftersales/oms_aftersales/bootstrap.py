@@ -41,6 +41,7 @@ from oms_aftersales.entrypoints.grpc_servicer import AftersalesServicer
 from oms_aftersales.service_layer.intake import CustomerIntake
 from oms_aftersales.service_layer.order_feed import GROUP, OrderFeed, ShipPromise
 from oms_aftersales.service_layer.payouts import Payouts
+from oms_aftersales.service_layer.platform_refunds import PlatformRefunds
 from oms_aftersales.service_layer.profiles import ProfileService
 from oms_aftersales.service_layer.refund_hooks import RefundTransactionHooks
 from oms_aftersales.service_layer.refunds import INVENTORY, ORDERS, RefundService
@@ -216,7 +217,12 @@ def build(
     coordinator = Coordinator(
         sessions,
         orm.TCC_TABLES,
-        {ORDERS: OrdersRefundParticipant(orders), INVENTORY: inventory},
+        {
+            ORDERS: OrdersRefundParticipant(
+                orders_channel, timeout=settings.orders_timeout_seconds
+            ),
+            INVENTORY: inventory,
+        },
         clock,
         policy=RetryPolicy(
             base=timedelta(seconds=settings.tcc_retry_base_seconds),
@@ -263,7 +269,8 @@ def build(
         try_timeout=timedelta(seconds=settings.tcc_try_timeout_seconds),
         payout_grace=timedelta(seconds=settings.payout_grace_seconds),
     )
-    servicer = AftersalesServicer(intake, tickets, profiles, refunds)
+    platform_refunds = PlatformRefunds(uow_factory, refunds)
+    servicer = AftersalesServicer(intake, tickets, profiles, refunds, platform_refunds)
     server.add(
         aftersales_service_pb2_grpc.add_AftersalesServiceServicer_to_server,
         servicer,

@@ -92,9 +92,9 @@ class OrdersRefundParticipant:
 
     PERMANENT = frozenset({"REFUND_FREEZE_NOT_FOUND", "REFUND_ALREADY_RECORDED"})
 
-    def __init__(self, client: OrdersClient) -> None:
-        self._stub = client._stub
-        self._timeout = client._timeout
+    def __init__(self, channel: grpc.aio.Channel, *, timeout: float) -> None:
+        self._stub = pb_grpc.OrdersServiceStub(channel)
+        self._timeout = timeout
 
     async def try_(self, gid: str, branch_id: str, payload: FreezePayload) -> int:
         request = pb.TryFreezeRefundRequest(

@@ -16,6 +16,7 @@ from oms_aftersales.entrypoints import proto_mapping as m
 from oms_aftersales.entrypoints.refund_servicer import RefundRpcs
 from oms_aftersales.service_layer.commands import CustomerMessage
 from oms_aftersales.service_layer.intake import CustomerIntake
+from oms_aftersales.service_layer.platform_refunds import PlatformRefunds
 from oms_aftersales.service_layer.profiles import ProfileService
 from oms_aftersales.service_layer.refunds import RefundService
 from oms_aftersales.service_layer.tickets import TicketService
@@ -50,11 +51,13 @@ class AftersalesServicer(RefundRpcs, pb_grpc.AftersalesServiceServicer):
         tickets: TicketService,
         profiles: ProfileService,
         refunds: RefundService,
+        platform_refunds: PlatformRefunds,
     ) -> None:
         self._intake = intake
         self._tickets = tickets
         self._profiles = profiles
         self._refunds = refunds
+        self._platform_refunds = platform_refunds
 
     async def ListIssueCodes(
         self, request: pb.ListIssueCodesRequest, context: Ctx

@@ -9,6 +9,7 @@ from oms_aftersales.adapters.inventory_client import Receipt
 from oms_aftersales.domain.errors import InvalidRequest
 from oms_aftersales.domain.refund import ReturnLine
 from oms_aftersales.entrypoints import refund_mapping as rm
+from oms_aftersales.service_layer.platform_refunds import PlatformRefunds
 from oms_aftersales.service_layer.refunds import RefundRequest, RefundService
 
 Ctx = grpc.aio.ServicerContext
@@ -26,6 +27,7 @@ class RefundRpcs:
     """Mixed into AftersalesServicer; ``self._refunds`` is the RefundService."""
 
     _refunds: RefundService
+    _platform_refunds: PlatformRefunds
 
     async def RequestRefund(
         self, request: pb.RequestRefundRequest, context: Ctx
@@ -113,7 +115,7 @@ class RefundRpcs:
     async def RecordPlatformRefund(
         self, request: pb.RecordPlatformRefundRequest, context: Ctx
     ) -> pb.RecordPlatformRefundResponse:
-        refund, duplicate = await self._refunds.record_platform_refund(
+        refund, duplicate = await self._platform_refunds.record(
             request.order.removeprefix("orders/"),
             request.platform_refund_id,
             request.amount.minor_units,

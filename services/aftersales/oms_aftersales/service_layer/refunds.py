@@ -9,7 +9,6 @@ drive the round. Money goes out through ``Payouts``.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,16 +28,13 @@ from oms_aftersales.adapters.unit_of_work import AftersalesUnitOfWork
 from oms_aftersales.domain.errors import InvalidRequest, TicketNotFound
 from oms_aftersales.domain.refund import (
     PAYOUT_API,
-    PAYOUT_PLATFORM,
     TERMINAL,
-    WAITING,
     IllegalRefundMove,
     Move,
     Refund,
     RefundRules,
     RefundState,
     ReturnLine,
-    payout_path,
 )
 from oms_aftersales.service_layer import refund_log
 from oms_aftersales.service_layer.payouts import Payouts
@@ -101,6 +97,9 @@ class RefundService:
         self._clock = clock
         self._try_timeout = try_timeout
         self._payout_grace = payout_grace
+        self.coordinator = coordinator
+        self.orders = orders
+        self.clock = clock
 
     # ------------------------------------------------------------------ reads
     async def get(self, refund_id: str) -> Refund:
@@ -261,8 +260,8 @@ class RefundService:
     async def approve(self, refund_id: str, operator: str, note: str) -> Refund:
         async with self._uow() as uow:
             repo = RefundRepository(uow.session)
-            refund = await self._require(repo, refund_id)
-            await self._require_frozen(refund)
+            refund = await self.require(repo, refund_id)
+            await self.require_frozen(refund)
             now = self._clock.now()
             moves = [refund.move_to(S.APPROVED, now, operator or "agent", note)]
             moves.append(self._start_payout(refund, now))
@@ -280,7 +279,7 @@ class RefundService:
     async def _release(self, refund_id: str, to: RefundState, actor: str, note: str) -> Refund:
         async with self._uow() as uow:
             repo = RefundRepository(uow.session)
-            refund = await self._require(repo, refund_id)
+            refund = await self.require(repo, refund_id)
             now = self._clock.now()
             move = refund.move_to(to, now, actor, note)
             await refund_log.record(uow.session, refund, [move], now)
@@ -307,7 +306,7 @@ class RefundService:
         result = await self._inventory.receive(refund.gid, INVENTORY_BRANCH, receipt)
         async with self._uow() as uow:
             repo = RefundRepository(uow.session)
-            refund = await self._require(repo, refund_id)
+            refund = await self.require(repo, refund_id)
             if refund.state is not S.AWAITING_RETURN:
                 return refund
             now = self._clock.now()
@@ -324,83 +323,14 @@ class RefundService:
         await self._pay_now(refund)
         return await self.get(refund_id)
 
-    # ------------------------------------------------------- platform refunds
-    async def record_platform_refund(
-        self, order_id: str, platform_refund_id: str, amount: int, currency: str
-    ) -> tuple[Refund, bool]:
-        """A marketplace refunded the buyer: complete our open refund of that amount on the
-        order, or request one (the freeze still guards the total). Idempotent by the
-        platform's refund id."""
-        async with self._uow() as uow:
-            repo = RefundRepository(uow.session)
-            seen = await repo.platform_refund(platform_refund_id)
-            if seen is not None:
-                return await self._require(repo, seen), True
-            refund = await repo.open_for_platform_refund(order_id, amount)
-        order = await self._orders.order(order_id)
-        if payout_path(order.platform) != PAYOUT_PLATFORM:
-            # Our own payment API pays these orders: recording a platform refund as well
-            # could pay the buyer twice.
-            raise FailedPrecondition(
-                f"order {order_id} ({order.platform}) is not refunded by a marketplace",
-                reason="NOT_A_MARKETPLACE_ORDER",
-                metadata={"order_id": order_id, "platform": order.platform},
-            )
-        if refund is None:
-            refund, _ = await self.request(
-                RefundRequest(
-                    request_id=f"platform:{platform_refund_id}"[:128],
-                    order_id=order_id,
-                    currency=currency,
-                    amount=amount,
-                    reason="refunded by the platform",
-                    actor="platform",
-                )
-            )
-        await self._require_frozen(refund)
-        async with self._uow() as uow:
-            repo = RefundRepository(uow.session)
-            refund = await self._require(repo, refund.refund_id)
-            if refund.state in TERMINAL or refund.currency != currency:
-                raise FailedPrecondition(
-                    f"refund {refund.refund_id} is {refund.state}; the platform refund "
-                    f"{platform_refund_id} matches no open refund",
-                    reason="PLATFORM_REFUND_UNMATCHED",
-                    metadata={"refund_id": refund.refund_id, "state": refund.state.value},
-                )
-            if not await repo.record_platform_refund(
-                platform_refund_id, refund.refund_id, amount, self._clock.now()
-            ):
-                await uow.session.rollback()
-                return await self.get(refund.refund_id), True
-            now = self._clock.now()
-            note = f"refunded by the platform ({platform_refund_id})"
-            moves = []
-            if refund.state in WAITING and refund.state is not S.APPROVED:
-                moves.append(refund.move_to(S.APPROVED, now, "platform", note))
-            if refund.state is S.APPROVED:
-                moves.append(refund.move_to(S.REFUNDING, now, "platform", note))
-            refund.payout_reference = platform_refund_id[:128]
-            refund.payout_due_at = None
-            moves.append(refund.move_to(S.REFUNDED, now, "platform", note))
-            await refund_log.record(uow.session, refund, moves, now)
-            tx, started = await self._coordinator.decide(
-                uow.session, refund.gid, TransactionState.CONFIRMING, reason=note
-            )
-            await uow.commit()
-        if started:
-            with contextlib.suppress(Exception):  # the recovery loop finishes it
-                await self._coordinator.drive(tx)
-        return await self.get(refund.refund_id), False
-
     # ---------------------------------------------------------------- helpers
-    async def _require(self, repo: RefundRepository, refund_id: str) -> Refund:
+    async def require(self, repo: RefundRepository, refund_id: str) -> Refund:
         refund = await repo.get(refund_id)
         if refund is None:
             raise RefundNotFound(f"refund {refund_id} not found", metadata={"refund_id": refund_id})
         return refund
 
-    async def _require_frozen(self, refund: Refund) -> None:
+    async def require_frozen(self, refund: Refund) -> None:
         """Money may go out only against a freeze: the Try must have succeeded."""
         tx = await self._coordinator.get(refund.gid)
         if tx.state is TransactionState.TRYING:
