@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from oms.aftersales.v1 import aftersales_pb2 as apb
 from oms.aftersales.v1 import aftersales_service_pb2 as pb
 from oms.type.v1 import money_pb2, platform_pb2
+from oms_aftersales.adapters import orm
 
 UNIT = 1999
 
@@ -49,6 +51,17 @@ async def test_refund_only_of_an_unshipped_order_under_the_threshold_is_paid_at_
         apb.REFUND_STATE_REFUNDING,
         apb.REFUND_STATE_REFUNDED,
     ]
+    box = orm.outbox.outbox.c
+    async with s.app.engine.connect() as conn:  # one RefundChanged per audit row, same stream
+        rows = (
+            await conn.execute(
+                sa.select(box.event_type, box.stream).where(box.aggregate_id == refund.refund_id)
+            )
+        ).all()
+    assert len(rows) == 4
+    assert {(t.rsplit(".", 1)[-1], stream) for t, stream in rows} == {
+        ("RefundChanged", "oms.aftersales")
+    }
 
 
 async def test_a_request_above_the_refundable_amount_is_refused_with_the_amount(
