@@ -83,10 +83,10 @@ class Model:
         b = self.branches[index] if index >= 0 else None
         if kind == "try":
             assert b is not None
-            if b.cancelled_first:
-                return False
+            if b.cancelled_first or b.state == "cancelled":
+                return False  # a Try after its Cancel is refused (no hanging)
             if b.state is not None:
-                return True
+                return True  # a repeat
             others = [o for o in self.branches if o is not b]
             for sku, quantity in b.lines.items():
                 left = ORDERED.get(sku, 0) - sum(o.claims(sku) for o in others)
