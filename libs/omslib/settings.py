@@ -99,12 +99,39 @@ def format_settings_error(cls: type[BaseSettings], exc: ValidationError) -> str:
     """Render a ValidationError in terms of environment variable names."""
     lines = [f"invalid configuration ({cls.__name__}):"]
     for error in exc.errors():
-        field = str(error["loc"][0]) if error["loc"] else "?"
+        if not error["loc"]:
+            # A rule across several variables: its input is every setting, secrets too.
+            lines.append(f"  {error['msg']}")
+            continue
+        field = str(error["loc"][0])
         env = _env_name(cls, field)
-        value = error.get("input")
-        shown = "<missing>" if error["type"] == "missing" else repr(value)
-        lines.append(f"  {env}={shown}: {error['msg']}")
+        lines.append(f"  {env}={_shown_value(cls, field, env, error)}: {error['msg']}")
     return "\n".join(lines)
+
+
+#: Variables whose value is never shown, in any message or log line.
+_SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL", "DSN")
+
+
+def _shown_value(cls: type[BaseSettings], field: str, env: str, error: Any) -> str:
+    if error["type"] == "missing":
+        return "<missing>"
+    value = error.get("input")
+    info = cls.model_fields.get(field)
+    secret_type = info is not None and "SecretStr" in str(info.annotation)
+    if secret_type or any(word in env.upper() for word in _SECRET_WORDS):
+        return f"<hidden, {len(str(value))} characters>"
+    return repr(_without_password(value))
+
+
+def _without_password(value: object) -> object:
+    """A URL's password (postgresql://user:pw@host) replaced by ***."""
+    if not isinstance(value, str) or "://" not in value or "@" not in value:
+        return value
+    scheme, _, rest = value.partition("://")
+    credentials, _, host = rest.rpartition("@")
+    user, colon, _ = credentials.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{host}"
 
 
 def _env_name(cls: type[BaseSettings], name: str) -> str:

@@ -29,7 +29,7 @@ POLICY: Mapping[str, frozenset[str]] = {
     "gateway": frozenset(
         {
             f"{ORDERS}/SyncPlatformOrder",
-            f"{AFTERSALES}/CreateTicket",
+            f"{AFTERSALES}/RecordCustomerMessage",
         }
     ),
     # Orders coordinates the inventory reservation of each order (TCC).
@@ -38,6 +38,7 @@ POLICY: Mapping[str, frozenset[str]] = {
             f"{INVENTORY}/TryReserveStock",
             f"{INVENTORY}/ConfirmReserveStock",
             f"{INVENTORY}/CancelReserveStock",
+            f"{INVENTORY}/RestockReservation",
             f"{INVENTORY}/GetReservation",
             f"{INVENTORY}/GetAvailability",
         }

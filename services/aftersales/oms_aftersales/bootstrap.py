@@ -2,33 +2,173 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 
+import redis.asyncio
 from oms.aftersales.v1 import aftersales_service_pb2, aftersales_service_pb2_grpc
+from omslib.alert_webhook import AlertWebhook
+from omslib.clock import Clock, SystemClock
+from omslib.db import create_engine, session_factory, upgrade_schema
+from omslib.events import EventConsumer
 from omslib.grpc_server import GrpcService, run_until_signalled
+from omslib.outbox import STREAM_ORDERS, OutboxNotifier, OutboxRelay, relay_settings
+from omslib.outbox.named_lease import NamedLease
+from omslib.redis_conn import connect
 from omslib.settings import load_settings
 from omslib.telemetry import configure_logging, setup_tracing
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from oms_aftersales.adapters import orm
+from oms_aftersales.adapters.unit_of_work import AftersalesUnitOfWork
+from oms_aftersales.catalogue_file import CatalogueError, load_catalogue
 from oms_aftersales.config import Settings
+from oms_aftersales.domain.classification import IntentClassifier
 from oms_aftersales.entrypoints.grpc_servicer import AftersalesServicer
+from oms_aftersales.service_layer.intake import CustomerIntake
+from oms_aftersales.service_layer.order_feed import GROUP, OrderFeed, ShipPromise
+from oms_aftersales.service_layer.profiles import ProfileService
+from oms_aftersales.service_layer.ticket_log import TicketLog
+from oms_aftersales.service_layer.tickets import TicketService
+from oms_aftersales.service_layer.timers import TimerWorker
 
 SERVICE_NAME = "aftersales"
 ERROR_DOMAIN = "aftersales.oms"
+MIGRATIONS = Path(__file__).parent / "migrations"
+FULL_SERVICE_NAME = aftersales_service_pb2.DESCRIPTOR.services_by_name[
+    "AftersalesService"
+].full_name
+
+log = logging.getLogger(__name__)
+
+
+def default_classifier() -> IntentClassifier:
+    """The offline intent model shipped in ``oms_aftersales.intent`` (loaded once, at start)."""
+    from oms_aftersales.intent import load_default_classifier
+
+    return load_default_classifier()
+
+
+def instance_name() -> str:
+    return f"aftersales-{socket.gethostname()[:20]}-{os.getpid()}-{os.urandom(3).hex()}"
 
 
 @dataclass
-class Running:
-    """A started aftersales server; tests use `port` and `stop()`."""
+class Aftersales:
+    """Everything wired; nothing started yet."""
 
+    settings: Settings
+    engine: AsyncEngine
     server: GrpcService
-    port: int
+    tickets: TicketService
+    intake: CustomerIntake
+    timers: TimerWorker
+    consumer: EventConsumer
+    relay: OutboxRelay
+    redis: redis.asyncio.Redis
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def stop(self, grace: float = 1.0) -> None:
-        await self.server.stop(grace)
+    def start_jobs(self) -> None:
+        self.tasks.append(asyncio.create_task(self.relay.run()))
+        self.tasks.append(asyncio.create_task(self.consumer.run()))
+        self.tasks.append(asyncio.create_task(self._timer_loop()))
+        self.tasks.append(asyncio.create_task(self._recompute()))
+
+    async def _recompute(self) -> None:
+        try:
+            changed = await self.tickets.recompute_open()
+        except Exception:
+            log.exception(
+                "recomputing open tickets' deadlines failed; they recompute at their next change"
+            )
+            return
+        if changed:
+            log.info("open tickets' deadlines recomputed", extra={"tickets": changed})
+
+    async def _timer_loop(self) -> None:
+        while True:
+            try:
+                await self.timers.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("timer round failed; retried at the next round")
+            await asyncio.sleep(self.settings.timer_interval_seconds)
+
+    async def close(self) -> None:
+        self.relay.stop()
+        self.consumer.stop()
+        for task in self.tasks[2:]:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=5)
+        self.tasks.clear()
+        await self.redis.aclose()
+        await self.engine.dispose()
 
 
-async def start(settings: Settings) -> Running:
-    """Build and start the server (port 0 picks a free port)."""
+def build(
+    settings: Settings, *, clock: Clock | None = None, classifier: IntentClassifier | None = None
+) -> Aftersales:
+    clock = clock or SystemClock()
+    try:
+        catalogue = load_catalogue(settings.issue_codes_file)
+    except CatalogueError as exc:
+        raise SystemExit(f"OMS_AFTERSALES_ISSUE_CODES_FILE: {exc}") from None
+    redis_client = connect(settings.redis_url)
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    notifier = OutboxNotifier()
+
+    def uow_factory() -> AftersalesUnitOfWork:
+        return AftersalesUnitOfWork(sessions, notifier)
+
+    ticket_log = TicketLog(catalogue)
+    tickets = TicketService(uow_factory, ticket_log, clock)
+    intake = CustomerIntake(uow_factory, ticket_log, classifier or default_classifier(), clock)
+    profiles = ProfileService(uow_factory, catalogue, clock)
+    promise = ShipPromise(
+        settings.ship_promise_hours, Settings.parse_hours(settings.ship_promise_hours_by_platform)
+    )
+    feed = OrderFeed(promise, intake, uow_factory)
+    name = instance_name()
+    consumer = EventConsumer(
+        redis_client,
+        sessions,
+        orm.events_in,
+        group=GROUP,
+        name=name,
+        streams=[STREAM_ORDERS],
+        handlers=feed.handlers(),
+        clock=clock,  # type: ignore[arg-type]
+    )
+    lease = NamedLease(
+        sessions,
+        orm.outbox.leases,
+        "aftersales-timers",
+        name,
+        ttl=timedelta(seconds=settings.timer_lease_seconds),
+        clock=clock,
+    )
+    webhook = AlertWebhook(settings.alert_webhook_url) if settings.alert_webhook_url else None
+    timers = TimerWorker(
+        uow_factory, ticket_log, lease, clock, webhook=webhook, order_timer=feed.check_shipped
+    )
+    relay = OutboxRelay(
+        sessions,
+        orm.outbox,
+        redis_client,
+        notifier=notifier,
+        settings=relay_settings(settings),
+        clock=clock,
+    )
     server = GrpcService(
         name=SERVICE_NAME,
         host=settings.host,
@@ -36,15 +176,52 @@ async def start(settings: Settings) -> Running:
         error_domain=ERROR_DOMAIN,
         security=settings.grpc_security(SERVICE_NAME),
     )
+    # The generated stubs mark every RPC abstract; the runtime base class answers
+    # UNIMPLEMENTED for the refund RPCs, built by the refunds work.
+    servicer = AftersalesServicer(intake, tickets, profiles)  # type: ignore[abstract]
     server.add(
         aftersales_service_pb2_grpc.add_AftersalesServiceServicer_to_server,
-        # The generated stubs mark every RPC abstract; the runtime base class answers
-        # UNIMPLEMENTED for the ones not built yet, which is what we want.
-        AftersalesServicer(),  # type: ignore[abstract]
-        aftersales_service_pb2.DESCRIPTOR.services_by_name["AftersalesService"].full_name,
+        servicer,
+        FULL_SERVICE_NAME,
     )
-    port = await server.start()
-    return Running(server=server, port=port)
+    return Aftersales(
+        settings, engine, server, tickets, intake, timers, consumer, relay, redis_client
+    )
+
+
+@dataclass
+class Running:
+    """A started aftersales server; tests use `port` and `stop()`."""
+
+    app: Aftersales
+    port: int
+
+    async def stop(self, grace: float = 1.0) -> None:
+        try:
+            await self.app.server.stop(grace)
+        finally:
+            await self.app.close()
+
+
+async def start(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    classifier: IntentClassifier | None = None,
+    jobs: bool = True,
+) -> Running:
+    """Upgrade the schema, then serve (port 0 picks a free port)."""
+    app = build(settings, clock=clock, classifier=classifier)
+    try:
+        await upgrade_schema(app.engine, MIGRATIONS)
+        port = await app.server.start()
+        if jobs:
+            app.start_jobs()
+    except BaseException:
+        await app.close()
+        raise
+    log.info("aftersales serving", extra={"port": port})
+    return Running(app, port)
 
 
 async def main() -> None:
@@ -52,7 +229,12 @@ async def main() -> None:
     configure_logging(SERVICE_NAME, settings.log_level)
     provider = setup_tracing(SERVICE_NAME)
     running = await start(settings)
-    try:
-        await run_until_signalled(running.server, grace=settings.shutdown_grace_seconds)
-    finally:
+
+    async def flush_traces() -> None:
         provider.shutdown()
+
+    await run_until_signalled(
+        running.app.server,
+        grace=settings.shutdown_grace_seconds,
+        on_shutdown=[running.app.close, flush_traces],
+    )

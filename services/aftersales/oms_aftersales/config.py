@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from omslib.settings import CommonSettings, addr_default, default_sqlite_url
-from pydantic import Field
+from pydantic import Field, field_validator
 
 
 class Settings(CommonSettings):
@@ -22,3 +24,48 @@ class Settings(CommonSettings):
     inventory_addr: str = Field(
         default_factory=lambda: addr_default(50052), validation_alias="OMS_INVENTORY_ADDR"
     )
+    # The issue-code catalogue (codes, departments, calendars, escalation); unset: the shipped one.
+    issue_codes_file: Path | None = Field(None, validation_alias="OMS_AFTERSALES_ISSUE_CODES_FILE")
+    alert_webhook_url: str | None = Field(None, validation_alias="OMS_ALERT_WEBHOOK_URL")
+    # How often due timers are looked for.
+    timer_interval_seconds: float = Field(
+        1.0, gt=0, le=300, validation_alias="OMS_AFTERSALES_TIMER_INTERVAL_SECONDS"
+    )
+    timer_lease_seconds: float = Field(
+        15.0, gt=0, le=600, validation_alias="OMS_AFTERSALES_TIMER_LEASE_SECONDS"
+    )
+    # Promised ship time = paid time + these hours (orders events carry no promise).
+    ship_promise_hours: int = Field(
+        48, ge=1, le=24 * 30, validation_alias="OMS_AFTERSALES_SHIP_PROMISE_HOURS"
+    )
+    # Per platform, e.g. "pdd=48,douyin=48,shopify=72" (decimal hours allowed: "shop=0.5").
+    ship_promise_hours_by_platform: str = Field(
+        "", max_length=500, validation_alias="OMS_AFTERSALES_SHIP_PROMISE_HOURS_BY_PLATFORM"
+    )
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("OMS_ALERT_WEBHOOK_URL must be an http(s) URL")
+        return v or None
+
+    @field_validator("ship_promise_hours_by_platform")
+    @classmethod
+    def _per_platform(cls, v: str) -> str:
+        cls.parse_hours(v)
+        return v
+
+    @staticmethod
+    def parse_hours(text: str) -> dict[str, float]:
+        hours: dict[str, float] = {}
+        for item in filter(None, (p.strip() for p in text.split(","))):
+            name, sep, value = item.partition("=")
+            try:
+                number = float(value)
+            except ValueError:
+                number = -1.0
+            if not sep or not name.strip() or not 0 < number <= 720:
+                raise ValueError(f"expected platform=hours (above 0, at most 720), got {item!r}")
+            hours[name.strip().lower()] = number
+        return hours

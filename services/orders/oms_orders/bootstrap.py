@@ -40,6 +40,7 @@ from oms_orders.domain.tcc import INVENTORY, INVENTORY_RESTOCK
 from oms_orders.entrypoints.grpc_servicer import OrdersServicer
 from oms_orders.service_layer.handlers import OrderHandlers
 from oms_orders.service_layer.queries import OrderQueries
+from oms_orders.service_layer.refund_freeze import RefundFreezes
 from oms_orders.service_layer.sync_platform_order import PlatformOrderSync
 from oms_orders.service_layer.tcc_completion import OrderTransactionHooks
 
@@ -175,9 +176,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
         payment_windows=settings.payment_windows(),
         locks=locks,
     )
-    # The generated stubs mark every RPC abstract; the runtime base class answers
-    # UNIMPLEMENTED for the ones not built yet.
-    servicer = OrdersServicer(sync, OrderQueries(uow_factory, clock), handlers)  # type: ignore[abstract]
+    servicer = OrdersServicer(
+        sync, OrderQueries(uow_factory, clock), handlers, RefundFreezes(uow_factory, clock)
+    )
     server = GrpcService(
         name=SERVICE_NAME,
         host=settings.host,

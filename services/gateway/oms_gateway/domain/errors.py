@@ -62,9 +62,21 @@ class InboxUnavailable(Unavailable):
 
 
 class OrdersUnavailable(Unavailable):
-    """Orders could not answer now (unreachable, overloaded, deadline, conflict): retry later."""
+    """Orders could not take the push now (overloaded, a conflict, a crash): retry later."""
 
     reason = "ORDERS_UNAVAILABLE"
+
+
+class OrdersDown(OrdersUnavailable):
+    """Orders, or a service it calls, cannot answer at all: retry soon, and never give up."""
+
+    reason = "ORDERS_DOWN"
+
+
+class OrdersUnreachable(OrdersDown):
+    """No answer from orders itself (connection refused or reset): it is down or restarting."""
+
+    reason = "ORDERS_UNREACHABLE"
 
 
 class OrdersRejected(FailedPrecondition):
@@ -77,3 +89,15 @@ class RateLimited(ResourceExhausted):
     """The platform sends faster than its configured rate; it should retry after a pause."""
 
     reason = "RATE_LIMITED"
+
+
+class AftersalesUnavailable(Unavailable):
+    """Aftersales could not take a customer message now (unreachable, overloaded): retry."""
+
+    reason = "AFTERSALES_UNAVAILABLE"
+
+
+class AftersalesRejected(FailedPrecondition):
+    """Aftersales refused the customer message for good; retrying it cannot succeed."""
+
+    reason = "AFTERSALES_REJECTED"

@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from oms_gateway.domain.customer_message import CustomerMessage
+
 
 class PlatformOrderStatus(enum.Enum):
     """A platform's own status mapped onto the small canonical set orders understands."""
@@ -76,14 +78,17 @@ class OrderSnapshot:
 
 @dataclass(frozen=True)
 class Translation:
-    """What an adapter makes of one push: the platform's event id and its snapshots."""
+    """What an adapter makes of one push: the platform's event id, its order snapshots and
+    its customer messages (after-sales kinds, delivered to aftersales instead of orders)."""
 
     platform: str
     event_id: str
     snapshots: tuple[OrderSnapshot, ...] = field(default_factory=tuple)
     #: For a push that carries several messages with their own ids (Douyin): the message id
-    #: of each snapshot. Each message is stored, deduplicated and delivered on its own.
+    #: of each snapshot, then of each customer message. Each is stored, deduplicated and
+    #: delivered on its own.
     message_ids: tuple[str, ...] = ()
+    messages: tuple[CustomerMessage, ...] = ()
 
     def request_id(self, index: int = 0) -> str:
         """The idempotency key orders sees: ``<platform>:<event id>`` (``#n`` for batches)."""
@@ -102,6 +107,13 @@ class Translation:
         if len(self.message_ids) <= 1 or event_id not in self.message_ids:
             return self
         index = self.message_ids.index(event_id)
+        if index >= len(self.snapshots):  # a customer message's id follows the snapshots'
+            return Translation(
+                platform=self.platform,
+                event_id=event_id,
+                message_ids=(event_id,),
+                messages=(self.messages[index - len(self.snapshots)],),
+            )
         return Translation(
             platform=self.platform,
             event_id=event_id,

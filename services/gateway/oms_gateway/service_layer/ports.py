@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from oms_gateway.domain.customer_message import CustomerMessage
 from oms_gateway.domain.inbox import RawPush
 from oms_gateway.domain.snapshot import OrderSnapshot, Translation
 
@@ -36,4 +37,13 @@ class RateLimiterPort(Protocol):
 class Translator(Protocol):
     def translate(self, push: RawPush) -> Translation:
         """Stored raw push -> canonical snapshots (``InvalidPayload`` when it cannot)."""
+        ...
+
+
+class AftersalesPort(Protocol):
+    async def record_customer_message(self, message: CustomerMessage) -> SyncResult:
+        """The ticket the message opened or joined (``order_id`` holds the ticket id).
+
+        Raise ``AftersalesUnavailable`` (retry later) or ``AftersalesRejected`` (give up).
+        """
         ...

@@ -14,7 +14,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from oms.events.v1.alert_events_pb2 import ALERT_SEVERITY_CRITICAL, Alert
 from oms.events.v1.envelope_pb2 import EventEnvelope
-from oms.events.v1.order_events_pb2 import OrderCreated, OrderStateChanged
+from oms.events.v1.order_events_pb2 import OrderCreated, OrderRefunded, OrderStateChanged
 from omslib.outbox import STREAM_ALERTS, STREAM_ORDERS, OutboxNotifier, add_event, build_envelope
 from omslib.tcc import PARKED_CODE, GlobalTransaction
 from sqlalchemy import event
@@ -24,10 +24,16 @@ from sqlalchemy.orm import Session
 from oms_orders.adapters import orm
 from oms_orders.domain.events import OrderAnnounced, OrderEvent, StateChanged
 from oms_orders.domain.order import Order, StateTransition
+from oms_orders.domain.refunds import RefundFreeze
+from oms_orders.domain.values import Money
 
 # Events carry the same oms.orders.v1 messages as the gRPC API, so they share its
 # mapping (pure: domain <-> generated code, nothing of the server).
-from oms_orders.entrypoints.proto_mapping import order_to_proto, transition_to_proto
+from oms_orders.entrypoints.proto_mapping import (
+    money_to_proto,
+    order_to_proto,
+    transition_to_proto,
+)
 
 SOURCE = "orders"
 ORDER = "order"
@@ -141,6 +147,24 @@ async def emit_state_changes(
             ),
             occur_time=transition.time,
         )
+
+
+async def emit_order_refunded(session: AsyncSession, order: Order, freeze: RefundFreeze) -> None:
+    """OrderRefunded: ``freeze``'s amount is now part of ``order``'s refunded total."""
+    currency = freeze.amount.currency
+    await emit(
+        session,
+        stream=STREAM_ORDERS,
+        aggregate_type=ORDER,
+        aggregate_id=order.order_id,
+        payload=OrderRefunded(
+            order_id=order.order_id,
+            amount=money_to_proto(freeze.amount),
+            refunded=money_to_proto(Money(order.refunded_minor_units, currency)),
+            gid=freeze.gid,
+        ),
+        occur_time=freeze.update_time,
+    )
 
 
 async def emit_parked_alert(

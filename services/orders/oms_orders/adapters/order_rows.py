@@ -126,6 +126,8 @@ def order_from_rows(
             if row.refund_owed_minor_units is not None
             else None
         ),
+        refunded_minor_units=row.refunded_minor_units,
+        refund_frozen_minor_units=row.refund_frozen_minor_units,
         version=row.version,
     )
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from omslib.outbox import outbox_tables
-from omslib.tcc import coordinator_tables
+from omslib.tcc import barrier_table, coordinator_tables
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -89,6 +89,9 @@ orders = Table(
     Column("ship_time", UtcDateTime(), nullable=True),
     Column("shipped_on_time", Boolean, nullable=True),
     Column("refund_owed_minor_units", BigInteger, nullable=True),
+    # Revision 0005: refunds (changed only by the refund participant's conditional updates).
+    Column("refunded_minor_units", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("refund_frozen_minor_units", BigInteger, nullable=False, default=0, server_default="0"),
     Column("create_time", UtcDateTime(), nullable=False),
     Column("update_time", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
@@ -144,6 +147,24 @@ processed_requests = Table(
     Column("create_time", UtcDateTime(), nullable=False),
     Column("fingerprint", String(64), nullable=False, default=""),
 )
+
+# Each refund branch's hold on an order's refundable amount (revision 0005).
+refund_freezes = Table(
+    "refund_freezes",
+    metadata,
+    Column("gid", String(128), primary_key=True),
+    Column("branch_id", String(128), primary_key=True),
+    Column("order_id", ID, nullable=False),
+    Column("amount_minor_units", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("create_time", UtcDateTime(), nullable=False),
+    Column("update_time", UtcDateTime(), nullable=False),
+    Index("ix_refund_freezes_order", "order_id"),
+)
+
+# Orders as a refund participant: its TCC barrier (revision 0005).
+tcc_barrier = barrier_table(metadata)
 
 # The TCC coordinator's durable log: the generic library's tables (0001 + 0002).
 _tcc = coordinator_tables(metadata)

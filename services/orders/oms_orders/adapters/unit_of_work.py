@@ -11,11 +11,13 @@ from oms.events.v1.envelope_pb2 import EventEnvelope
 from omslib.db import UnitOfWork
 
 from oms_orders.adapters import order_events
+from oms_orders.adapters.refund_repository import RefundRepository
 from oms_orders.adapters.repository import OrderRepository
 from oms_orders.adapters.request_log import RequestLog
 from oms_orders.adapters.tcc_repository import TransactionRepository
 from oms_orders.domain.events import OrderEvent
 from oms_orders.domain.order import Order
+from oms_orders.domain.refunds import RefundFreeze
 
 
 class OrdersUnitOfWork(UnitOfWork):
@@ -30,17 +32,23 @@ class OrdersUnitOfWork(UnitOfWork):
     orders: OrderRepository
     transactions: TransactionRepository
     requests: RequestLog
+    refunds: RefundRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.orders = OrderRepository(self.session)
         self.transactions = TransactionRepository(self.session)
         self.requests = RequestLog(self.session)
+        self.refunds = RefundRepository(self.session)
         return self
 
     async def publish(self, order: Order, events: Sequence[OrderEvent]) -> None:
         """Write the events of ``order``'s change in this unit of work's transaction."""
         await order_events.publish(self.session, order, events)
+
+    async def publish_refund(self, order: Order, freeze: RefundFreeze) -> None:
+        """OrderRefunded for ``freeze``, recorded on ``order`` in this transaction."""
+        await order_events.emit_order_refunded(self.session, order, freeze)
 
     async def emit(
         self,

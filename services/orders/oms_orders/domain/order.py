@@ -102,6 +102,10 @@ class Order:
     shipment: Shipment | None = None
     #: What the buyer is owed after a paid order ended before shipment.
     refund_owed: Money | None = None
+    #: Refunded so far, and held by refunds in flight (minor units of the payment's currency).
+    #: Changed only by the refund participant's conditional updates, never by a save.
+    refunded_minor_units: int = 0
+    refund_frozen_minor_units: int = 0
     #: Optimistic-concurrency counter, bumped by the repository on every save.
     version: int = 0
 
@@ -152,6 +156,15 @@ class Order:
     def announced(self) -> bool:
         """Whether consumers have heard of the order: its reservation outcome is recorded."""
         return bool(self.allocations) or self.state is not OrderState.PENDING_PAYMENT
+
+    @property
+    def refundable(self) -> Money | None:
+        """paid - refunded - frozen; None until paid."""
+        if self.payment is None:
+            return None
+        paid = self.payment.amount
+        left = paid.minor_units - self.refunded_minor_units - self.refund_frozen_minor_units
+        return Money(left, paid.currency)
 
     @property
     def holds_deducted_stock(self) -> bool:

@@ -1,8 +1,5 @@
 """OrdersService over gRPC: translate a request into a command, hand it to its handler,
-translate the order back.
-
-The refund-freeze methods answer UNIMPLEMENTED (the generated base class raises
-NotImplementedError, which the shared error interceptor maps).
+translate the order back. The refund-freeze methods are orders' side of the refund TCC.
 """
 
 from __future__ import annotations
@@ -22,6 +19,7 @@ from oms_orders.entrypoints import proto_mapping as m
 from oms_orders.service_layer import commands as c
 from oms_orders.service_layer.handlers import OrderHandlers
 from oms_orders.service_layer.queries import OrderQueries
+from oms_orders.service_layer.refund_freeze import RefundFreezes
 from oms_orders.service_layer.sync_platform_order import PlatformOrderSync, SyncPlatformOrder
 
 E = TypeVar("E")
@@ -29,11 +27,16 @@ E = TypeVar("E")
 
 class OrdersServicer(pb_grpc.OrdersServiceServicer):
     def __init__(
-        self, sync: PlatformOrderSync, queries: OrderQueries, handlers: OrderHandlers
+        self,
+        sync: PlatformOrderSync,
+        queries: OrderQueries,
+        handlers: OrderHandlers,
+        refunds: RefundFreezes,
     ) -> None:
         self._sync = sync
         self._queries = queries
         self._handlers = handlers
+        self._refunds = refunds
 
     async def _order_id(self, name: str) -> str:
         return await self._queries.order_id(name)
@@ -114,6 +117,29 @@ class OrdersServicer(pb_grpc.OrdersServiceServicer):
             request.gid, operator=request.operator or "operator"
         )
         return pb.RetryTransactionResponse(transaction=m.transaction_to_proto(tx))
+
+    async def TryFreezeRefund(
+        self, request: pb.TryFreezeRefundRequest, context: grpc.aio.ServicerContext
+    ) -> pb.TryFreezeRefundResponse:
+        left = await self._refunds.try_freeze(
+            request.tcc.gid,
+            request.tcc.branch_id,
+            await self._order_id(request.order),
+            m.required_money(request, "amount"),
+        )
+        return pb.TryFreezeRefundResponse(remaining_refundable=m.money_to_proto(left))
+
+    async def ConfirmFreezeRefund(
+        self, request: pb.ConfirmFreezeRefundRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ConfirmFreezeRefundResponse:
+        await self._refunds.confirm(request.tcc.gid, request.tcc.branch_id)
+        return pb.ConfirmFreezeRefundResponse()
+
+    async def CancelFreezeRefund(
+        self, request: pb.CancelFreezeRefundRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CancelFreezeRefundResponse:
+        await self._refunds.cancel(request.tcc.gid, request.tcc.branch_id)
+        return pb.CancelFreezeRefundResponse()
 
     async def GetFlowMetrics(
         self, request: pb.GetFlowMetricsRequest, context: grpc.aio.ServicerContext

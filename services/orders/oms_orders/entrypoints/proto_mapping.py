@@ -185,7 +185,21 @@ def order_to_proto(order: Order) -> order_pb2.Order:
         promised_ship_time=_stamp(order.promised_ship_time),
         shipment=_shipment_to_proto(order.shipment),
         refund_owed=money_to_proto(order.refund_owed) if order.refund_owed else None,
+        **_refund_amounts(order),
     )
+
+
+def _refund_amounts(order: Order) -> dict[str, money_pb2.Money]:
+    """refunded / refund_frozen when not zero, refundable once paid."""
+    if order.payment is None or order.refundable is None:
+        return {}
+    currency = order.payment.amount.currency
+    amounts = {"refundable": money_to_proto(order.refundable)}
+    if order.refunded_minor_units:
+        amounts["refunded"] = money_to_proto(Money(order.refunded_minor_units, currency))
+    if order.refund_frozen_minor_units:
+        amounts["refund_frozen"] = money_to_proto(Money(order.refund_frozen_minor_units, currency))
+    return amounts
 
 
 def _payment_to_proto(payment: Payment | None) -> order_pb2.Payment | None:

@@ -1,0 +1,1 @@
+"""Helpers for tests, the CLI and benchmarks: never imported by the serving code."""
