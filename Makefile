@@ -9,10 +9,11 @@ PY := $(VENV)/bin/python
 GEN := libs/oms
 PROTOS := $(shell find protos -name '*.proto' | sort)
 STAMP_VENV := $(VENV)/.synced
+STAMP_RUN := $(VENV)/.synced-run
 STAMP_GEN := $(GEN)/.generated
 UV_VERSION := 0.13.9
 
-.PHONY: help setup proto run test test-postgres lint typecheck bench clean check-proto eval train
+.PHONY: help setup proto run test test-postgres lint proto-breaking typecheck bench clean check-proto eval train
 
 help:
 	@echo "make run        start the whole stack on embedded defaults (SQLite + embedded Redis)"
@@ -38,18 +39,26 @@ $(STAMP_VENV): $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
+# What `make run` needs: the runtime dependencies and the code generator, not the test
+# and lint tools. --inexact keeps those if `make test` installed them already, so
+# `make test` after `make run` and `make run` after `make test` both just work.
+$(STAMP_RUN): $(UV) pyproject.toml uv.lock
+	@echo "==> syncing $(VENV)/ from uv.lock (runtime only)"
+	$(UV) sync --frozen --inexact --no-dev --group codegen --compile-bytecode --python $(PYTHON)
+	@touch $@
+
 setup: $(STAMP_VENV) $(STAMP_GEN)
 
-$(STAMP_GEN): $(STAMP_VENV) $(PROTOS) protos/generate.py
+$(STAMP_GEN): $(STAMP_RUN) $(PROTOS) protos/generate.py
 	@echo "==> generating Python stubs from protos/"
 	$(PY) protos/generate.py --out libs
 	@touch $@
 
-proto: $(STAMP_VENV)
+proto: $(STAMP_RUN)
 	$(PY) protos/generate.py --out libs
 	@touch $(STAMP_GEN)
 
-run: setup
+run: $(STAMP_RUN) $(STAMP_GEN)
 	$(PY) -m oms_cli.main dev up
 
 test: setup
@@ -60,13 +69,31 @@ test-postgres: setup
 
 BUF_VERSION := 1.75.0
 
+# buf reads our protos as an image built by protos/generate.py: buf/validate comes from
+# the protovalidate wheel, not from a registry this machine cannot reach. The breaking
+# check compares with PROTO_BASE (default: the main branch); on main itself it is a no-op.
+PROTO_BASE ?= main
+BUF := npx --yes @bufbuild/buf@$(BUF_VERSION)
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@if command -v npx >/dev/null 2>&1; then \
 		echo "==> buf lint protos/"; \
-		cd protos && npx --yes @bufbuild/buf@$(BUF_VERSION) lint; \
+		$(PY) protos/generate.py --image $(TOOLS)/protos.binpb && \
+		(cd protos && $(BUF) lint ../$(TOOLS)/protos.binpb --exclude-path buf --exclude-path google) && \
+		$(MAKE) --no-print-directory proto-breaking; \
 	else echo "(npx not found: skipping buf lint of protos/)"; fi
+
+proto-breaking:
+	@if git rev-parse --verify --quiet $(PROTO_BASE) >/dev/null; then \
+		echo "==> buf breaking protos/ against $(PROTO_BASE)"; \
+		rm -rf $(TOOLS)/protos-base && mkdir -p $(TOOLS)/protos-base && \
+		git archive $(PROTO_BASE) protos | tar -x -C $(TOOLS)/protos-base && \
+		$(PY) protos/generate.py --root $(TOOLS)/protos-base/protos --image $(TOOLS)/protos-base.binpb && \
+		(cd protos && $(BUF) breaking ../$(TOOLS)/protos.binpb --against ../$(TOOLS)/protos-base.binpb \
+			--exclude-path buf --exclude-path google); \
+	else echo "(no $(PROTO_BASE) branch here: skipping the breaking check)"; fi
 
 typecheck: setup
 	$(VENV)/bin/mypy libs/omslib libs/oms_cli services/*/oms_*

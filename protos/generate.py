@@ -22,15 +22,25 @@ VALIDATE_PROTO = "buf/validate/validate.proto"
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", type=Path, help="folder that receives the `oms` package (libs)")
+    target.add_argument(
+        "--image",
+        type=Path,
+        help="write a descriptor-set image (imports and comments included) for buf lint/breaking",
+    )
     parser.add_argument(
-        "--out", required=True, type=Path, help="folder that receives the `oms` package (libs)"
+        "--root", type=Path, default=PROTO_ROOT, help="the protos folder (default: this one)"
     )
     args = parser.parse_args()
-    out: Path = args.out.resolve()
-    protos = sorted(PROTO_ROOT.rglob("*.proto"))
+    root: Path = args.root.resolve()
+    protos = sorted(root.rglob("*.proto"))
     if not protos:
-        print(f"no .proto files under {PROTO_ROOT}", file=sys.stderr)
+        print(f"no .proto files under {root}", file=sys.stderr)
         return 1
+    if args.image is not None:
+        return write_image(root, protos, args.image.resolve())
+    out: Path = args.out.resolve()
     package = out / "oms"
     validate_package = out / "buf"
     for folder in (package, validate_package):
@@ -45,7 +55,7 @@ def main() -> int:
     rc = protoc.main(
         [
             "grpc_tools.protoc",
-            f"-I{PROTO_ROOT}",
+            f"-I{root}",
             f"-I{well_known}",
             f"--descriptor_set_in={validate_set}",
             f"--plugin=protoc-gen-mypy={bin_dir / 'protoc-gen-mypy'}",
@@ -55,7 +65,7 @@ def main() -> int:
             f"--grpc_python_out={out}",
             f"--mypy_grpc_out=quiet:{out}",
             VALIDATE_PROTO,
-            *[str(p.relative_to(PROTO_ROOT)) for p in protos],
+            *[str(p.relative_to(root)) for p in protos],
         ]
     )
     validate_set.unlink()
@@ -69,6 +79,33 @@ def main() -> int:
     (package / "py.typed").touch()
     print(f"generated {len(protos)} protos (and {VALIDATE_PROTO}) into {out}")
     return 0
+
+
+def write_image(root: Path, protos: list[Path], image: Path) -> int:
+    """All protos under ``root`` as one image (with imports and source info), so buf can
+    lint and compare them although buf/validate comes from the wheel, not a registry."""
+    well_known = Path(grpc_tools.__file__).parent / "_proto"
+    image.parent.mkdir(parents=True, exist_ok=True)
+    validate_set = image.with_suffix(".validate.binpb")
+    validate_set.write_bytes(validate_descriptor_set())
+    try:
+        rc = protoc.main(
+            [
+                "grpc_tools.protoc",
+                f"-I{root}",
+                f"-I{well_known}",
+                f"--descriptor_set_in={validate_set}",
+                "--include_imports",
+                "--include_source_info",
+                f"--descriptor_set_out={image}",
+                *[str(p.relative_to(root)) for p in protos],
+            ]
+        )
+    finally:
+        validate_set.unlink()
+    if rc != 0:
+        print("protoc failed; see the messages above", file=sys.stderr)
+    return rc
 
 
 def validate_descriptor_set() -> bytes:

@@ -7,11 +7,12 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
 from oms.inventory.v1 import inventory_service_pb2_grpc
-from oms_cli.stack import DEV_SHOP_SECRET, Stack, StackConfig
+from oms_cli.stack import DEV_SHOP_SECRET, ServiceExited, Stack, StackConfig
 from oms_gateway.platforms.shop_signing import sample_shop_order, sign_standard_webhook
 from oms_inventory.demo_catalogue import seed_demo_catalogue
 from omslib.ids import new_id
@@ -81,3 +82,36 @@ def wait_until(
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+async def restart_service(stack: Stack, service: str) -> None:
+    """Start a killed service again and wait until it is healthy. Forking a (gRPC-busy)
+    test process can, rarely, kill the child before it execs (grpc's fork handlers);
+    such a start is simply retried."""
+    for attempt in range(3):
+        await asyncio.to_thread(stack.start_service, service)
+        try:
+            await asyncio.to_thread(stack.wait_healthy, service)
+            return
+        except ServiceExited:
+            if attempt == 2:
+                raise
+
+
+def inbox_entries(stack: Stack, admin_token: str, **params: Any) -> list[dict[str, Any]]:
+    """Every gateway inbox entry (the admin API, all pages); ``params`` filter them."""
+    entries: list[dict[str, Any]] = []
+    params = {"page_size": 500, **params}
+    while True:
+        reply = httpx.get(
+            f"{stack.gateway_url}/admin/inbox",
+            params=params,
+            headers={"authorization": f"Bearer {admin_token}"},
+            timeout=10,
+        )
+        reply.raise_for_status()
+        page = reply.json()
+        entries += page["entries"]
+        if not page["next_page_token"]:
+            return entries
+        params["page_token"] = page["next_page_token"]

@@ -67,5 +67,6 @@ class LogFollower:
                 complete = chunk[: chunk.rfind(b"\n") + 1]
                 offsets[name] += len(complete)
                 for line in complete.decode(errors="replace").splitlines():
-                    self._console.print(format_line(name, line))
+                    # No wrapping: a log file or pipe gets one line per record, not 80 columns.
+                    self._console.print(format_line(name, line), soft_wrap=True)
             time.sleep(0.2)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC
+from typing import Any
 
+import typer
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -37,6 +39,19 @@ def enum_name(enum_type: object, value: int, prefix: str) -> str:
     return str(enum_type.Name(value)).removeprefix(prefix)  # type: ignore[attr-defined]
 
 
+def enum_value(enum_type: object, prefix: str, given: str, option: str) -> Any:
+    """The enum value named ``given`` (without ``prefix``), or a usage error listing them all."""
+    names = [
+        value.name.removeprefix(prefix)
+        for value in enum_type.DESCRIPTOR.values  # type: ignore[attr-defined]
+        if not value.name.endswith("_UNSPECIFIED")
+    ]
+    wanted = given.strip().upper()
+    if wanted not in names:
+        raise typer.BadParameter(f"{given!r} is not one of {', '.join(names)}", param_hint=option)
+    return enum_type.Value(prefix + wanted)  # type: ignore[attr-defined]
+
+
 def order_state(value: int) -> str:
     return enum_name(order_pb2.OrderState, value, "ORDER_STATE_")
 
@@ -64,7 +79,7 @@ def print_order(order: order_pb2.Order) -> None:
     console.print(lines)
 
     if order.allocations:
-        allocations = Table(title="stock reserved", title_justify="left")
+        allocations = Table(title=allocation_title(order.state), title_justify="left")
         for column in ("sku", "warehouse", "qty"):
             allocations.add_column(column)
         for allocation in order.allocations:
@@ -83,6 +98,22 @@ def print_order(order: order_pb2.Order) -> None:
             move.actor,
         )
     console.print(history)
+
+
+def allocation_title(state: int) -> str:
+    """What the order's warehouse lines mean in its state (they outlive the reservation)."""
+    if state == order_pb2.ORDER_STATE_PENDING_PAYMENT:
+        return "stock reserved (until paid or the deadline)"
+    if state in (order_pb2.ORDER_STATE_CANCELLED, order_pb2.ORDER_STATE_REJECTED):
+        return "stock released (was held in)"
+    if state in (order_pb2.ORDER_STATE_PAID, order_pb2.ORDER_STATE_IN_REVIEW):
+        return "stock deducted"
+    return "stock allocated (deducted)"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``1 entry`` / ``2 entries``."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def _platform(value: int) -> str:
@@ -120,3 +151,20 @@ def print_availability(availability: inventory_pb2.Availability) -> None:
         f"[bold]{availability.available}[/bold]",
     )
     console.print(table)
+
+
+def print_catalogue(availabilities: list[inventory_pb2.Availability]) -> None:
+    table = Table(title="catalogue", title_justify="left")
+    for column in ("sku", "warehouses", "on hand", "reserved", "available"):
+        table.add_column(column, justify="left" if column in ("sku", "warehouses") else "right")
+    for availability in availabilities:
+        table.add_row(
+            availability.sku,
+            " ".join(level.warehouse_code for level in availability.warehouses),
+            str(availability.on_hand),
+            str(availability.reserved),
+            str(availability.available),
+        )
+    console.print(table)
+    if not availabilities:
+        console.print("no SKU has stock yet (`make run` loads a demo catalogue)")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -15,19 +14,15 @@ from omslib.security.config import SecuritySettings
 from omslib.settings import load_settings
 from rich.console import Console
 
+from oms_cli import local_stack
+
 T = TypeVar("T")
 err_console = Console(stderr=True)
 
-DEFAULT_ADDRS = {
-    "orders": "127.0.0.1:50051",
-    "inventory": "127.0.0.1:50052",
-    "aftersales": "127.0.0.1:50053",
-}
-
 
 def service_addr(service: str, override: str | None) -> str:
-    """The address to call: the option, else OMS_<SERVICE>_ADDR, else the default port."""
-    return override or os.environ.get(f"OMS_{service.upper()}_ADDR") or DEFAULT_ADDRS[service]
+    """The address to call: the option, OMS_<SERVICE>_ADDR or _PORT, `make run`, the default."""
+    return local_stack.service_addr(service, override)
 
 
 def operator_channel(addr: str) -> grpc.aio.Channel:
@@ -52,7 +47,7 @@ def call(service: str, addr: str, make_call: Callable[[grpc.aio.Channel], Awaita
             err_console.print(
                 f"[red]cannot reach {service} at {addr}[/red]: {failure.message}\n"
                 "Is the stack running? Start it with `make run`, or point "
-                f"OMS_{service.upper()}_ADDR at it."
+                f"OMS_{service.upper()}_ADDR (or OMS_{service.upper()}_PORT) at it."
             )
         else:
             reason = f" ({failure.reason})" if failure.reason else ""

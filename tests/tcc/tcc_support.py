@@ -52,8 +52,9 @@ def snapshot(
     platform: int = platform_pb2.PLATFORM_SHOP,
     status: int = order_pb2.PLATFORM_ORDER_STATUS_CREATED,
     version: int = 0,
+    now: datetime | None = None,
 ) -> order_pb2.PlatformOrderSnapshot:
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     return order_pb2.PlatformOrderSnapshot(
         platform=platform,
         platform_order_id=platform_order_id,

@@ -16,7 +16,7 @@ import pytest
 from oms.inventory.v1 import inventory_service_pb2_grpc
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms.tcc.v1 import tcc_pb2
-from oms_cli.stack import ServiceExited
+from stack_support import restart_service
 
 sys.path.insert(0, str(Path(__file__).parent))
 from tcc_support import (
@@ -74,20 +74,7 @@ async def _killer(stack, service: str, rounds: int, rng: random.Random) -> None:
         await asyncio.sleep(rng.uniform(0.3, 1.5))
         await asyncio.to_thread(stack.kill, service)
         await asyncio.sleep(rng.uniform(0.1, 0.5))
-        await restart(stack, service)
-
-
-async def restart(stack, service: str) -> None:  # type: ignore[no-untyped-def]
-    """Start the service again. Forking this (gRPC-busy) test process can, rarely, kill
-    the child before it execs (grpc's fork handlers); such a start is simply retried."""
-    for attempt in range(3):
-        await asyncio.to_thread(stack.start_service, service)
-        try:
-            await asyncio.to_thread(stack.wait_healthy, service)
-            return
-        except ServiceExited:
-            if attempt == 2:
-                raise
+        await restart_service(stack, service)
 
 
 async def _run(stack, service: str) -> None:  # type: ignore[no-untyped-def]

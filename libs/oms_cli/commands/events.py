@@ -3,28 +3,41 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Annotated, Any
 
-import redis
 import typer
 from google.protobuf import json_format
 
 # Imported for their side effect: the payload types join the descriptor pool, so an
 # envelope's Any payload can be shown as JSON.
-from oms.events.v1 import alert_events_pb2, inventory_events_pb2, order_events_pb2  # noqa: F401
+from oms.events.v1 import (  # noqa: F401
+    aftersales_events_pb2,
+    alert_events_pb2,
+    inventory_events_pb2,
+    order_events_pb2,
+)
 from oms.events.v1.envelope_pb2 import EventEnvelope
 
-from oms_cli import render
+from oms_cli import local_stack, render
 
 app = typer.Typer(help="Read the domain event streams in Redis.", no_args_is_help=True)
 
 STREAMS = ("oms.orders", "oms.inventory", "oms.aftersales", "oms.alerts")
-DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def redis_url(given: str | None) -> str:
-    return given or os.environ.get("OMS_REDIS_URL") or DEFAULT_REDIS
+    return local_stack.redis_url(given)
+
+
+def _checked_redis_url(value: str | None) -> str | None:
+    # `--redis oms.orders` (a forgotten URL) must be a usage error, not a traceback.
+    if value is not None and not value.startswith(REDIS_SCHEMES):
+        raise typer.BadParameter(
+            f"{value!r} is not a Redis URL; give one like redis://127.0.0.1:6379/0, "
+            "or leave --redis out to use the stack `make run` started"
+        )
+    return value
 
 
 def decode(fields: Any) -> EventEnvelope:
@@ -64,7 +77,11 @@ def tail(
     ] = False,
     url: Annotated[
         str | None,
-        typer.Option("--redis", help=f"Redis URL (default: $OMS_REDIS_URL, else {DEFAULT_REDIS})"),
+        typer.Option(
+            "--redis",
+            help="Redis URL (default: $OMS_REDIS_URL, else the one `make run` started)",
+            callback=_checked_redis_url,
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON envelope per line")] = False,
 ) -> None:
@@ -75,6 +92,8 @@ def tail(
         raise typer.BadParameter(
             f"unknown stream {', '.join(unknown)}; choose from {', '.join(STREAMS)}"
         )
+    import redis  # here: the other `oms` commands need not load it
+
     # Typed loosely: redis-py's stubs cannot tell bytes replies from decoded ones.
     client: Any = redis.Redis.from_url(redis_url(url))
     try:
@@ -82,7 +101,7 @@ def tail(
     except redis.ConnectionError as exc:
         render.console.print(
             f"[red]cannot reach Redis at {redis_url(url)}: {exc}[/red]\n"
-            "pass --redis or set OMS_REDIS_URL (`make run` prints the URL it uses)"
+            "is the stack running (`make run`)? Otherwise pass --redis or set OMS_REDIS_URL"
         )
         raise typer.Exit(2) from exc
     except KeyboardInterrupt:

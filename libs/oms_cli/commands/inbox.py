@@ -1,12 +1,12 @@
 """`oms inbox ...`: look at the gateway's inbox, replay entries, import raw requests.
 
-Talks to the gateway's admin API with the token in $OMS_GATEWAY_ADMIN_TOKEN.
+Talks to the gateway's admin API with the token in $OMS_GATEWAY_ADMIN_TOKEN, else
+the development token `make run` keeps in var/admin-token.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +18,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from oms_cli import local_stack
+from oms_cli.render import plural
+
 app = typer.Typer(help="Look at the gateway inbox, replay entries, import raw requests.")
 console = Console()
 err_console = Console(stderr=True)
@@ -28,18 +31,19 @@ GatewayOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print the API's JSON")]
 IMPORT_RETRIES = 5
+INBOX_STATES = ("RECEIVED", "DELIVERING", "DELIVERED", "DEAD")
 
 
 class AdminClient:
     def __init__(self, gateway: str | None) -> None:
-        token = os.environ.get("OMS_GATEWAY_ADMIN_TOKEN", "")
+        token, self.token_source = local_stack.admin_token()
         if not token:
             err_console.print(
-                "[red]OMS_GATEWAY_ADMIN_TOKEN is not set[/red]: export the gateway's admin token"
+                "[red]no admin token[/red]: export OMS_GATEWAY_ADMIN_TOKEN (the gateway's), "
+                "or start the stack with `make run`, which keeps one in var/admin-token"
             )
             raise typer.Exit(2)
-        port = os.environ.get("OMS_GATEWAY_PORT", "8080")
-        self.base = gateway or os.environ.get("OMS_GATEWAY_URL") or f"http://127.0.0.1:{port}"
+        self.base = local_stack.gateway_url(gateway)
         self._http = httpx.Client(
             base_url=self.base, headers={"authorization": f"Bearer {token}"}, timeout=60
         )
@@ -60,7 +64,8 @@ class AdminClient:
         try:
             return self.request(method, path, **kwargs)
         except ApiError as err:
-            err_console.print(f"[red]{err}[/red]")
+            where = f" (the token came from {self.token_source})" if err.status == 401 else ""
+            err_console.print(f"[red]{err}[/red]{where}")
             raise typer.Exit(1) from None
 
 
@@ -94,6 +99,12 @@ def list_entries(
     params: dict[str, Any] = {"page_size": page_size}
     if state:
         params["state"] = [s.upper() for s in state]
+        unknown = [s for s in params["state"] if s not in INBOX_STATES]
+        if unknown:
+            raise typer.BadParameter(
+                f"{', '.join(unknown)}: not one of {', '.join(INBOX_STATES)}",
+                param_hint="--state",
+            )
     for key, value in (
         ("platform", platform),
         ("received_from", since),
@@ -136,8 +147,10 @@ def show_entry(
         console.print_json(json.dumps(entry))
         return
     summary = Table.grid(padding=(0, 2))
-    for key in ("id", "platform", "event_id", "state", "received_at", "attempts", "order_id"):
+    for key in ("id", "platform", "event_id", "state", "received_at"):
         summary.add_row(key, str(entry[key]))
+    summary.add_row("attempts", attempts_summary(entry))
+    summary.add_row("order_id", str(entry["order_id"] or "-"))
     summary.add_row("outcome", str(entry["outcome"] or "-"))
     summary.add_row("last error", str(entry["last_error"] or "-"))
     console.print(summary)
@@ -192,7 +205,15 @@ def replay(
         result = client.call("POST", "/admin/inbox/replay", json=body)
     else:
         raise typer.BadParameter("give an entry id, --dead, or a time range (--from/--to)")
-    console.print(f"replayed [bold]{result['replayed']}[/bold] entries")
+    console.print(f"replayed [bold]{plural(int(result['replayed']), 'entry', 'entries')}[/bold]")
+
+
+def attempts_summary(entry: dict[str, Any]) -> str:
+    """The entry's counter restarts at each replay; the attempt log below keeps them all."""
+    current, logged = int(entry["attempts"]), len(entry["delivery_attempts"])
+    if current == logged:
+        return str(current)
+    return f"{current} since the last replay ({logged} in all, listed below)"
 
 
 def read_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:

@@ -57,13 +57,14 @@ def list_orders(
     orders: AddrOption = None,
 ) -> None:
     """List the newest orders."""
-    try:
-        states = [order_pb2.OrderState.Value(f"ORDER_STATE_{s.upper()}") for s in state or []]
-        platform_value = platform_pb2.Platform.Value(
-            f"PLATFORM_{platform.upper()}" if platform else "PLATFORM_UNSPECIFIED"
-        )
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from None
+    states = [
+        render.enum_value(order_pb2.OrderState, "ORDER_STATE_", s, "--state") for s in state or []
+    ]
+    platform_value = (
+        render.enum_value(platform_pb2.Platform, "PLATFORM_", platform, "--platform")
+        if platform
+        else platform_pb2.PLATFORM_UNSPECIFIED
+    )
     request = orders_service_pb2.ListOrdersRequest(
         page_size=page_size, states=states, platform=platform_value
     )

@@ -11,12 +11,11 @@ from typing import Annotated
 
 import httpx
 import typer
-from oms_gateway.platforms import douyin, jd, shopify, taobao, youzan
-from oms_gateway.platforms.shop_signing import sample_shop_order, sign_standard_webhook
 from omslib.ids import new_id
 
+from oms_cli import local_stack
+from oms_cli.dev_credentials import DEV_PLATFORM_ENV, DEV_SHOP_SECRET
 from oms_cli.render import console
-from oms_cli.stack import DEV_PLATFORM_ENV, DEV_SHOP_SECRET
 
 SUPPORTED_PLATFORMS = ("shop", "shopify", "douyin", "youzan", "taobao", "jd")
 STATUSES = {
@@ -37,13 +36,33 @@ CREDENTIAL_ENV = {
 }
 
 
+MAX_QUANTITY = 1_000_000
+#: Sample recipient of `oms send shop`: a complete address, so the order can be
+#: approved at payment (give --phone "" to see the review queue instead).
+SAMPLE_RECIPIENT = ("Li Lei", "+86 138 0000 0000")
+PDD_EXPLAINED = (
+    "Pinduoduo does not push over HTTP: the gateway opens a WebSocket to "
+    "OMS_PLATFORM_PDD_WS_URL and receives the messages there (POST /webhooks/pdd is "
+    "always 401), so there is no push for `oms send` to sign. See the pdd section of "
+    "docs/platforms.md."
+)
+
+
 def parse_line(spec: str) -> tuple[str, int]:
-    """ "SKU:QTY" (or just "SKU" for one unit) -> (sku, quantity)."""
-    sku, _, quantity = spec.partition(":")
+    """ "SKU:QTY" -> (sku, quantity); the quantity is required and at least 1."""
+    sku, colon, quantity = spec.rpartition(":")
+    if not colon or not sku:
+        raise typer.BadParameter(f"{spec!r}: expected SKU:QUANTITY, e.g. TEE-WHITE-M:2")
     try:
-        return sku, int(quantity or "1")
+        units = int(quantity)
     except ValueError:
-        raise typer.BadParameter(f"{spec!r}: expected SKU:QUANTITY, e.g. TEE-WHITE-M:2") from None
+        units = 0
+    if not 1 <= units <= MAX_QUANTITY:
+        raise typer.BadParameter(
+            f"{spec!r}: the quantity must be a whole number from 1 to {MAX_QUANTITY:,}, "
+            f"e.g. {sku}:2"
+        )
+    return sku, units
 
 
 @dataclass(frozen=True)
@@ -71,13 +90,26 @@ def build_push(
     province: str | None,
     secret: str | None,
     key: str | None,
+    recipient: tuple[str, str] = SAMPLE_RECIPIENT,
 ) -> SignedPush:
     """A correctly signed sample push of ``platform`` (see docs/platforms.md)."""
+    # Imported here: every `oms` command would otherwise load every platform's models.
+    from oms_gateway.platforms import douyin, jd, shopify, taobao, youzan
+    from oms_gateway.platforms.shop_signing import sample_shop_order, sign_standard_webhook
+
     event = f"msg_{new_id()}"
     if platform == "shop":
         oid = order_id or f"A{new_id()[-8:]}"
+        name, phone = recipient
         body = json.dumps(
-            sample_shop_order(oid, lines, status=status, province=province or "Zhejiang")
+            sample_shop_order(
+                oid,
+                lines,
+                status=status,
+                province=province or "Zhejiang",
+                recipient_name=name,
+                phone=phone,
+            )
         ).encode()
         signing_secret = secret or os.environ.get("OMS_PLATFORM_SHOP_SECRET") or DEV_SHOP_SECRET
         headers = sign_standard_webhook(signing_secret, event, int(time.time()), body)
@@ -123,7 +155,12 @@ def build_push(
 
 
 def send(
-    platform: Annotated[str, typer.Argument(help=f"one of: {', '.join(SUPPORTED_PLATFORMS)}")],
+    platform: Annotated[
+        str,
+        typer.Argument(
+            help=f"one of: {', '.join(SUPPORTED_PLATFORMS)} (pdd: explains why it cannot)"
+        ),
+    ],
     sku: Annotated[
         list[str] | None, typer.Option("--sku", help="SKU:QTY, repeatable (default TEE-WHITE-M:1)")
     ] = None,
@@ -140,7 +177,10 @@ def send(
     province: Annotated[
         str | None, typer.Option(help="buyer's province (default Zhejiang / 浙江省)")
     ] = None,
-    gateway: Annotated[str, typer.Option(help="gateway base URL")] = "",
+    gateway: Annotated[
+        str,
+        typer.Option(help="gateway base URL (default: $OMS_GATEWAY_URL, or `make run`'s)"),
+    ] = "",
     secret: Annotated[
         str | None,
         typer.Option(help="signing secret (default: $OMS_PLATFORM_<PLATFORM>_SECRET)"),
@@ -149,10 +189,25 @@ def send(
         str | None,
         typer.Option(help="app key / client id (default: the platform's _KEY or _ID variable)"),
     ] = None,
+    recipient: Annotated[
+        str, typer.Option(help='shop only: the recipient\'s name ("" leaves it out)')
+    ] = SAMPLE_RECIPIENT[0],
+    phone: Annotated[
+        str,
+        typer.Option(
+            help='shop only: the recipient\'s phone ("" leaves it out: the order '
+            "then waits in review as INCOMPLETE_ADDRESS)"
+        ),
+    ] = SAMPLE_RECIPIENT[1],
 ) -> None:
     """Send a signed sample order push to the gateway and show what it answered."""
+    if platform == "pdd":
+        console.print(f"[yellow]{PDD_EXPLAINED}[/yellow]")
+        raise typer.Exit(2)
     if platform not in SUPPORTED_PLATFORMS:
-        raise typer.BadParameter(f"unknown platform {platform!r}; try one of {SUPPORTED_PLATFORMS}")
+        raise typer.BadParameter(
+            f"unknown platform {platform!r}; try one of {', '.join(SUPPORTED_PLATFORMS)}"
+        )
     chosen = status or ("pending" if platform == "shop" else "paid")
     if chosen not in STATUSES[platform]:
         raise typer.BadParameter(
@@ -167,8 +222,9 @@ def send(
         province=province,
         secret=secret,
         key=key,
+        recipient=(recipient, phone),
     )
-    base = gateway or f"http://127.0.0.1:{os.environ.get('OMS_GATEWAY_PORT', '8080')}"
+    base = local_stack.gateway_url(gateway)
     try:
         reply = httpx.post(
             f"{base}{push.path}", content=push.body, headers=push.headers, timeout=10

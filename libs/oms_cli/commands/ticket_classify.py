@@ -10,6 +10,7 @@ anyone can check the model on their own messages:
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,13 +37,18 @@ def classify(
     except ModelFileError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    for number, text in enumerate(bounded_lines(sys.stdin.buffer), 1):
-        if not text.strip():
-            row: dict[str, str | float] = {"line": number, "error": "empty message"}
-        else:
-            row = classifier.classify(text).as_dict()
-        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+    try:
+        for number, text in enumerate(bounded_lines(sys.stdin.buffer), 1):
+            if not text.strip():
+                row: dict[str, str | float] = {"line": number, "error": "empty message"}
+            else:
+                row = classifier.classify(text).as_dict()
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): end quietly like any Unix filter, and
+        # point stdout at /dev/null so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def bounded_lines(stream: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[str]:

@@ -55,12 +55,10 @@ def list_transactions(
     orders: AddrOption = None,
 ) -> None:
     """List the newest transactions, e.g. `oms tx list --state PARKED`."""
-    try:
-        states = [
-            tcc_pb2.TransactionState.Value(f"TRANSACTION_STATE_{s.upper()}") for s in state or []
-        ]
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from None
+    states = [
+        render.enum_value(tcc_pb2.TransactionState, "TRANSACTION_STATE_", s, "--state")
+        for s in state or []
+    ]
     request = orders_service_pb2.ListTransactionsRequest(states=states, page_size=page_size)
     reply = call(
         "orders",

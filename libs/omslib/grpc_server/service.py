@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -17,9 +19,11 @@ from grpc_reflection.v1alpha import reflection
 
 from omslib.grpc_server.authz_interceptor import AuthorizationInterceptor
 from omslib.grpc_server.errors_interceptor import ErrorMappingInterceptor
+from omslib.grpc_server.reflection import enable_reflection
 from omslib.grpc_server.validation_interceptor import ValidationInterceptor
 from omslib.security import GrpcSecurity
 from omslib.telemetry.instrument import instrument_grpc_server
+from omslib.workers import is_worker
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,44 @@ SERVER_OPTIONS: Sequence[tuple[str, Any]] = (
 )
 
 
+class PortInUse(SystemExit):
+    """The service's port is held by another process.
+
+    A SystemExit, so that ``python -m oms_<service>`` ends with this message and
+    exit code 1 instead of a traceback, whichever entry point started it.
+    """
+
+
+def refuse_port_in_use(name: str, host: str, port: int, variable: str) -> None:
+    """Raise PortInUse if another process listens on ``host:port`` (for HTTP servers,
+    which report a taken port as a bare "address already in use")."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            if err.errno != errno.EADDRINUSE:
+                return  # not ours to judge: the server reports it
+            message = (
+                f"{name} cannot listen on {host}:{port}: the port is in use by another "
+                f"process; set {variable} to a free port"
+            )
+            log.error(message)
+            raise PortInUse(message) from None
+
+
+def server_options(*, share_port: bool) -> list[tuple[str, Any]]:
+    """Channel options of a server; ``share_port`` only for workers of one service.
+
+    gRPC sets SO_REUSEPORT by default, so a second process on a port in use would
+    bind "successfully" and the kernel would split the calls between the two.
+    """
+    return [*SERVER_OPTIONS, ("grpc.so_reuseport", 1 if share_port else 0)]
+
+
 class GrpcService:
     """Build with ``add(...)`` calls, then ``await start()``; stop with ``await stop(grace)``."""
 
@@ -44,9 +86,15 @@ class GrpcService:
         port: int,
         error_domain: str,
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+        port_variable: str | None = None,
+        share_port: bool | None = None,
         security: GrpcSecurity | None = None,
     ) -> None:
         self.name = name
+        #: The variable a user changes to move the service (named when the port is taken).
+        self.port_variable = port_variable or f"OMS_{name.upper()}_PORT"
+        # Workers started by omslib.workers.supervise share one port on purpose.
+        self.share_port = is_worker() if share_port is None else share_port
         # Bare (plaintext, no authorization) unless the composition root says otherwise.
         self.security = security or GrpcSecurity.bare(name)
         self.host = host
@@ -87,23 +135,15 @@ class GrpcService:
                 ValidationInterceptor(self.error_domain),
                 *self._interceptors,
             ],
-            options=list(SERVER_OPTIONS),
+            options=server_options(share_port=self.share_port),
         )
         for add_to_server, servicer, _ in self._services:
             add_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
-        reflection.enable_server_reflection(
+        enable_reflection(
             [*self.service_names, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME], server
         )
-        address = f"{self.host}:{self.port}"
-        credentials = self.security.server_credentials()
-        bound = (
-            server.add_secure_port(address, credentials)
-            if credentials is not None
-            else server.add_insecure_port(address)
-        )
-        if bound == 0:
-            raise RuntimeError(f"{self.name}: could not bind {self.host}:{self.port}")
+        bound = self._bind(server)
         await server.start()
         self._server, self.bound_port = server, bound
         for name in ["", *self.service_names]:
@@ -111,6 +151,27 @@ class GrpcService:
         log.info(
             "%s listening on %s:%d (%s)", self.name, self.host, bound, self.security.mode.value
         )
+        return bound
+
+    def _bind(self, server: grpc.aio.Server) -> int:
+        address = f"{self.host}:{self.port}"
+        credentials = self.security.server_credentials()
+        try:
+            bound = (
+                server.add_secure_port(address, credentials)
+                if credentials is not None
+                else server.add_insecure_port(address)
+            )
+        except RuntimeError:  # grpc raises "Failed to bind" in recent versions
+            bound = 0
+        if bound == 0:
+            message = (
+                f"{self.name} cannot listen on {self.host}:{self.port}: the port is in use "
+                f"by another process (or the address is not this machine's); set "
+                f"{self.port_variable} to a free port"
+            )
+            log.error(message)
+            raise PortInUse(message)
         return bound
 
     async def stop(self, grace: float) -> None:

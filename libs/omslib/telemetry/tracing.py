@@ -14,6 +14,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from omslib.telemetry.export_reporting import ReportingExporter
+
 log = logging.getLogger(__name__)
 
 
@@ -75,14 +77,19 @@ def _exporter(name: str, env: Mapping[str, str]) -> SpanExporter:
         or "grpc"
     ).strip()
     # The exporters read their endpoint, headers, timeout... from os.environ themselves.
+    destination = (
+        env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or "the default OTLP endpoint"
+    )
     if protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
-        return OTLPSpanExporter()
+        return ReportingExporter(OTLPSpanExporter(), destination)
     if protocol == "http/protobuf":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
             OTLPSpanExporter as HttpExporter,
         )
 
-        return HttpExporter()
+        return ReportingExporter(HttpExporter(), destination)
     raise ValueError(f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r}: expected grpc or http/protobuf")

@@ -47,12 +47,13 @@ class OtlpReceiver:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> str:
+    def start(self, port: int = 0) -> str:
+        """Serve on ``port`` (a free one by default; the same one again to come back)."""
         from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(self), server)
-        self.port = server.add_insecure_port("127.0.0.1:0")
+        self.port = server.add_insecure_port(f"127.0.0.1:{port}")
         server.start()
         self._server = server
         return self.endpoint

@@ -18,6 +18,7 @@ from oms_aftersales.adapters.repository import TicketQuery
 from oms_aftersales.bootstrap import Running, start
 from oms_aftersales.config import Settings
 from oms_aftersales.domain.customers import CustomerIdentity
+from oms_aftersales.domain.errors import OrderNotKnownYet
 from oms_aftersales.domain.ticket import Channel, TicketState
 from oms_aftersales.service_layer.commands import CustomerMessage
 from omslib.clock import FakeClock
@@ -158,3 +159,29 @@ async def test_return_intent_in_a_later_message_opens_its_own_return_ticket(serv
     assert wish.ticket.order_id == "O1"  # the buyer's order, through the linked openid
     thread = (await running.app.tickets.get(wish.ticket.ticket_id)).thread
     assert any("pre-accepted" in e.text for e in thread)
+
+
+async def test_a_platform_case_naming_only_its_order_finds_the_buyer_and_waits_for_it(
+    service,
+) -> None:  # type: ignore[no-untyped-def]
+    # Douyin's and Shopify's after-sales pushes name the order, not the buyer.
+    running, _, client = service
+    case = CustomerMessage(
+        "dy-case-1",
+        Channel.PLATFORM_AFTERSALE,
+        "m",
+        CustomerIdentity(),
+        "",
+        platform="taobao",
+        platform_order_id="TB3001",
+        case_id="AS-1",
+        case_kind="REFUND",
+    )
+    with pytest.raises(OrderNotKnownYet):  # retried by the gateway, never dropped
+        await running.app.intake.record_message(case)
+
+    await _publish(client, _paid_order("O3", "TB3001"), "O3", T0)
+    await _consume(running)
+    intake = await running.app.intake.record_message(case)
+    assert intake.ticket.order_id == "O3"
+    assert intake.ticket.customer_key == "buyer:taobao:tb-buyer-1"

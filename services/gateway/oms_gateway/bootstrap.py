@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from omslib.clock import Clock, SystemClock
 from omslib.db import UnitOfWork, create_engine, session_factory, upgrade_schema
 from omslib.grpc_client import service_channel
+from omslib.grpc_server.service import refuse_port_in_use
 from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
 from omslib.settings import load_settings
@@ -38,6 +39,7 @@ from oms_gateway.domain.retry_policy import RetryPolicy
 from oms_gateway.entrypoints.admin_guard import AdminTokenGuard
 from oms_gateway.entrypoints.asgi import gateway_asgi
 from oms_gateway.entrypoints.http_app import HttpDeps, create_app
+from oms_gateway.entrypoints.http_server import HttpLimits, guarded_http, redact_access_log
 from oms_gateway.entrypoints.push_endpoint import PushEndpoint
 from oms_gateway.entrypoints.readiness import Readiness
 from oms_gateway.operations import Operations, build_operations, build_pollers
@@ -118,6 +120,15 @@ def instrument_http(app: FastAPI) -> None:
     )
 
 
+def http_limits(settings: Settings) -> HttpLimits:
+    return HttpLimits(
+        max_header_bytes=settings.max_header_bytes,
+        max_url_bytes=settings.max_url_bytes,
+        header_timeout_seconds=settings.header_timeout_seconds,
+        body_timeout_seconds=settings.body_timeout_seconds,
+    )
+
+
 def engine_options(database_url: str) -> dict[str, object]:
     """SQLite takes one writer at a time; with one pooled connection, writers queue in
     asyncio (cheap) instead of in SQLite's busy handler (sleeps of up to 100 ms)."""
@@ -134,8 +145,20 @@ def delivery_options(settings: Settings) -> DeliveryOptions:
             base_seconds=settings.retry_base_seconds,
             cap_seconds=settings.retry_cap_seconds,
             max_attempts=settings.retry_max_attempts,
+            outage_cap_seconds=settings.retry_outage_cap_seconds,
         ),
+        outage_probe_seconds=settings.orders_probe_seconds,
     )
+
+
+def delivery_owner(settings: Settings) -> str | None:
+    """The delivery lease owner: one process slot (host, port, worker index), so that a
+    gateway restarted after a crash takes back the deliveries its predecessor left in
+    flight at once. Two live processes never share a slot: the second could not bind the
+    port (workers on one port have distinct indices). None (a random id) on port 0."""
+    if not settings.port:
+        return None
+    return f"{socket.gethostname()[:30]}:{settings.port}:{worker_index()}"
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
@@ -172,6 +195,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         aftersales=channels.client,
         translators={**{poller.name: poller for poller in pollers}, **channels.translators},
         outbox_notifier=notifier,
+        orders_health=orders.health,
+        owner=delivery_owner(settings),
+        reclaim_on_start=delivery_owner(settings) is not None,
     )
     intake = IntakeService(
         uow_factory, clock, on_stored=worker.wake, writer=InboxWriter(uow_factory)
@@ -200,6 +226,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         intake=intake,
         max_body_bytes=settings.max_body_bytes,
         rate_limiter=operations.rate_limiter,
+        failure_limiter=operations.failure_limiter,
     )
     api = create_app(
         HttpDeps(
@@ -277,6 +304,7 @@ async def start(settings: Settings, *, clock: Clock | None = None) -> Running:
         await gateway.close()
         raise
     gateway.start_relay()
+    redact_access_log()
     config = uvicorn.Config(
         gateway.app,
         host=settings.host,
@@ -284,11 +312,18 @@ async def start(settings: Settings, *, clock: Clock | None = None) -> Running:
         lifespan="on",
         log_config=None,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) or None,
+        http=guarded_http(http_limits(settings)),
     )
     server = _EmbeddedServer(config)
     # Several worker processes share the port: each binds its own SO_REUSEPORT socket
     # and the kernel spreads the connections over them.
     sockets = [reuse_port_socket(settings.host, settings.port)] if settings.workers > 1 else None
+    if sockets is None:
+        try:
+            refuse_port_in_use(SERVICE_NAME, settings.host, settings.port, "OMS_GATEWAY_PORT")
+        except BaseException:
+            await gateway.close()
+            raise
     task = asyncio.create_task(server.serve(sockets=sockets), name="gateway-http")
     while not server.started:
         if task.done():

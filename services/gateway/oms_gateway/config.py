@@ -7,11 +7,14 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from oms_gateway.config_channels import ChannelSettings
 from oms_gateway.config_operations import OperationsSettings
+from oms_gateway.config_security import SecuritySettings
 from oms_gateway.platforms.settings import PlatformSettings
 from oms_gateway.platforms.standard_webhooks import decode_secret
 
 
-class Settings(PlatformSettings, OperationsSettings, ChannelSettings, CommonSettings):
+class Settings(
+    PlatformSettings, OperationsSettings, ChannelSettings, SecuritySettings, CommonSettings
+):
     """Everything the gateway reads at start-up."""
 
     port: Port = Field(8080, validation_alias="OMS_GATEWAY_PORT")
@@ -47,6 +50,14 @@ class Settings(PlatformSettings, OperationsSettings, ChannelSettings, CommonSett
     retry_base_seconds: float = Field(0.5, gt=0, validation_alias="OMS_GATEWAY_RETRY_BASE_SECONDS")
     retry_cap_seconds: float = Field(300.0, gt=0, validation_alias="OMS_GATEWAY_RETRY_CAP_SECONDS")
     retry_max_attempts: int = Field(20, ge=1, validation_alias="OMS_GATEWAY_RETRY_MAX_ATTEMPTS")
+    # While orders (or a service behind it) is down: the longest wait between attempts.
+    retry_outage_cap_seconds: float = Field(
+        5.0, gt=0, validation_alias="OMS_GATEWAY_RETRY_OUTAGE_CAP_SECONDS"
+    )
+    # While orders is unreachable: how often its gRPC health is asked.
+    orders_probe_seconds: float = Field(
+        0.5, gt=0, validation_alias="OMS_GATEWAY_ORDERS_PROBE_SECONDS"
+    )
 
     @field_validator("shop_secret")
     @classmethod

@@ -18,6 +18,7 @@ from omslib.outbox import OutboxNotifier
 
 from oms_gateway.adapters.rate_limit import RedisRateLimiter
 from oms_gateway.config import Settings
+from oms_gateway.config_operations import parse_rate_limit
 from oms_gateway.entrypoints.admin import admin_router
 from oms_gateway.platforms.registry import PlatformRegistry
 from oms_gateway.platforms.wechat import NAME as WECHAT
@@ -28,6 +29,7 @@ from oms_gateway.service_layer.alert_webhook import AlertWebhook
 from oms_gateway.service_layer.delivery import DeliveryWorker
 from oms_gateway.service_layer.feed_monitor import FeedMonitor
 from oms_gateway.service_layer.intake import IntakeService
+from oms_gateway.service_layer.rejected_retention import RejectedRetention
 from oms_gateway.service_layer.replay import InboxAdmin
 from oms_gateway.service_layer.request_import import RequestImporter
 
@@ -41,12 +43,19 @@ class Operations:
     rate_limiter: RedisRateLimiter
     feed_monitor: FeedMonitor
     poll_runner: PollRunner
+    retention: RejectedRetention | None = None
+    #: Signature failures per source address; shares the Redis client of ``rate_limiter``.
+    failure_limiter: RedisRateLimiter | None = None
 
     async def start(self) -> None:
         await self.feed_monitor.start()
         await self.poll_runner.start()
+        if self.retention is not None:
+            await self.retention.start()
 
     async def stop(self) -> None:
+        if self.retention is not None:
+            await self.retention.stop()
         await self.poll_runner.stop()
         await self.feed_monitor.stop()
         await self.rate_limiter.close()
@@ -82,6 +91,8 @@ def build_operations(
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
     )
     limiter = RedisRateLimiter(client, settings.rate_limit_for, clock)
+    failure_limit = parse_rate_limit(settings.auth_failure_rate_limit)
+    failure_limiter = RedisRateLimiter(client, lambda _source: failure_limit, clock)
     webhook = AlertWebhook(settings.alert_webhook_url) if settings.alert_webhook_url else None
     monitor = FeedMonitor(
         uow_factory,
@@ -94,4 +105,10 @@ def build_operations(
         outbox_notifier=outbox_notifier,
     )
     runner = PollRunner(pollers, intake, uow_factory, clock)
-    return Operations(admin, limiter, monitor, runner)
+    retention = RejectedRetention(
+        uow_factory,
+        clock,
+        keep=timedelta(days=settings.rejected_retention_days),
+        every_seconds=settings.rejected_purge_seconds,
+    )
+    return Operations(admin, limiter, monitor, runner, retention, failure_limiter)

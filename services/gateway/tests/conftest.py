@@ -32,12 +32,14 @@ ORDERS_SERVICE = "oms.orders.v1.OrdersService"
 class RecordingOrders(orders_service_pb2_grpc.OrdersServiceServicer):
     """Answers SyncPlatformOrder like orders would (idempotent by request_id) and records calls.
 
-    ``fail`` (if set) is raised for every call; ``delay`` slows each call down.
+    ``fail`` (if set) is raised for every call, or for the next ``fail_times`` calls when
+    that is set; ``delay`` slows each call down.
     """
 
     def __init__(self) -> None:
         self.calls: list[orders_service_pb2.SyncPlatformOrderRequest] = []
         self.fail: DomainError | None = None
+        self.fail_times: int | None = None
         self.delay = 0.0
         self._orders: dict[str, str] = {}
 
@@ -49,7 +51,9 @@ class RecordingOrders(orders_service_pb2_grpc.OrdersServiceServicer):
         self.calls.append(request)
         if self.delay:
             await asyncio.sleep(self.delay)
-        if self.fail is not None:
+        if self.fail is not None and self.fail_times != 0:
+            if self.fail_times is not None:
+                self.fail_times -= 1
             raise self.fail
         key = request.snapshot.platform_order_id
         duplicate = key in self._orders

@@ -58,15 +58,22 @@ async def test_admin_api_is_not_mounted_without_a_token(gateway: Running) -> Non
 
 
 @pytest.mark.parametrize(
-    "header", [{}, {"authorization": "Bearer wrong"}, {"authorization": TOKEN}]
+    ("header", "reason", "says"),
+    [
+        ({}, "ADMIN_TOKEN_REQUIRED", "send Authorization: Bearer"),
+        ({"authorization": TOKEN}, "ADMIN_TOKEN_REQUIRED", "send Authorization: Bearer"),
+        ({"authorization": "Bearer wrong-token-0123456789"}, "ADMIN_TOKEN_WRONG", "wrong token"),
+    ],
 )
 async def test_admin_api_refuses_a_missing_or_wrong_token(
-    admin_gateway: Running, header: dict[str, str]
+    admin_gateway: Running, header: dict[str, str], reason: str, says: str
 ) -> None:
     async with httpx.AsyncClient(base_url=admin_gateway.base_url) as http:
         response = await http.get("/admin/inbox", headers=header)
     assert response.status_code == 401
-    assert response.json()["error"]["reason"] == "ADMIN_TOKEN_REQUIRED"
+    assert response.json()["error"]["reason"] == reason
+    assert says in response.json()["error"]["message"]
+    assert TOKEN not in response.text and "wrong-token-0123456789" not in response.text
 
 
 async def test_list_filters_by_state_and_platform_and_pages(

@@ -22,7 +22,7 @@ from oms_gateway.adapters.alerts_repository import AlertRepository
 from oms_gateway.adapters.repository import InboxRepository
 from oms_gateway.bootstrap import MIGRATIONS, Running
 from oms_gateway.domain.alerts import dead_lettered
-from oms_gateway.domain.inbox import InboxEntry
+from oms_gateway.domain.inbox import InboxEntry, InboxState
 from oms_gateway.service_layer.feed_monitor import FeedMonitor
 from omslib.clock import FakeClock
 from omslib.db import UnitOfWork, create_engine, session_factory, upgrade_schema
@@ -123,7 +123,8 @@ async def test_a_feed_going_silent_publishes_exactly_one_alert_event_with_its_ro
     relay = OutboxRelay(sessions, orm.outbox, redis_client, notifier=notifier)
     relay_task = asyncio.create_task(relay.run())
     try:
-        await push_at(sessions, "shop", T0)
+        for n in range(20):  # a feed with a rhythm (a few sample pushes raise nothing)
+            await push_at(sessions, "shop", T0 - timedelta(seconds=10 * n))
         clock.advance(timedelta(minutes=4))
         (alert,) = await monitor().check()
 
@@ -165,6 +166,7 @@ async def test_a_feed_going_silent_publishes_exactly_one_alert_event_with_its_ro
         "last_push_at": T0.isoformat(),
         "silent_for_seconds": "240",
         "threshold_seconds": "180",
+        "usual_gap_seconds": "21",  # 20 pushes in the 430 s since the first
     }
     assert event.raise_time.ToDatetime(tzinfo=UTC) == T0 + timedelta(minutes=4)
     (row,) = await alert_rows(engine)
@@ -245,6 +247,18 @@ async def test_a_running_gateway_publishes_the_alert_of_a_feed_that_went_silent(
     body, headers = kit.signed_push(shop_secret, kit.order_body("A1"), msg_id="msg_1")
     async with httpx.AsyncClient(base_url=running.base_url) as http:
         assert (await http.post("/webhooks/shop", content=body, headers=headers)).status_code == 202
+    # The feed's rhythm before that push (ten a second), stored in one go and already
+    # delivered: one push alone is no rhythm, so nothing is raised before these are in.
+    (last,) = [row.received_at for row in await kit.inbox_rows(running)]
+    last = last if last.tzinfo else last.replace(tzinfo=UTC)
+    async with UnitOfWork(session_factory(running.gateway.engine)) as uow:
+        for n in range(1, 21):
+            at = last - timedelta(seconds=0.1 * n)
+            entry = InboxEntry(
+                new_id(), "shop", new_id(), at, b"{}", {}, None, at, InboxState.DELIVERED
+            )
+            await InboxRepository(uow.session).add_if_absent(entry)
+        await uow.commit()
     ((envelope, event),) = await published_alerts(redis_url, "the feed-silence alert on oms.alerts")
     assert (event.code, event.subject) == ("PLATFORM_FEED_SILENT", "platforms/shop")
     (row,) = await alert_rows(running.gateway.engine)

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from oms_gateway.bootstrap import Running
-from omslib.errors import FailedPrecondition, InvalidArgument, Unavailable
+from omslib.errors import Aborted, FailedPrecondition, InvalidArgument
 from omslib.testing.net import free_port
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -130,7 +130,7 @@ async def test_transient_errors_stop_after_max_attempts(
     make_gateway: Any, orders: Any, shop_secret: str, kit: Kit
 ) -> None:
     service, recorder = orders
-    recorder.fail = Unavailable("overloaded")
+    recorder.fail = Aborted("the order changed meanwhile", reason="CONCURRENT_MODIFICATION")
     running = await make_gateway(
         f"127.0.0.1:{service.bound_port}", shop_secret, OMS_GATEWAY_RETRY_MAX_ATTEMPTS=3
     )

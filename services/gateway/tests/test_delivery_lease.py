@@ -204,3 +204,32 @@ def test_retry_policy_is_wired_from_settings(kit: Any) -> None:
 
     settings = kit.gateway_settings("sqlite:///x.db", "127.0.0.1:1", None)
     assert delivery_options(settings).retry == RetryPolicy(0.05, 0.3, 20)
+
+
+async def test_a_restarted_process_takes_back_its_killed_predecessors_deliveries_at_once(
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    taken, other = await store(uow_factory, 2, T0)
+    async with uow_factory() as uow:
+        repo = InboxRepository(uow.session)
+        # The killed process held one lease; a live replica in another slot holds one.
+        assert await repo.claim(taken, "host:8080:0", T0, T0 + timedelta(seconds=60))
+        assert await repo.claim(other, "host:8080:1", T0, T0 + timedelta(seconds=60))
+        await uow.commit()
+    clock = FakeClock(T0 + timedelta(seconds=2))  # both leases have ~a minute to run
+    orders = SlowOrders(delay=0)
+    worker = DeliveryWorker(
+        uow_factory, orders, platforms(), clock, owner="host:8080:0", reclaim_on_start=True
+    )
+    await worker.start()
+    try:
+        for _ in range(200):
+            if orders.calls:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await worker.stop()
+    assert orders.calls == Counter({"shop:msg_0": 1})
+    async with uow_factory() as uow:
+        still_leased = await InboxRepository(uow.session).get(other)
+    assert still_leased is not None and still_leased.lease_owner == "host:8080:1"

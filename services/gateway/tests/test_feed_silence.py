@@ -1,5 +1,6 @@
-"""Feed-silence alerts: a platform that was active and then stays silent past the threshold
-raises PLATFORM_FEED_SILENT once (row, ERROR log, webhook POST with retries). Time is a
+"""Feed-silence alerts: a platform that was active and then stays silent past what its own
+rhythm at this time of day allows (never less than the three-minute floor) raises
+PLATFORM_FEED_SILENT once (row, ERROR log, webhook POST with retries). Time is a
 FakeClock and the webhook's back-off sleep is injected: nothing here sleeps."""
 
 from __future__ import annotations
@@ -84,12 +85,20 @@ class Setup:
         )
 
     async def push(self, platform: str) -> None:
-        now = self.clock.now()
-        entry = InboxEntry(new_id(), platform, new_id(), now, b"{}", {}, None, now)
+        await self.pushes_at(platform, [self.clock.now()])
+
+    async def pushes_at(self, platform: str, times: list[datetime]) -> None:
         uow = self.uow()
         async with uow:
-            await InboxRepository(uow.session).add_if_absent(entry)
+            for when in times:
+                entry = InboxEntry(new_id(), platform, new_id(), when, b"{}", {}, None, when)
+                await InboxRepository(uow.session).add_if_absent(entry)
             await uow.commit()
+
+    async def busy(self, platform: str, *, every: timedelta, over: timedelta) -> None:
+        """A feed that pushed every ``every`` for the last ``over``, the last one now."""
+        now, count = self.clock.now(), int(over / every)
+        await self.pushes_at(platform, [now - every * n for n in range(count, -1, -1)])
 
     async def alert_rows(self) -> list[Any]:
         async with self.engine.connect() as conn:
@@ -112,7 +121,7 @@ async def test_silence_past_the_threshold_raises_one_alert_with_log_and_webhook(
     caplog.set_level(logging.ERROR, logger="oms_gateway.service_layer.feed_monitor")
 
     assert await setup.monitor.check() == []  # nothing was ever active: no alert
-    await setup.push("shop")
+    await setup.busy("shop", every=timedelta(seconds=10), over=timedelta(minutes=10))
     setup.clock.advance(timedelta(minutes=3))
     assert await setup.monitor.check() == []  # exactly at the threshold: not yet
     setup.clock.advance(timedelta(seconds=1))
@@ -142,7 +151,7 @@ async def test_silence_past_the_threshold_raises_one_alert_with_log_and_webhook(
 
 async def test_two_replicas_raise_the_alert_once(engine: AsyncEngine) -> None:
     one, two = Setup(engine, None), Setup(engine, None)
-    await one.push("douyin")
+    await one.busy("douyin", every=timedelta(seconds=10), over=timedelta(minutes=10))
     for setup in (one, two):
         setup.clock.advance(timedelta(minutes=5))
     raised = [*await one.monitor.check(), *await two.monitor.check()]
@@ -155,10 +164,47 @@ async def test_alert_is_kept_when_the_webhook_stays_down(
     delays: list[float] = []
     webhook = AlertWebhook("http://127.0.0.1:1/alerts", sleep=await no_sleep_recorder(delays))
     setup = Setup(engine, webhook)
-    await setup.push("shop")
+    await setup.busy("shop", every=timedelta(seconds=10), over=timedelta(minutes=10))
     setup.clock.advance(timedelta(minutes=4))
     assert len(await setup.monitor.check()) == 1
     (row,) = await setup.alert_rows()
     assert row.webhook_delivered_at is None
     assert delays == [1.0, 2.0, 4.0, 8.0]
     assert any(getattr(r, "code", "") == "ALERT_WEBHOOK_FAILED" for r in caplog.records)
+
+
+async def test_a_few_sample_pushes_are_no_rhythm_to_miss(engine: AsyncEngine) -> None:
+    setup = Setup(engine, None)
+    await setup.push("shop")  # a developer's sample pushes
+    setup.clock.advance(timedelta(seconds=30))
+    await setup.push("shop")
+    for later in (timedelta(minutes=3, seconds=1), timedelta(hours=1), timedelta(days=1)):
+        setup.clock.advance(later)
+        assert await setup.monitor.check() == []
+
+
+async def test_a_feed_quiet_at_this_time_of_day_is_judged_by_its_own_rhythm(
+    engine: AsyncEngine,
+) -> None:
+    setup = Setup(engine, None)
+    # Twice an hour, every day of the last week (a night-time rhythm).
+    await setup.busy("douyin", every=timedelta(minutes=30), over=timedelta(days=7))
+    setup.clock.advance(timedelta(minutes=3, seconds=1))
+    assert await setup.monitor.check() == []  # three minutes is nothing for this feed
+    setup.clock.advance(timedelta(hours=2))
+    assert await setup.monitor.check() == []  # four usual gaps: still within its rhythm
+    setup.clock.advance(timedelta(hours=1))
+    (alert,) = await setup.monitor.check()  # six usual gaps: abnormal
+    assert alert.subject == "douyin"
+    assert 1700 < int(alert.details["usual_gap_seconds"]) < 2000  # about 30 minutes
+    assert "usually pushes every" in alert.message
+
+
+async def test_a_busy_feed_is_silent_after_the_three_minute_floor(engine: AsyncEngine) -> None:
+    setup = Setup(engine, None)
+    await setup.busy("shop", every=timedelta(seconds=1.2), over=timedelta(minutes=10))  # 50/min
+    setup.clock.advance(timedelta(minutes=3))
+    assert await setup.monitor.check() == []
+    setup.clock.advance(timedelta(seconds=1))
+    (alert,) = await setup.monitor.check()
+    assert alert.details["threshold_seconds"] == 180

@@ -71,7 +71,7 @@ async def test_import_list_show_and_replay_from_the_command_line(
     assert code == 0 and "delivery attempts" in out and "delivered" in out, out
 
     code, out = await oms(admin_gateway, "replay", entry_id)
-    assert code == 0 and "replayed 1 entries" in out, out
+    assert code == 0 and "replayed 1 entry" in out, out
     code, out = await oms(admin_gateway, "replay")
     assert code != 0
 
@@ -79,4 +79,6 @@ async def test_import_list_show_and_replay_from_the_command_line(
 async def test_wrong_token_is_reported(admin_gateway: Running) -> None:
     code, out = await oms(admin_gateway, "list", token="wrong-token-wrong-token")
     assert code == 1
-    assert "ADMIN_TOKEN_REQUIRED" in out
+    assert "ADMIN_TOKEN_WRONG" in out and "wrong token" in out
+    assert "OMS_GATEWAY_ADMIN_TOKEN" in out  # where the CLI took the token from
+    assert "wrong-token-wrong-token" not in out

@@ -21,7 +21,10 @@ async def test_cli_sample_push_is_accepted(
         monkeypatch.delenv(name, raising=False)
     service, recorder = orders
     running = await make_gateway(
-        f"127.0.0.1:{service.bound_port}", DEV_SHOP_SECRET, **DEV_PLATFORM_ENV
+        f"127.0.0.1:{service.bound_port}",
+        DEV_SHOP_SECRET,
+        OMS_ENV="development",
+        **DEV_PLATFORM_ENV,
     )
     push = build_push(
         platform,

@@ -261,3 +261,15 @@ async def test_message_is_not_acknowledged_when_the_inbox_cannot_store_it(
     assert fake_pdd.connections == 2
     assert fake_pdd.acks == [5001]  # only once it was stored
     assert [row.event_id for row in await kit.inbox_rows(running)] == ["5001"]
+
+
+async def test_http_pushes_to_pdd_are_refused_with_401_when_pdd_is_not_configured(
+    gateway: Any, kit: Kit
+) -> None:
+    frame = sample_frame(3002, "241124-000000005", [("SKU-1", 1)])
+    async with httpx.AsyncClient(base_url=gateway.base_url) as http:
+        response = await http.post("/webhooks/pdd", json=frame)
+    assert response.status_code == 401, response.text  # as docs/platforms.md says; not 503
+    assert response.json()["error"]["reason"] == "INVALID_SIGNATURE"
+    assert "WebSocket" in response.json()["error"]["message"]
+    assert await kit.inbox_rows(gateway) == []

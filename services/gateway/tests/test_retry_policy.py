@@ -31,3 +31,10 @@ def test_gives_up_after_max_attempts() -> None:
     policy = RetryPolicy(max_attempts=20)
     assert not policy.exhausted(19)
     assert policy.exhausted(20)
+
+
+def test_a_downstream_outage_caps_the_wait_at_a_few_seconds() -> None:
+    policy = RetryPolicy(outage_cap_seconds=5.0)
+    ceilings = [policy.delay(n, upper_bound, outage=True).total_seconds() for n in (1, 4, 5, 40)]
+    assert ceilings == [0.5, 4, 5, 5]
+    assert policy.delay(40, upper_bound).total_seconds() == 300

@@ -4,6 +4,7 @@ disposition (Confirm), release (Cancel), all behind the barrier and restocked on
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -13,6 +14,7 @@ from oms.events.v1.envelope_pb2 import EventEnvelope
 from oms.inventory.v1 import inventory_pb2 as ipb
 from oms.inventory.v1 import inventory_service_pb2 as pb
 from oms_inventory.adapters import orm
+from oms_inventory.adapters.barrier import BARRIER
 
 PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
 FIT = ipb.RETURN_CONDITION_RESELLABLE
@@ -444,3 +446,44 @@ async def test_each_step_of_a_return_emits_its_event_once(shipped, inventory) ->
         "StockAdjusted",
         "AvailabilityChanged",
     ]
+
+
+# ------------------------------------------------------------ longer than the barrier
+async def purge_barrier(inventory) -> None:
+    """Every barrier row gone, as the purge leaves a return older than the keep time."""
+    later = datetime.now(UTC) + timedelta(days=30)
+    await BARRIER.purge(inventory.inventory.sessions, older_than=later)
+
+
+async def test_a_return_waiting_longer_than_its_barrier_rows_is_still_confirmed_once(
+    shipped, inventory
+) -> None:
+    kit = shipped
+    await kit.expect_return("r1", [("TEE", 2)])
+    await kit.receive("r1", "HZ1", [("TEE", 2, FIT)])
+    await purge_barrier(inventory)
+
+    confirmed = await kit.confirm_return("r1")
+    again = await kit.confirm_return("r1")
+    repeated_try = await kit.expect_return("r1", [("TEE", 2)])
+    late_cancel = await kit.refused(kit.cancel_return("r1"))
+
+    assert confirmed.state == CONFIRMED and again == confirmed and repeated_try == confirmed
+    assert late_cancel.reason == "RETURN_CONFIRMED"
+    assert await kit.levels("TEE") == {"HZ1": (10, 0)}
+    await assert_conserved(kit, deducted={"TEE": 2, "MUG": 6})
+
+
+async def test_a_return_waiting_longer_than_its_barrier_rows_is_still_cancelled(
+    shipped, inventory
+) -> None:
+    kit = shipped
+    await kit.expect_return("r1", [("TEE", 2)])
+    await purge_barrier(inventory)
+
+    cancelled = (await kit.cancel_return("r1")).expected_return
+    refused = await kit.refused(kit.confirm_return("r1"))
+
+    assert cancelled.state == CANCELLED
+    assert refused.reason == "RETURN_CANCELLED"
+    assert (await kit.expect_return("r2", [("TEE", 2)])).state == EXPECTED  # claim released

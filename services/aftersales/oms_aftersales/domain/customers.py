@@ -39,7 +39,8 @@ class CustomerIdentity:
             keys.append(f"wechat:{self.wechat_openid}")
         return keys
 
-    def validate(self) -> None:
+    def validate(self, *, require_identity: bool = True) -> None:
+        """Bounded and well formed; ``require_identity=False`` when an order names the buyer."""
         for name, value in (
             ("buyer_id", self.buyer_id),
             ("phone", self.phone),
@@ -51,7 +52,7 @@ class CustomerIdentity:
             raise InvalidCustomer("customer.buyer_id needs customer.platform")
         if self.phone and not PHONE.match(self.phone):
             raise InvalidCustomer("customer.phone must be digits with an optional leading '+'")
-        if not self.identity_keys():
+        if require_identity and not self.identity_keys():
             raise InvalidCustomer(
                 "customer needs platform and buyer_id, or phone, or wechat_openid"
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omslib.errors import InvalidArgument, NotFound
+from omslib.errors import InvalidArgument, NotFound, Unavailable
 
 
 class TicketNotFound(NotFound):
@@ -19,3 +19,10 @@ class InvalidPageToken(InvalidArgument):
 
 class InvalidRequest(InvalidArgument):
     reason = "INVALID_REQUEST"
+
+
+class OrderNotKnownYet(Unavailable):
+    """A message names its customer only through an order the order events have not
+    brought yet: retried, never dropped (the platform's after-sales pushes name no buyer)."""
+
+    reason = "ORDER_NOT_KNOWN_YET"

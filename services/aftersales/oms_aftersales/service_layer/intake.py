@@ -21,7 +21,7 @@ from oms_aftersales.adapters.repository import ThreadRow
 from oms_aftersales.adapters.unit_of_work import AftersalesUnitOfWork
 from oms_aftersales.domain.classification import IntentClassifier, classify
 from oms_aftersales.domain.customers import CustomerIdentity
-from oms_aftersales.domain.errors import InvalidRequest
+from oms_aftersales.domain.errors import InvalidRequest, OrderNotKnownYet
 from oms_aftersales.domain.ticket import Change, Channel, Mood, Ticket, TicketState
 from oms_aftersales.service_layer.commands import (
     MAX_REQUEST_ID,
@@ -73,6 +73,12 @@ class CustomerIntake:
             if earlier is not None:
                 return await self._duplicate(uow, earlier)
             order = await self._find_order(uow, cmd)
+            if order is None and not cmd.customer.identity_keys():
+                raise OrderNotKnownYet(
+                    "the message names its customer only through an order not known here "
+                    "yet; retry once the order's events have arrived",
+                    metadata={"platform_order_id": cmd.platform_order_id[:128]},
+                )
             customer_key = await uow.customers.resolve(cmd.customer, order, now)
             if order is None and customer_key.startswith("buyer:"):
                 order = await uow.customers.latest_order_of(customer_key)
@@ -217,7 +223,7 @@ def _validate(cmd: CustomerMessage) -> None:
         or len(cmd.platform_order_id) > MAX_REQUEST_ID
     ):
         raise InvalidRequest("an order or case id is too long")
-    cmd.customer.validate()
+    cmd.customer.validate(require_identity=not (cmd.order_id or cmd.platform_order_id))
 
 
 def _call_note(cmd: CustomerMessage) -> str:

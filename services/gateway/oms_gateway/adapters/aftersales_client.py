@@ -12,13 +12,16 @@ import grpc.aio
 from google.protobuf.timestamp_pb2 import Timestamp
 from oms.aftersales.v1 import aftersales_pb2, aftersales_service_pb2, aftersales_service_pb2_grpc
 from oms.type.v1 import platform_pb2
-from omslib.grpc_errors import remote_error
+from omslib.grpc_errors import TRANSIENT_CODES, remote_error
 
-from oms_gateway.adapters.orders_client import RETRYABLE_CODES
 from oms_gateway.adapters.snapshot_mapping import PLATFORMS
 from oms_gateway.domain.customer_message import CaseKind, CustomerMessage, MessageChannel
 from oms_gateway.domain.errors import AftersalesRejected, AftersalesUnavailable
 from oms_gateway.service_layer.ports import SyncResult
+
+# ABORTED too: RecordCustomerMessage is idempotent by (channel, request_id), so a call
+# that lost a race in aftersales is safe to send again as it is.
+RETRYABLE_CODES = TRANSIENT_CODES | {grpc.StatusCode.ABORTED}
 
 CHANNELS = {
     MessageChannel.PLATFORM_MESSAGE: aftersales_pb2.CHANNEL_PLATFORM_MESSAGE,

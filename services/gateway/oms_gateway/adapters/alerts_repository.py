@@ -27,6 +27,29 @@ class AlertRepository:
         )
         return utc(value)
 
+    async def first_received_at(self, platform: str) -> datetime | None:
+        """Time of the platform's oldest inbox entry (same index)."""
+        value = await self._session.scalar(
+            select(func.min(inbox.c.received_at)).where(inbox.c.platform == platform)
+        )
+        return utc(value)
+
+    async def count_received(
+        self, platform: str, start: datetime, end: datetime, *, at_most: int
+    ) -> int:
+        """Entries received in [start, end), counted up to ``at_most`` (a bounded scan)."""
+        rows = (
+            select(inbox.c.id)
+            .where(
+                inbox.c.platform == platform,
+                inbox.c.received_at >= start,
+                inbox.c.received_at < end,
+            )
+            .limit(at_most)
+            .subquery()
+        )
+        return int(await self._session.scalar(select(func.count()).select_from(rows)) or 0)
+
     async def add_if_absent(self, alert: Alert) -> bool:
         """True if this call raised the alert; False if it was already raised.
 

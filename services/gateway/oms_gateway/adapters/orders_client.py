@@ -1,7 +1,8 @@
 """gRPC client of OrdersService, speaking the gateway's domain language.
 
-gRPC failures become ``OrdersUnavailable`` (worth retrying) or ``OrdersRejected``
-(retrying the same push cannot help).
+gRPC failures become ``OrdersDown`` (unreachable), ``OrdersUnavailable`` (worth
+retrying) or ``OrdersRejected`` (retrying the same push cannot help), as classified
+in ``orders_errors``.
 """
 
 from __future__ import annotations
@@ -12,24 +13,18 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from oms.orders.v1 import orders_service_pb2, orders_service_pb2_grpc
 from omslib.grpc_errors import remote_error
 
+from oms_gateway.adapters.orders_errors import is_outage, is_retryable
 from oms_gateway.adapters.snapshot_mapping import snapshot_to_proto
-from oms_gateway.domain.errors import OrdersRejected, OrdersUnavailable
+from oms_gateway.domain.errors import (
+    OrdersDown,
+    OrdersRejected,
+    OrdersUnavailable,
+    OrdersUnreachable,
+)
 from oms_gateway.domain.snapshot import OrderSnapshot
 from oms_gateway.service_layer.ports import SyncResult
 
 ORDERS_SERVICE = "oms.orders.v1.OrdersService"
-
-# Broader than omslib's TRANSIENT_CODES on purpose: an ABORTED sync (a concurrent
-# update of the same order in orders) is safe to resend as is, because orders
-# reconciles snapshots idempotently by request_id.
-RETRYABLE_CODES = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.ABORTED,
-    }
-)
 
 
 class GrpcOrdersClient:
@@ -48,7 +43,13 @@ class GrpcOrdersClient:
             err = remote_error(exc)
             message = f"{err.code.name}: {err.message}" + (f" [{err.reason}]" if err.reason else "")
             metadata = {"code": err.code.name, **({"reason": err.reason} if err.reason else {})}
-            if err.code in RETRYABLE_CODES:
+            if err.code is grpc.StatusCode.UNAVAILABLE and err.domain is None:
+                # Not answered by orders' code (which always sends an ErrorInfo): the
+                # channel could not reach the process.
+                raise OrdersUnreachable(message, metadata=metadata) from exc
+            if is_outage(err.code):
+                raise OrdersDown(message, metadata=metadata) from exc
+            if is_retryable(err.code, err.reason):
                 raise OrdersUnavailable(message, metadata=metadata) from exc
             raise OrdersRejected(message, metadata=metadata) from exc
         outcome = orders_service_pb2.SyncPlatformOrderOutcome.Name(response.outcome)

@@ -44,6 +44,7 @@ inbox = Table(
     Index("ix_inbox_platform_received", "platform", "received_at"),
 )
 
+# Bounded metadata of refused pushes, never their headers or body (migration 0004).
 rejected_pushes = Table(
     "rejected_pushes",
     metadata,
@@ -51,8 +52,10 @@ rejected_pushes = Table(
     Column("platform", String(32), nullable=False),
     Column("reason", String(64), nullable=False),
     Column("message", Text, nullable=False),
-    Column("headers", JSON, nullable=False),
-    Column("body", LargeBinary, nullable=False),
+    Column("source", String(64)),
+    Column("body_bytes", Integer, nullable=False),
+    Column("body_sha256", String(64), nullable=False),
+    Column("header_names", JSON, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Index("ix_rejected_pushes_received_at", "received_at"),
 )

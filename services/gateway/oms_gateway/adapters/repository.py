@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -185,6 +185,34 @@ class InboxRepository:
             entry_id, owner, now, state=InboxState.RECEIVED, next_attempt_at=now
         )
 
+    async def release_all(self, owner: str, now: datetime) -> int:
+        """Give back every lease ``owner`` holds, without counting an attempt; how many."""
+        result = await self._session.execute(
+            update(inbox)
+            .where(inbox.c.lease_owner == owner, inbox.c.state == InboxState.DELIVERING.value)
+            .values(
+                state=InboxState.RECEIVED.value,
+                lease_owner=None,
+                lease_until=None,
+                next_attempt_at=now,
+                updated_at=now,
+            )
+        )
+        return _rowcount(result)
+
+    async def make_due(self, entry_ids: Sequence[str], now: datetime) -> None:
+        """Bring forward the next attempt of those entries still waiting for one."""
+        for start in range(0, len(entry_ids), 500):  # bounded IN lists
+            await self._session.execute(
+                update(inbox)
+                .where(
+                    inbox.c.id.in_(entry_ids[start : start + 500]),
+                    inbox.c.state == InboxState.RECEIVED.value,
+                    inbox.c.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now)
+            )
+
     async def add_attempt(self, attempt: DeliveryAttempt) -> None:
         await self._session.execute(
             delivery_attempts.insert().values(
@@ -224,11 +252,29 @@ class RejectedPushRepository:
                 platform=push.platform,
                 reason=push.reason,
                 message=push.message,
-                headers=dict(push.headers),
-                body=push.body,
+                source=push.source,
+                body_bytes=push.body_bytes,
+                body_sha256=push.body_sha256,
+                header_names=list(push.header_names),
                 received_at=push.received_at,
             )
         )
+
+    async def delete_older_than(self, cutoff: datetime, limit: int) -> int:
+        """Delete up to ``limit`` of the oldest rows received before ``cutoff``; how many."""
+        ids = list(
+            await self._session.scalars(
+                select(rejected_pushes.c.id)
+                .where(rejected_pushes.c.received_at < cutoff)
+                .order_by(rejected_pushes.c.received_at)
+                .limit(limit)
+            )
+        )
+        if ids:
+            await self._session.execute(
+                delete(rejected_pushes).where(rejected_pushes.c.id.in_(ids))
+            )
+        return len(ids)
 
 
 def _entry_values(entry: InboxEntry) -> dict[str, Any]:

@@ -62,9 +62,21 @@ class InboxUnavailable(Unavailable):
 
 
 class OrdersUnavailable(Unavailable):
-    """Orders could not answer now (unreachable, overloaded, deadline, conflict): retry later."""
+    """Orders could not take the push now (overloaded, a conflict, a crash): retry later."""
 
     reason = "ORDERS_UNAVAILABLE"
+
+
+class OrdersDown(OrdersUnavailable):
+    """Orders, or a service it calls, cannot answer at all: retry soon, and never give up."""
+
+    reason = "ORDERS_DOWN"
+
+
+class OrdersUnreachable(OrdersDown):
+    """No answer from orders itself (connection refused or reset): it is down or restarting."""
+
+    reason = "ORDERS_UNREACHABLE"
 
 
 class OrdersRejected(FailedPrecondition):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,15 +49,56 @@ class InboxEntry:
 
 @dataclass(frozen=True)
 class RejectedPush:
-    """A push refused at the door (bad signature, invalid body): kept, never processed."""
+    """What is kept of a push refused at the door (bad signature, invalid body).
+
+    Refused pushes are mostly unauthenticated, so only bounded metadata is kept, never
+    the headers or the body: enough for support to match a platform's complaint
+    ("we sent X at T") by time, length and hash, not enough to fill the disk.
+    """
+
+    MAX_MESSAGE = 500
+    MAX_HEADER_NAMES = 16
+    MAX_HEADER_NAME = 64
+    MAX_SOURCE = 64
 
     id: str
     platform: str
     reason: str
     message: str
-    headers: dict[str, str]
-    body: bytes
+    source: str | None
+    body_bytes: int
+    body_sha256: str
+    header_names: tuple[str, ...]
     received_at: datetime
+
+    @classmethod
+    def of(
+        cls,
+        push: RawPush,
+        *,
+        id: str,
+        reason: str,
+        message: str,
+        source: str | None,
+        received_at: datetime,
+    ) -> RejectedPush:
+        return cls(
+            id=id,
+            platform=push.platform,
+            reason=reason[:64],
+            message=message[: cls.MAX_MESSAGE],
+            source=source[: cls.MAX_SOURCE] if source else None,
+            body_bytes=len(push.body),
+            body_sha256=hashlib.sha256(push.body).hexdigest(),
+            header_names=bounded_header_names(push.headers),
+            received_at=received_at,
+        )
+
+
+def bounded_header_names(headers: Mapping[str, str] | Iterable[str]) -> tuple[str, ...]:
+    """At most 16 header names (sorted, each cut to 64 characters); never their values."""
+    names = sorted({name[: RejectedPush.MAX_HEADER_NAME] for name in headers})
+    return tuple(names[: RejectedPush.MAX_HEADER_NAMES])
 
 
 @dataclass(frozen=True)

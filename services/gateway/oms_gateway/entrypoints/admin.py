@@ -1,7 +1,8 @@
 """Operator HTTP endpoints under ``/admin``, behind a bearer token.
 
 Unset ``OMS_GATEWAY_ADMIN_TOKEN`` disables them (404 ``ADMIN_DISABLED``); a missing
-or wrong token is 401. They translate HTTP to the operator use cases and back.
+token is 401 ``ADMIN_TOKEN_REQUIRED``, a wrong one 401 ``ADMIN_TOKEN_WRONG``. They
+translate HTTP to the operator use cases and back.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import hmac
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from omslib.errors import DomainError, ErrorKind, NotFound
 from omslib.telemetry import current_traceparent
 from pydantic import AwareDatetime, BaseModel, Field
@@ -23,6 +25,7 @@ from oms_gateway.service_layer.replay import MAX_PAGE_SIZE, InboxAdmin
 from oms_gateway.service_layer.request_import import RequestImporter
 
 MAX_IMPORT_BATCH = 500
+WRONG_TOKEN = "wrong token: the bearer token is not this gateway's OMS_GATEWAY_ADMIN_TOKEN"
 
 
 class AdminDisabled(NotFound):
@@ -32,6 +35,21 @@ class AdminDisabled(NotFound):
 class AdminUnauthenticated(DomainError):
     kind = ErrorKind.UNAUTHENTICATED
     reason = "ADMIN_TOKEN_REQUIRED"
+
+
+class AdminTokenWrong(AdminUnauthenticated):
+    reason = "ADMIN_TOKEN_WRONG"
+
+
+# Declared for the OpenAPI document (the admin endpoints' security scheme); the
+# header itself is checked below (and first by admin_guard, before any body is read),
+# so that each refusal can say what is wrong.
+ADMIN_BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="adminToken",
+    description="`Authorization: Bearer <OMS_GATEWAY_ADMIN_TOKEN>`; `make run` keeps a "
+    "development token in var/admin-token.",
+)
 
 
 class EntrySummary(BaseModel):
@@ -134,19 +152,22 @@ def _attempt(attempt: DeliveryAttempt) -> AttemptView:
 
 
 def admin_router(token: str | None, admin: InboxAdmin, importer: RequestImporter) -> APIRouter:
-    def authorised(request: Request) -> None:
+    def authorised(
+        request: Request,
+        _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(ADMIN_BEARER)],
+    ) -> None:
         if not token:
             raise AdminDisabled(
                 "the admin API is disabled on this gateway; "
                 "set OMS_GATEWAY_ADMIN_TOKEN to enable it"
             )
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            given.strip().encode(), token.encode()
-        ):
+        if scheme.lower() != "bearer" or not given.strip():
             raise AdminUnauthenticated(
                 "send Authorization: Bearer <OMS_GATEWAY_ADMIN_TOKEN> to use the admin API"
             )
+        if not hmac.compare_digest(given.strip().encode(), token.encode()):
+            raise AdminTokenWrong(WRONG_TOKEN)
 
     errors: dict[int | str, dict[str, Any]] = {
         status: {"model": ErrorResponse} for status in (400, 401, 404, 409, 422, 503)

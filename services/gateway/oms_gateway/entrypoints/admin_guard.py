@@ -12,6 +12,7 @@ import hmac
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from oms_gateway.entrypoints.admin import WRONG_TOKEN
 from oms_gateway.entrypoints.http_errors import error_response
 
 ADMIN_PREFIX = "/admin"
@@ -25,24 +26,27 @@ class AdminTokenGuard:
         self._token = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _is_admin(scope["path"]) and not self._allowed(scope):
-            response = error_response(
-                401,
-                "ADMIN_TOKEN_REQUIRED",
-                "send Authorization: Bearer <OMS_GATEWAY_ADMIN_TOKEN> to use the admin API",
-            )
-            await response(scope, receive, send)
-            return
+        if scope["type"] == "http" and _is_admin(scope["path"]):
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await error_response(401, *refusal)(scope, receive, send)
+                return
         await self._app(scope, receive, send)
 
-    def _allowed(self, scope: Scope) -> bool:
+    def _refusal(self, scope: Scope) -> tuple[str, str] | None:
+        """(reason, message) when the request may not pass; a wrong token says so."""
         for name, value in scope["headers"]:
             if name == b"authorization":
                 scheme, _, given = value.partition(b" ")
-                return scheme.lower() == b"bearer" and hmac.compare_digest(
-                    given.strip(), self._token
-                )
-        return False
+                if scheme.lower() != b"bearer" or not given.strip():
+                    break
+                if hmac.compare_digest(given.strip(), self._token):
+                    return None
+                return "ADMIN_TOKEN_WRONG", WRONG_TOKEN
+        return (
+            "ADMIN_TOKEN_REQUIRED",
+            "send Authorization: Bearer <OMS_GATEWAY_ADMIN_TOKEN> to use the admin API",
+        )
 
 
 def _is_admin(path: str) -> bool:

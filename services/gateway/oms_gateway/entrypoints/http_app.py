@@ -17,6 +17,7 @@ from oms_gateway.entrypoints.http_errors import (
     error_response,
     install_error_handlers,
 )
+from oms_gateway.entrypoints.offline_docs import install_offline_docs
 from oms_gateway.entrypoints.push_endpoint import ROUTE, PushEndpoint
 from oms_gateway.entrypoints.readiness import Readiness
 
@@ -71,7 +72,10 @@ def create_app(deps: HttpDeps) -> FastAPI:
         version="1",
         description="Receives platform webhooks, stores them durably, delivers them to orders.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package instead of a CDN: see offline_docs
+        redoc_url=None,
     )
+    install_offline_docs(app)
     install_error_handlers(app)
     body_models = [adapter.body_model for adapter in deps.push.platforms.all()]
     _document_bodies(app, body_models)

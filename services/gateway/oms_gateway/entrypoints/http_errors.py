@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from omslib.errors import DomainError, ErrorKind
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,17 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "INVALID_REQUEST", f"{field}: {first.get('msg')}")
 
 
+async def _client_disconnect(request: Request, _: Exception) -> JSONResponse:
+    # The client left (or was dropped as too slow) mid-body: nothing to fix here, and
+    # nobody to answer. One line, not a traceback at ERROR.
+    client = request.client.host if request.client else None
+    log.info(
+        "client disconnected before the request body was complete",
+        extra={"code": "CLIENT_DISCONNECTED", "client": client, "path": request.url.path},
+    )
+    return error_response(400, "CLIENT_DISCONNECTED", "the request body was not received")
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "INTERNAL", "unexpected error; it has been logged, retry later")
@@ -96,4 +108,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ClientDisconnect, _client_disconnect)
     app.add_exception_handler(Exception, _unexpected)

@@ -14,13 +14,14 @@ from opentelemetry import trace
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from oms_gateway.domain.errors import PayloadTooLarge, RateLimited
+from oms_gateway.domain.errors import PayloadTooLarge
 from oms_gateway.platforms.base import acknowledgement
 from oms_gateway.platforms.common import http_push
 from oms_gateway.platforms.registry import PlatformRegistry
 from oms_gateway.service_layer.delivery import SPAN_ATTR_INBOX_ID, SPAN_ATTR_PLATFORM_ORDER_ID
 from oms_gateway.service_layer.intake import IntakeService
 from oms_gateway.service_layer.ports import RateLimiterPort
+from oms_gateway.service_layer.push_gate import PushGate
 
 ROUTE = "/webhooks/{platform}"
 PREFIX = "/webhooks/"
@@ -47,6 +48,8 @@ class PushEndpoint:
     intake: IntakeService
     max_body_bytes: int
     rate_limiter: RateLimiterPort | None = None
+    #: Signature failures per source address (``service_layer.push_gate``).
+    failure_limiter: RateLimiterPort | None = None
 
     async def __call__(self, platform: str, request: Request) -> Response:
         """Answered only after the push is committed to the inbox (202), or found there (200).
@@ -57,13 +60,6 @@ class PushEndpoint:
         span = trace.get_current_span()
         span.set_attribute(SPAN_ATTR_PLATFORM, platform)
         adapter = self.platforms.enabled(platform)
-        if self.rate_limiter is not None:
-            decision = await self.rate_limiter.acquire(platform)
-            if not decision.allowed:
-                raise RateLimited(
-                    f"platform {platform!r} is over its rate limit; retry later",
-                    metadata={"retry_after_seconds": str(decision.retry_after_seconds)},
-                )
         body = await read_limited_body(request, self.max_body_bytes)
         result = await self.intake.receive(
             adapter,
@@ -71,6 +67,9 @@ class PushEndpoint:
             # building and parsing a URL per push).
             http_push(platform, dict(request.headers.items()), _query_string(request), body),
             traceparent=current_traceparent(),
+            source=request.client.host if request.client else None,
+            # The platform's budget is spent only by pushes whose signature holds.
+            gate=PushGate(self.rate_limiter, self.failure_limiter),
         )
         span.set_attribute(SPAN_ATTR_INBOX_ID, result.inbox_id)
         for snapshot in result.translation.snapshots:

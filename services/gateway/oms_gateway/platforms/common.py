@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -33,6 +34,40 @@ QUERY_HEADER = "x-oms-query-string"
 #: Taobao, JD and Pinduoduo write local times in China Standard Time.
 CHINA = timezone(timedelta(hours=8), "CST")
 CHINA_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: What the platforms' own SDKs send (docs/platforms.md, "Timestamps"): older JD and
+#: every Taobao/Youzan/Pinduoduo SDK ``yyyy-MM-dd HH:mm:ss`` in UTC+8; newer JD SDKs
+#: ``yyyy-MM-dd HH:mm:ss.SSS+0800`` (Java's ``SSSZ``). Milliseconds and an explicit
+#: offset (``+0800``, ``+08:00``, ``Z``) are each optional; without one, UTC+8.
+CHINA_TIME_FORMATS = "'yyyy-MM-dd HH:mm:ss', optionally with '.SSS' and an offset like '+0800'"
+_CHINA_TIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?"
+    r"(?:(Z)|([+-])(\d{2}):?(\d{2}))?"
+)
+
+
+def parse_china_time(value: str) -> datetime | None:
+    """A platform time in any of CHINA_TIME_FORMATS as an aware datetime, else None."""
+    match = _CHINA_TIME.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    day, clock, fraction, zulu, sign, hours, minutes = match.groups()
+    if zulu:
+        zone = UTC
+    elif sign:
+        offset = timedelta(hours=int(hours), minutes=int(minutes))
+        if offset > timedelta(hours=14) or int(minutes) >= 60:
+            return None
+        zone = timezone(offset if sign == "+" else -offset)
+    else:
+        zone = CHINA
+    try:
+        when = datetime.strptime(f"{day} {clock}", CHINA_TIME_FORMAT)
+    except ValueError:
+        return None
+    micros = int((fraction or "0").ljust(6, "0"))
+    return when.replace(microsecond=micros, tzinfo=zone)
+
+
 MAX_EVENT_ID_LENGTH = 200
 #: Bounds that keep a signed but absurd value from reaching orders (int32/int64 fields).
 MAX_QUANTITY = 1_000_000
@@ -119,12 +154,11 @@ def check_key(got: str, configured: str, *, what: str, env: str) -> None:
 
 
 def check_china_timestamp(stamp: str, clock: Clock, tolerance: timedelta, *, field: str) -> None:
-    try:
-        when = datetime.strptime(stamp, CHINA_TIME_FORMAT).replace(tzinfo=CHINA)
-    except ValueError:
+    when = parse_china_time(stamp)
+    if when is None:
         raise StaleTimestamp(
-            f"{field} must be 'yyyy-MM-dd HH:mm:ss' (UTC+8), got {stamp[:40]!r}"
-        ) from None
+            f"{field} must be {CHINA_TIME_FORMATS} (UTC+8 when no offset), got {stamp[:40]!r}"
+        )
     skew = abs((clock.now() - when).total_seconds())
     if skew > tolerance.total_seconds():
         raise StaleTimestamp(
@@ -189,13 +223,13 @@ def minor_units(value: str | int | Decimal, *, field: str, exponent: int = 2) ->
 
 
 def china_time(value: str, *, field: str) -> datetime:
-    """``yyyy-MM-dd HH:mm:ss`` in UTC+8 -> aware UTC."""
-    try:
-        return datetime.strptime(value, CHINA_TIME_FORMAT).replace(tzinfo=CHINA).astimezone(UTC)
-    except (TypeError, ValueError):
+    """``yyyy-MM-dd HH:mm:ss`` in UTC+8 (or any of CHINA_TIME_FORMATS) -> aware UTC."""
+    when = parse_china_time(value)
+    if when is None:
         raise InvalidPayload(
-            f"{field}: {value!r} is not 'yyyy-MM-dd HH:mm:ss'", metadata={"field": field}
-        ) from None
+            f"{field}: {str(value)[:40]!r} is not {CHINA_TIME_FORMATS}", metadata={"field": field}
+        )
+    return when.astimezone(UTC)
 
 
 def format_china_time(value: datetime) -> str:

@@ -236,12 +236,17 @@ def signed_form(
     *,
     method: str = "jingdong.pop.order.push",
     timestamp: datetime | None = None,
+    timestamp_text: str | None = None,
 ) -> bytes:
-    """The form-encoded body of a correctly signed push of ``order``."""
+    """The form-encoded body of a correctly signed push of ``order``.
+
+    ``timestamp_text`` sends the timestamp exactly as given (e.g. the newer SDKs'
+    ``yyyy-MM-dd HH:mm:ss.SSS+0800``) instead of formatting ``timestamp``.
+    """
     params = {
         "app_key": app_key,
         "method": method,
-        "timestamp": format_china_time(timestamp or datetime.now(UTC)),
+        "timestamp": timestamp_text or format_china_time(timestamp or datetime.now(UTC)),
         "v": "2.0",
         PARAM_JSON: json.dumps(order, ensure_ascii=False, separators=(",", ":")),
     }

@@ -132,6 +132,8 @@ class PddAdapter(CredentialedAdapter):
 
     name = NAME
     body_model: type[BaseModel] = PddFrame
+    #: HTTP pushes are refused (401) whether or not the connection is configured.
+    accepts_http = False
 
     def __init__(self, client_id: str | None, secret: str | None, url: str | None) -> None:
         self._credentials = Credentials(
@@ -143,7 +145,10 @@ class PddAdapter(CredentialedAdapter):
         return super().disabled_hint() + f" (and {URL_ENV} to connect)"
 
     def verify(self, push: RawPush) -> None:
-        raise InvalidSignature(
+        raise self.http_refusal()
+
+    def http_refusal(self) -> InvalidSignature:
+        return InvalidSignature(
             "Pinduoduo messages are received over the gateway's own WebSocket connection "
             f"({URL_ENV}); HTTP pushes to /webhooks/pdd are never trusted"
         )

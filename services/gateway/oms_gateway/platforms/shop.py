@@ -89,7 +89,9 @@ def parse_body(body: bytes) -> ShopWebhook:
     try:
         return ShopWebhook.model_validate_json(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        # The deepest field first: a negative quantity also makes the total disagree,
+        # and the quantity is what the sender must fix.
+        first = max(exc.errors(), key=lambda error: len(error["loc"]))
         if first["type"] == "json_invalid":
             raise MalformedJson(f"the body is not valid JSON: {first['msg']}") from None
         field = ".".join(str(part) for part in first["loc"]) or "body"
@@ -116,6 +118,10 @@ def to_snapshot(webhook: ShopWebhook) -> OrderSnapshot:
             province=order.shipping_address.province,
             city=order.shipping_address.city,
             line1=order.shipping_address.line1,
+            district=order.shipping_address.district,
+            postal_code=order.shipping_address.postal_code,
+            recipient_name=order.shipping_address.recipient_name,
+            phone=order.shipping_address.phone,
         ),
         lines=tuple(
             OrderLine(

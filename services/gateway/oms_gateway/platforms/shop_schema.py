@@ -11,8 +11,10 @@ ShopOrderStatus = Literal["pending", "paid", "cancelled", "shipped", "delivered"
 
 
 class _Model(BaseModel):
-    # Unknown fields are ignored so the shop can add fields without breaking us.
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Unknown fields are refused (400 naming the field): a misspelt "phone_number" that
+    # was silently dropped sent every shop order to review. The shop is ours, so a new
+    # field is added here first (docs/platforms.md).
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ShopBuyer(_Model):
@@ -21,9 +23,23 @@ class ShopBuyer(_Model):
 
 
 class ShopAddress(_Model):
-    province: str = Field(min_length=1)
-    city: str = Field(min_length=1)
-    line1: str = Field(min_length=1, description="Street, building and unit.")
+    province: str = Field(min_length=1, max_length=64)
+    city: str = Field(min_length=1, max_length=64)
+    district: str = Field("", max_length=64, description="District or county, if any.")
+    line1: str = Field(min_length=1, max_length=256, description="Street, building and unit.")
+    postal_code: str = Field("", max_length=16)
+    recipient_name: str = Field(
+        "",
+        max_length=64,
+        description="Who receives the parcel. Without it (or the phone) the order is "
+        "reviewed by hand (INCOMPLETE_ADDRESS) instead of approved at payment.",
+    )
+    phone: str = Field(
+        "",
+        max_length=32,
+        pattern=r"^[0-9+()\- ]*$",
+        description="The recipient's phone, digits with an optional +, spaces, dashes.",
+    )
 
 
 class ShopLine(_Model):
@@ -71,7 +87,11 @@ class ShopWebhook(_Model):
                     "shipping_address": {
                         "province": "Zhejiang",
                         "city": "Hangzhou",
+                        "district": "Xihu",
                         "line1": "1 Wensan Rd",
+                        "postal_code": "310000",
+                        "recipient_name": "Li Lei",
+                        "phone": "+86 138 0000 0000",
                     },
                     "lines": [{"sku": "SKU-RED-M", "quantity": 2, "unit_price": 1299}],
                 },

@@ -55,6 +55,8 @@ def sample_shop_order(
     buyer_name: str = "Test Buyer",
     province: str = "Zhejiang",
     city: str = "Hangzhou",
+    recipient_name: str | None = None,
+    phone: str | None = None,
 ) -> dict[str, Any]:
     """A valid ``/webhooks/shop`` body; serialise with ``json.dumps(...).encode()``."""
     created = (created_at or datetime.now(UTC)).astimezone(UTC)
@@ -63,6 +65,12 @@ def sample_shop_order(
     lines = [
         {"sku": sku, "quantity": quantity, "unit_price": unit_price} for sku, quantity in pairs
     ]
+    address = {"province": province, "city": city, "line1": "1 Wensan Rd"}
+    # Left out unless given: tests rely on an address that sends the order to review.
+    if recipient_name is not None:
+        address["recipient_name"] = recipient_name
+    if phone is not None:
+        address["phone"] = phone
     return {
         "type": event_type or _EVENT_FOR_STATUS.get(status, "order.paid"),
         "order": {
@@ -73,11 +81,7 @@ def sample_shop_order(
             "currency": currency,
             "total": sum(quantity * unit_price for _, quantity in pairs),
             "buyer": {"id": buyer_id, "name": buyer_name},
-            "shipping_address": {
-                "province": province,
-                "city": city,
-                "line1": "1 Wensan Rd",
-            },
+            "shipping_address": address,
             "lines": lines,
         },
     }

@@ -1,7 +1,8 @@
 """Delivery worker: takes inbox entries to orders, retrying with backoff.
 
 Woken in-process right after each intake commit, plus a periodic sweep for due
-retries and for entries whose lease ran out (a crashed replica). Each entry is
+retries and for entries whose lease ran out (a crashed replica), plus the outage
+watch once orders serves again after being unreachable. Each entry is
 claimed with a lease by a conditional UPDATE, so replicas never deliver the same
 entry at once; every later write is conditional on still holding that lease. An
 entry given up on (DEAD) raises a ``WEBHOOK_DEAD_LETTERED`` alert in the same
@@ -29,10 +30,11 @@ from opentelemetry import trace
 from oms_gateway.adapters.alerts_repository import AlertRepository
 from oms_gateway.adapters.repository import InboxRepository
 from oms_gateway.domain.alerts import WEBHOOK_DEAD_LETTERED, Alert, dead_lettered
-from oms_gateway.domain.errors import OrdersUnavailable
+from oms_gateway.domain.errors import OrdersDown, OrdersUnavailable, OrdersUnreachable
 from oms_gateway.domain.inbox import DeliveryAttempt, InboxEntry
 from oms_gateway.domain.retry_policy import RetryPolicy
 from oms_gateway.platforms.registry import PlatformRegistry
+from oms_gateway.service_layer.orders_outage import OrdersOutageWatch
 from oms_gateway.service_layer.ports import OrdersPort, SyncResult, Translator
 from oms_gateway.service_layer.record_messages import (
     AftersalesPort,
@@ -55,6 +57,8 @@ class DeliveryOptions:
     sweep_interval_seconds: float = 1.0
     shutdown_grace_seconds: float = 5.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # How often orders' health is asked while deliveries wait for it to come back.
+    outage_probe_seconds: float = 0.5
 
 
 class DeliveryWorker:
@@ -70,6 +74,8 @@ class DeliveryWorker:
         owner: str | None = None,
         translators: Mapping[str, Translator] | None = None,
         outbox_notifier: OutboxNotifier | None = None,
+        orders_health: Callable[[], Awaitable[str]] | None = None,
+        reclaim_on_start: bool = False,
     ) -> None:
         self._uow_factory = uow_factory
         self._orders = orders
@@ -82,16 +88,28 @@ class DeliveryWorker:
         self._options = options
         self._outbox_notifier = outbox_notifier
         self.owner = owner or f"{socket.gethostname()[:30]}:{new_id()}"
+        # With an owner id naming a process slot (see bootstrap.delivery_owner), leases
+        # still held under it at start are those of a killed predecessor.
+        self._reclaim_on_start = reclaim_on_start
         self._wake = asyncio.Event()
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
         self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._outage = (
+            None
+            if orders_health is None
+            else OrdersOutageWatch(
+                orders_health, self._resume, interval=options.outage_probe_seconds
+            )
+        )
 
     def wake(self) -> None:
         """Look for work now (called after each intake commit)."""
         self._wake.set()
 
     async def start(self) -> None:
+        if self._reclaim_on_start:
+            await self._reclaim()
         self._stopping = False
         self._loop_task = asyncio.create_task(self._run(), name=f"delivery-{self.owner}")
 
@@ -99,6 +117,8 @@ class DeliveryWorker:
         """Stop claiming, let in-flight deliveries finish (within the grace), release leases."""
         self._stopping = True
         self._wake.set()
+        if self._outage is not None:
+            await self._outage.stop()
         if self._loop_task is not None:
             await self._loop_task
             self._loop_task = None
@@ -197,6 +217,11 @@ class DeliveryWorker:
                 results.append(
                     await self._orders.sync_platform_order(translation.request_id(index), snapshot)
                 )
+        except OrdersDown as err:
+            await self._failed(entry, err, transient=True, outage=True)
+            if isinstance(err, OrdersUnreachable) and self._outage is not None:
+                self._outage.saw_down(entry.id)
+            return
         except OrdersUnavailable as err:
             await self._failed(entry, err, transient=True)
             return
@@ -224,13 +249,16 @@ class DeliveryWorker:
             extra={"inbox_id": entry.id, "order_id": order_id, "outcome": outcome},
         )
 
-    async def _failed(self, entry: InboxEntry, err: DomainError, *, transient: bool) -> None:
+    async def _failed(
+        self, entry: InboxEntry, err: DomainError, *, transient: bool, outage: bool = False
+    ) -> None:
         attempts = entry.attempts + 1
         error = f"{err.reason}: {err.message}"
         span = trace.get_current_span()
         span.set_status(trace.Status(trace.StatusCode.ERROR, error))
-        if transient and not self._options.retry.exhausted(attempts):
-            delay = self._options.retry.delay(attempts)
+        # An outage is no verdict on the push: it never exhausts the attempts.
+        if transient and (outage or not self._options.retry.exhausted(attempts)):
+            delay = self._options.retry.delay(attempts, outage=outage)
             await self._finish(
                 entry,
                 "retry",
@@ -309,6 +337,27 @@ class DeliveryWorker:
                 "lease lost before recording the result; another worker owns the entry",
                 extra={"inbox_id": entry.id, "result": what},
             )
+
+    async def _reclaim(self) -> None:
+        """Make the entries our killed predecessor was delivering due now, rather than
+        when its leases run out (a minute after the crash)."""
+        uow = self._uow_factory()
+        async with uow:
+            released = await InboxRepository(uow.session).release_all(self.owner, self._clock.now())
+            await uow.commit()
+        if released:
+            log.warning(
+                "took back deliveries a previous process left in flight",
+                extra={"owner": self.owner, "count": released},
+            )
+
+    async def _resume(self, entry_ids: list[str]) -> None:
+        """Orders serves again: deliveries that found it down are due now."""
+        uow = self._uow_factory()
+        async with uow:
+            await InboxRepository(uow.session).make_due(entry_ids, self._clock.now())
+            await uow.commit()
+        self._wake.set()
 
     async def _release(self, entry_id: str) -> None:
         try:

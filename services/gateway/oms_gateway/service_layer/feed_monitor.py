@@ -1,5 +1,6 @@
 """Feed-silence alerts: a platform that has sent pushes and then stays silent longer than
-a threshold raises ``PLATFORM_FEED_SILENT`` once per silence.
+its own rhythm allows at this time of day (``domain.feed_rhythm``; never less than the
+``silence`` floor) raises ``PLATFORM_FEED_SILENT`` once per silence.
 
 Raising an alert means: a row in ``alerts`` (unique per platform and silence, so
 replicas and repeated checks raise it once) and, in the same transaction, an
@@ -16,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from omslib.clock import Clock
 from omslib.db import UnitOfWork
@@ -25,9 +26,14 @@ from omslib.outbox import OutboxNotifier
 
 from oms_gateway.adapters.alerts_repository import AlertRepository
 from oms_gateway.domain.alerts import PLATFORM_FEED_SILENT, Alert, AlertSeverity
+from oms_gateway.domain.feed_rhythm import FeedRhythm, time_of_day_windows
 from oms_gateway.service_layer.alert_webhook import AlertWebhook
 
 log = logging.getLogger(__name__)
+
+#: Pushes counted per window at most: enough to tell a busy feed (whose threshold is
+#: the floor anyway) without scanning a promotion's worth of rows every check.
+COUNT_CAP = 10_000
 
 
 class FeedMonitor:
@@ -75,8 +81,13 @@ class FeedMonitor:
             repo = AlertRepository(uow.session)
             last = await repo.last_received_at(platform)
             if last is None or now - last <= self._silence:
-                return None  # never active, or not silent long enough
+                return None  # never active, or not silent past the floor
+            rhythm = await self._rhythm(repo, platform, now)
+            threshold = rhythm.silence_threshold(self._silence)
             silent_for = now - last
+            if threshold is None or silent_for <= threshold:
+                return None  # no rhythm yet, or a gap this feed has at this time of day
+            usual = int(rhythm.usual_gap.total_seconds()) if rhythm.usual_gap else 0
             alert = Alert(
                 id=new_id(int(now.timestamp() * 1000)),
                 code=PLATFORM_FEED_SILENT,
@@ -84,8 +95,9 @@ class FeedMonitor:
                 episode=last.isoformat(),
                 message=(
                     f"no push from {platform} for {int(silent_for.total_seconds())} s "
-                    f"(threshold {int(self._silence.total_seconds())} s); last one at "
-                    f"{last.isoformat()}: check the platform's webhook settings and our endpoint"
+                    f"(threshold {int(threshold.total_seconds())} s: it usually pushes every "
+                    f"{usual} s at this time of day); last one at {last.isoformat()}: "
+                    "check the platform's webhook settings and our endpoint"
                 ),
                 raised_at=now,
                 platform=platform,
@@ -96,12 +108,21 @@ class FeedMonitor:
                     "platform": platform,
                     "last_push_at": last.isoformat(),
                     "silent_for_seconds": int(silent_for.total_seconds()),
-                    "threshold_seconds": int(self._silence.total_seconds()),
+                    "threshold_seconds": int(threshold.total_seconds()),
+                    "usual_gap_seconds": usual,
                 },
             )
             first = await repo.add_if_absent(alert)
             await uow.commit()
         return alert if first else None
+
+    async def _rhythm(self, repo: AlertRepository, platform: str, now: datetime) -> FeedRhythm:
+        first = await repo.first_received_at(platform)
+        pushes, observed = 0, timedelta(0)
+        for start, end in time_of_day_windows(now, first or now):
+            pushes += await repo.count_received(platform, start, end, at_most=COUNT_CAP)
+            observed += end - start
+        return FeedRhythm(pushes, observed)
 
     async def _notify(self, alert: Alert) -> None:
         if self._webhook is None:

@@ -1,8 +1,9 @@
 """Intake of one platform push: verify, validate, store durably, then acknowledge.
 
 Nothing is acknowledged before the inbox row is committed. Pushes refused for
-their signature or body are written to ``rejected_pushes`` for support and are
-never processed.
+their signature or body are never processed; ``rejected_pushes`` keeps bounded
+metadata of each (time, platform, source address, reason, body length and hash,
+a few header names) for support, never the headers or the body.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from oms_gateway.domain.inbox import InboxEntry, RawPush, RejectedPush
 from oms_gateway.domain.snapshot import Translation
 from oms_gateway.platforms.base import PlatformAdapter
 from oms_gateway.service_layer.inbox_writer import InboxWriter
+from oms_gateway.service_layer.push_gate import PushGate
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +57,19 @@ class IntakeService:
         self._store_timeout = store_timeout_seconds
 
     async def receive(
-        self, adapter: PlatformAdapter, push: RawPush, *, traceparent: str | None
+        self,
+        adapter: PlatformAdapter,
+        push: RawPush,
+        *,
+        traceparent: str | None,
+        source: str | None = None,
+        gate: PushGate | None = None,
     ) -> IntakeResult:
-        """Store the push in the inbox or raise why not (nothing stored in the inbox then)."""
+        """Store the push in the inbox or raise why not (nothing stored in the inbox then).
+
+        ``gate`` (pushes over HTTP) rate-limits around the signature check: failures per
+        ``source`` address before they are recorded, the platform's budget after.
+        """
         push = RawPush(
             platform=push.platform,
             headers={k: v for k, v in push.headers.items() if k not in _DROPPED_HEADERS},
@@ -65,9 +77,17 @@ class IntakeService:
         )
         try:
             adapter.verify(push)
-            translation = adapter.translate(push)
         except (Unauthenticated, InvalidPayload) as err:
-            await self._record_rejection(push, err)
+            if gate is not None:
+                await gate.refused(source)  # over the limit: 429, and nothing recorded
+            await self._record_rejection(push, err, source)
+            raise
+        if gate is not None:
+            await gate.verified(push.platform)
+        try:
+            translation = adapter.translate(push)
+        except InvalidPayload as err:
+            await self._record_rejection(push, err, source)
             raise
         now = self._clock.now()
         # One entry per message when a push carries several (Douyin); usually just one.
@@ -110,14 +130,13 @@ class IntakeService:
             await uow.commit()
         return found
 
-    async def _record_rejection(self, push: RawPush, err: DomainError) -> None:
-        rejected = RejectedPush(
+    async def _record_rejection(self, push: RawPush, err: DomainError, source: str | None) -> None:
+        rejected = RejectedPush.of(
+            push,
             id=new_id(),
-            platform=push.platform,
             reason=err.reason,
             message=err.message,
-            headers=dict(push.headers),
-            body=push.body,
+            source=source,
             received_at=self._clock.now(),
         )
         try:

@@ -42,9 +42,16 @@ async def settle(uow: InventoryUnitOfWork, deps: Deps, expected: ExpectedReturn)
         if level is None:
             continue
         unchanged = StockChange(
-            sku, warehouse_code, level.on_hand, level.on_hand, level.reserved, level.reserved,
-            level.updated_at, level.damaged, level.damaged,
-        )  # fmt: skip
+            sku=sku,
+            warehouse_code=warehouse_code,
+            on_hand_before=level.on_hand,
+            on_hand_after=level.on_hand,
+            reserved_before=level.reserved,
+            reserved_after=level.reserved,
+            updated_at=level.updated_at,
+            damaged_before=level.damaged,
+            damaged_after=level.damaged,
+        )
         context = _context(
             deps, expected, AuditAction.RETURN_MISSING, AdjustmentReason.RETURNED, missing=quantity
         )

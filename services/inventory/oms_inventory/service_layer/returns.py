@@ -85,7 +85,8 @@ class ReturnService:
                     continue
                 # Receipts as committed now: a receipt holds the row, so none can slip in.
                 settled = await uow.returns.get(branch)
-                assert settled is not None
+                if settled is None:  # the row this transaction just updated
+                    raise RuntimeError(f"return {branch.gid}/{branch.branch_id} vanished")
                 await settle(uow, self._deps, settled)
                 await uow.commit()
                 return settled
