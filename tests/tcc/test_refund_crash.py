@@ -25,12 +25,11 @@ from oms.inventory.v1 import inventory_service_pb2_grpc
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms.type.v1 import money_pb2
 from oms_cli.stack import Stack
-from stack_support import start_stack
+from stack_support import restart_service, start_stack
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import FAST_TCC
 from tcc_support import availability, set_stock, snapshot, sync, with_retries
-from test_crash_recovery import restart
 
 # The short CI profile (each service ~20-30 s); a longer soak: OMS_REFUND_CRASH_ORDERS=40
 # OMS_REFUND_CRASH_KILLS=10 (orders must stay even: half ship and return).
@@ -203,7 +202,7 @@ async def _killer(
         kills += 1
         await asyncio.to_thread(stack.kill, service)
         await asyncio.sleep(rng.uniform(0.1, 0.4))
-        await restart(stack, service)
+        await restart_service(stack, service)
     return kills
 
 
