@@ -84,6 +84,8 @@ async def test_a_damaged_unit_holds_the_refund_then_each_unit_is_restocked_by_co
     assert (await s.order(order.name)).refunded.minor_units == 2 * UNIT
     of_ticket = await s.aftersales.ListRefunds(pb.ListRefundsRequest(ticket=ticket.name))
     assert [r.name for r in of_ticket.refunds] == [refund.name]
+    shown = await s.aftersales.GetTicket(pb.GetTicketRequest(name=ticket.name))
+    assert [(r.name, r.state) for r in shown.refunds] == [(refund.name, apb.REFUND_STATE_REFUNDED)]
     resolved = await s.aftersales.ResolveTicket(
         pb.ResolveTicketRequest(name=ticket.name, resolution="refunded", operator="agent:li")
     )

@@ -13,6 +13,7 @@ from oms_aftersales.adapters.repository import TicketQuery
 from oms_aftersales.domain.errors import InvalidRequest
 from oms_aftersales.domain.ticket import ACTIVE, TicketState
 from oms_aftersales.entrypoints import proto_mapping as m
+from oms_aftersales.entrypoints import refund_mapping as rm
 from oms_aftersales.entrypoints.refund_servicer import RefundRpcs
 from oms_aftersales.service_layer.commands import CustomerMessage
 from oms_aftersales.service_layer.intake import CustomerIntake
@@ -120,11 +121,15 @@ class AftersalesServicer(RefundRpcs, pb_grpc.AftersalesServiceServicer):
     async def GetTicket(self, request: pb.GetTicketRequest, context: Ctx) -> pb.GetTicketResponse:
         view = await self._tickets.get(_ticket_id(request.name))
         profile, identity = await self._profiles.get(customer_key=view.ticket.customer_key)
+        refunds, _ = await self._refunds.page(
+            order_id="", ticket_id=view.ticket.ticket_id, state="", page_size=50, token=""
+        )
         return pb.GetTicketResponse(
             ticket=m.ticket_to_proto(view.ticket, view.customer),
             thread=[m.thread_entry_to_proto(e) for e in view.thread],
             audit=[m.audit_to_proto(a) for a in view.audit],
             profile=m.profile_to_proto(profile, identity),
+            refunds=[rm.refund_to_proto(r) for r in refunds],
         )
 
     async def ListTickets(
