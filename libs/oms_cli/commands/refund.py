@@ -74,7 +74,9 @@ def _print_reply(reply: object) -> None:
 @app.command("request")
 def request_refund(
     order: Annotated[str, typer.Argument(help="order id or orders/<id>")],
-    amount: Annotated[str, typer.Option(help="goods amount, e.g. 19.99")],
+    amount: Annotated[
+        str, typer.Option(help="goods amount, e.g. 19.99; omit to price --return lines by line")
+    ] = "",
     shipping: Annotated[str, typer.Option(help="shipping refunded on top")] = "0",
     currency: Annotated[str, typer.Option(help="ISO 4217 code")] = "CNY",
     ret: Annotated[
@@ -89,7 +91,7 @@ def request_refund(
     """Request a refund (with --return: a return and refund)."""
     request = pb.RequestRefundRequest(
         order=order if order.startswith("orders/") else f"orders/{order}",
-        amount=_money(amount, currency),
+        amount=_money(amount, currency) if amount else None,
         shipping_amount=_money(shipping, currency),
         return_lines=[apb.ReturnLine(sku=s, quantity=q) for s, q in _pairs(ret, "--return")],
         ticket=(ticket if ticket.startswith("tickets/") else f"tickets/{ticket}") if ticket else "",

@@ -182,3 +182,33 @@ async def test_a_refused_payout_fails_the_refund_and_releases_the_freeze(refund_
     assert refund.state_reason == "PAYOUT_REFUSED: PAYMENT_NOT_REFUNDABLE"
     after = await s.order(order.name)
     assert after.refundable.minor_units == UNIT and not after.HasField("refunded")
+
+
+async def test_a_return_without_an_amount_is_priced_by_line_at_the_order_price(
+    refund_stack,
+) -> None:  # type: ignore[no-untyped-def]
+    s = refund_stack
+    await s.put_stock("TEE", 10)
+    order = await s.paid_order("B6", [("TEE", 2)], shipped=True)
+    by_line = pb.RequestRefundRequest(
+        order=order.name,
+        request_id="r-b6",
+        return_lines=[apb.ReturnLine(sku="TEE", quantity=1)],
+        shipping_amount=cny(300),
+    )
+    refund = (await s.aftersales.RequestRefund(by_line)).refund
+    assert refund.amount.minor_units == UNIT + 300
+    assert refund.shipping_amount.minor_units == 300
+    assert (await s.order(order.name)).refund_frozen.minor_units == UNIT + 300
+    for bad in (
+        pb.RequestRefundRequest(
+            order=order.name,
+            request_id="r-b6-other",
+            return_lines=[apb.ReturnLine(sku="HAT", quantity=1)],
+        ),
+        pb.RequestRefundRequest(order=order.name, request_id="r-b6-none"),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await s.aftersales.RequestRefund(bad)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (await s.order(order.name)).refund_frozen.minor_units == UNIT + 300

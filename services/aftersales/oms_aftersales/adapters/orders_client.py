@@ -51,6 +51,7 @@ class OrderFacts:
     payment_reference: str
     shipped: bool
     reservation_gid: str
+    unit_prices: dict[str, int]  # SKU -> unit price in minor units, as sold
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class OrdersClient:
             payment_reference=order.payment.reference,
             shipped=order.state in SHIPPED_STATES or order.HasField("shipment"),
             reservation_gid=order.gid,
+            unit_prices={line.sku: line.unit_price.minor_units for line in order.lines},
         )
 
 

@@ -32,7 +32,10 @@ class RefundRpcs:
     async def RequestRefund(
         self, request: pb.RequestRefundRequest, context: Ctx
     ) -> pb.RequestRefundResponse:
-        currency = request.amount.currency_code
+        priced = request.HasField("amount")
+        currency = request.amount.currency_code or request.shipping_amount.currency_code
+        if priced and not request.amount.currency_code:
+            raise InvalidRequest("amount needs its currency_code")
         if request.HasField("shipping_amount") and request.shipping_amount.currency_code not in (
             "",
             currency,
@@ -44,7 +47,7 @@ class RefundRpcs:
                 order_id=request.order.removeprefix("orders/"),
                 ticket_id=request.ticket.removeprefix("tickets/"),
                 currency=currency,
-                amount=request.amount.minor_units,
+                amount=request.amount.minor_units if priced else None,
                 shipping=request.shipping_amount.minor_units,
                 return_lines=[
                     ReturnLine(x.sku, x.quantity, x.warehouse_code) for x in request.return_lines

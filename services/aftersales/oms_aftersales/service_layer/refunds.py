@@ -22,7 +22,7 @@ from omslib.tcc import Coordinator, GlobalTransaction, TransactionState, TryOutc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_aftersales.adapters.inventory_client import ExpectPayload, InventoryReturns, Receipt
-from oms_aftersales.adapters.orders_client import FreezePayload, OrdersClient
+from oms_aftersales.adapters.orders_client import FreezePayload, OrderFacts, OrdersClient
 from oms_aftersales.adapters.refund_repository import AuditRow, RefundRepository
 from oms_aftersales.adapters.unit_of_work import AftersalesUnitOfWork
 from oms_aftersales.domain.errors import InvalidRequest, TicketNotFound
@@ -65,8 +65,8 @@ class RefundNotFrozen(FailedPrecondition):
 class RefundRequest:
     request_id: str
     order_id: str
-    currency: str
-    amount: int
+    currency: str  # "" with amount None: the order's
+    amount: int | None  # None: priced by line (return_lines at the order's unit prices)
     shipping: int = 0
     ticket_id: str = ""
     return_lines: list[ReturnLine] = field(default_factory=list)
@@ -147,10 +147,12 @@ class RefundService:
             if cmd.ticket_id and await uow.tickets.get(cmd.ticket_id) is None:
                 raise TicketNotFound(f"ticket {cmd.ticket_id} not found")
         order = await self._orders.order(cmd.order_id)
-        if order.currency != cmd.currency:
+        currency = cmd.currency or order.currency
+        if order.currency != currency:
             raise InvalidRequest(
-                f"the order is paid in {order.currency}, the refund asks for {cmd.currency}"
+                f"the order is paid in {order.currency}, the refund asks for {currency}"
             )
+        amount = cmd.amount if cmd.amount is not None else _priced_by_line(cmd, order)
         now = self._clock.now()
         refund = Refund(
             refund_id=new_id(),
@@ -158,8 +160,8 @@ class RefundService:
             order_id=cmd.order_id,
             ticket_id=cmd.ticket_id,
             platform=order.platform,
-            currency=cmd.currency,
-            amount=cmd.amount,
+            currency=currency,
+            amount=amount,
             shipping=cmd.shipping,
             return_lines=list(cmd.return_lines),
             gid=new_id(),
@@ -345,10 +347,26 @@ class RefundService:
             )
 
 
+def _priced_by_line(cmd: RefundRequest, order: OrderFacts) -> int:
+    """Each return line's quantity at the unit price the order sold that SKU for."""
+    if not cmd.return_lines:
+        raise InvalidRequest("give an amount, or return lines to price the refund by line")
+    unknown = [x.sku for x in cmd.return_lines if x.sku not in order.unit_prices]
+    if unknown:
+        raise InvalidRequest(
+            f"the order has no line for {', '.join(unknown)[:200]}",
+            metadata={"skus": ",".join(unknown)[:200]},
+        )
+    amount = sum(order.unit_prices[x.sku] * x.quantity for x in cmd.return_lines)
+    if not 0 < amount + cmd.shipping <= MAX_TOTAL:
+        raise InvalidRequest("the refund must be more than zero (amount plus shipping)")
+    return amount
+
+
 def _check(cmd: RefundRequest) -> None:
-    if cmd.amount < 0 or cmd.shipping < 0:
+    if (cmd.amount is not None and cmd.amount < 0) or cmd.shipping < 0:
         raise InvalidRequest("amounts must not be negative")
-    if not 0 < cmd.amount + cmd.shipping <= MAX_TOTAL:
+    if cmd.amount is not None and not 0 < cmd.amount + cmd.shipping <= MAX_TOTAL:
         raise InvalidRequest("the refund must be more than zero (amount plus shipping)")
     skus = [x.sku for x in cmd.return_lines]
     if len(set(skus)) != len(skus):
