@@ -181,10 +181,10 @@ async def _stream(aftersales, names: list[str], rng: random.Random) -> dict[str,
                 broken, approve = rng.random() < 0.4, rng.random() < 0.5
                 calls.append(give_back(name, k, broken, approve, rng.uniform(0.1, 0.4)))
             continue
-        for k in range(3):
-            units = rng.choice([500, UNIT, 2 * UNIT, 1500])
+        amounts = [rng.choice([500, UNIT, 2 * UNIT, 1500]) for _ in range(3)]
+        for k, units in enumerate(amounts):
             calls.append(one(name, k, units, rng.uniform(0.1, 0.4)))
-        calls.append(one(name, 0, 1, 0.0))  # a duplicate of the first (same request id)
+        calls.append(one(name, 0, amounts[0], 0.0))  # the first again (same request id)
     rng.shuffle(calls)
     await asyncio.gather(*calls)
     return damaged

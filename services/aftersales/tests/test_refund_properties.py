@@ -71,7 +71,7 @@ def test_refund_interleavings_keep_the_money_right(
                     f"H{n}-{new_id()[-6:]}", [("TEE", 2)], platform=platform, shipped=self.shipped
                 )
             )
-            self.request_ids: list[str] = []
+            self.requests: list[pb.RequestRefundRequest] = []
             self.names: list[str] = []
 
         def _call(self, call: Any) -> Any:
@@ -88,22 +88,15 @@ def test_refund_interleavings_keep_the_money_right(
 
         @rule(units=st.integers(1, 4500), ret=st.booleans(), repeat=st.booleans())
         def request(self, units: int, ret: bool, repeat: bool) -> None:
-            if repeat and self.request_ids:
-                request_id = self.request_ids[-1]
-            else:
-                request_id = new_id()
-                self.request_ids.append(request_id)
             lines = [apb.ReturnLine(sku="TEE", quantity=1)] if ret and self.shipped else []
-            reply = self._call(
-                s.aftersales.RequestRefund(
-                    pb.RequestRefundRequest(
-                        order=self.order.name,
-                        amount=cny(units),
-                        request_id=request_id,
-                        return_lines=lines,
-                    )
-                )
+            request = pb.RequestRefundRequest(
+                order=self.order.name, amount=cny(units), request_id=new_id(), return_lines=lines
             )
+            if repeat and self.requests:
+                request = self.requests[-1]  # the same request again
+            else:
+                self.requests.append(request)
+            reply = self._call(s.aftersales.RequestRefund(request))
             if reply is not None and reply.refund.name not in self.names:
                 self.names.append(reply.refund.name)
 

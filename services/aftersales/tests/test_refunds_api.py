@@ -39,6 +39,9 @@ async def test_refund_only_of_an_unshipped_order_under_the_threshold_is_paid_at_
     assert refund.approved_by == "rules"
     again = await s.aftersales.RequestRefund(ask(order, "r-a1", 1000, shipping_amount=cny(500)))
     assert again.duplicate and again.refund.name == refund.name
+    with pytest.raises(grpc.aio.AioRpcError) as reused:
+        await s.aftersales.RequestRefund(ask(order, "r-a1", 999))
+    assert reused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert s.payments.payments == {f"refund-{refund.refund_id}": 1}
     assert s.payments.paid[f"refund-{refund.refund_id}"]["payment_reference"] == "PAY-A1"
     after = await s.order(order.name)

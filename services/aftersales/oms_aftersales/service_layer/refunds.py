@@ -16,7 +16,13 @@ from datetime import timedelta
 from typing import Any
 
 from omslib.clock import Clock
-from omslib.errors import DomainError, FailedPrecondition, NotFound, Unavailable
+from omslib.errors import (
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
 from omslib.ids import new_id
 from omslib.tcc import Coordinator, GlobalTransaction, TransactionState, TryOutcome, TryRefused
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -143,7 +149,7 @@ class RefundService:
         async with self._uow() as uow:
             existing = await RefundRepository(uow.session).by_request(cmd.request_id)
             if existing is not None:
-                return existing, True
+                return _same_request(existing, cmd), True
             if cmd.ticket_id and await uow.tickets.get(cmd.ticket_id) is None:
                 raise TicketNotFound(f"ticket {cmd.ticket_id} not found")
         order = await self._orders.order(cmd.order_id)
@@ -182,7 +188,7 @@ class RefundService:
                 async with self._uow() as again:
                     dup = await RefundRepository(again.session).by_request(cmd.request_id)
                 assert dup is not None
-                return dup, True
+                return _same_request(dup, cmd), True
             tx = await self._coordinator.begin(
                 uow.session,
                 refund.gid,
@@ -345,6 +351,26 @@ class RefundService:
                 f"refund {refund.refund_id} has no frozen amount (transaction {tx.state.value})",
                 metadata={"refund_id": refund.refund_id, "state": refund.state.value},
             )
+
+
+class RequestIdReused(InvalidArgument):
+    reason = "REQUEST_ID_REUSED"
+
+
+def _same_request(existing: Refund, cmd: RefundRequest) -> Refund:
+    """A repeat answers the refund as it stands; another request under its id is refused."""
+    same = (
+        existing.order_id == cmd.order_id
+        and (cmd.amount is None or cmd.amount == existing.amount)
+        and cmd.shipping == existing.shipping
+        and list(cmd.return_lines) == existing.return_lines
+    )
+    if not same:
+        raise RequestIdReused(
+            f"request_id {cmd.request_id} was used for another refund request",
+            metadata={"refund_id": existing.refund_id},
+        )
+    return existing
 
 
 def _priced_by_line(cmd: RefundRequest, order: OrderFacts) -> int:
