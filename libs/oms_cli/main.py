@@ -8,6 +8,7 @@ from oms_cli.commands import (
     dev,
     orders,
     profile,
+    refund,
     send,
     stock,
     ticket,
@@ -36,6 +37,7 @@ ticket_ops.register(ticket.app)
 ticket.app.command("import-calls")(ticket_import.import_calls)
 app.add_typer(ticket.app, name="ticket")
 app.add_typer(profile.app, name="profile")
+app.add_typer(refund.app, name="refund")
 
 if __name__ == "__main__":
     app()

@@ -30,6 +30,8 @@ POLICY: Mapping[str, frozenset[str]] = {
         {
             f"{ORDERS}/SyncPlatformOrder",
             f"{AFTERSALES}/RecordCustomerMessage",
+            # A marketplace's refund, pushed to the gateway, recorded once by aftersales.
+            f"{AFTERSALES}/RecordPlatformRefund",
         }
     ),
     # Orders coordinates the inventory reservation of each order (TCC).
@@ -53,9 +55,16 @@ POLICY: Mapping[str, frozenset[str]] = {
             f"{INVENTORY}/GetStock",
             f"{INVENTORY}/GetAvailability",
             f"{INVENTORY}/AdjustStock",
+            # The inventory branch of the refund TCC, and the receipt of returned goods.
+            f"{INVENTORY}/TryExpectReturn",
+            f"{INVENTORY}/ConfirmExpectReturn",
+            f"{INVENTORY}/CancelExpectReturn",
+            f"{INVENTORY}/ReceiveReturn",
+            f"{INVENTORY}/GetExpectedReturn",
         }
     ),
-    # People, through the `oms` CLI: approve, reject, set stock, retry transactions, read.
+    # People, through the `oms` CLI: approve, reject, set stock, retry transactions, read;
+    # a warehouse scanning returned goods (ReceiveReturn, GetExpectedReturn) is one too.
     "operator": frozenset({f"{ORDERS}/*", f"{INVENTORY}/*", f"{AFTERSALES}/*"}),
 }
 

@@ -11,29 +11,40 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import grpc.aio
 import redis.asyncio
 from oms.aftersales.v1 import aftersales_service_pb2, aftersales_service_pb2_grpc
 from omslib.alert_webhook import AlertWebhook
 from omslib.clock import Clock, SystemClock
 from omslib.db import create_engine, session_factory, upgrade_schema
 from omslib.events import EventConsumer
+from omslib.grpc_client import service_channel
 from omslib.grpc_server import GrpcService, run_until_signalled
 from omslib.outbox import STREAM_ORDERS, OutboxNotifier, OutboxRelay, relay_settings
 from omslib.outbox.named_lease import NamedLease
 from omslib.redis_conn import connect
 from omslib.settings import load_settings
+from omslib.tcc import Coordinator, RetryPolicy
 from omslib.telemetry import configure_logging, setup_tracing
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from oms_aftersales.adapters import orm
+from oms_aftersales.adapters.inventory_client import InventoryReturns
+from oms_aftersales.adapters.orders_client import OrdersClient, OrdersRefundParticipant
+from oms_aftersales.adapters.payment_api import HttpPaymentApi, NoPaymentApi
 from oms_aftersales.adapters.unit_of_work import AftersalesUnitOfWork
 from oms_aftersales.catalogue_file import CatalogueError, load_catalogue
 from oms_aftersales.config import Settings
 from oms_aftersales.domain.classification import IntentClassifier
+from oms_aftersales.domain.refund import RefundRules
 from oms_aftersales.entrypoints.grpc_servicer import AftersalesServicer
 from oms_aftersales.service_layer.intake import CustomerIntake
 from oms_aftersales.service_layer.order_feed import GROUP, OrderFeed, ShipPromise
+from oms_aftersales.service_layer.payouts import Payouts
+from oms_aftersales.service_layer.platform_refunds import PlatformRefunds
 from oms_aftersales.service_layer.profiles import ProfileService
+from oms_aftersales.service_layer.refund_hooks import RefundTransactionHooks
+from oms_aftersales.service_layer.refunds import INVENTORY, ORDERS, RefundService
 from oms_aftersales.service_layer.ticket_log import TicketLog
 from oms_aftersales.service_layer.tickets import TicketService
 from oms_aftersales.service_layer.timers import TimerWorker
@@ -72,6 +83,11 @@ class Aftersales:
     consumer: EventConsumer
     relay: OutboxRelay
     redis: redis.asyncio.Redis
+    refunds: RefundService
+    coordinator: Coordinator
+    payouts: Payouts
+    channels: list[grpc.aio.Channel] = field(default_factory=list)
+    payment_api: HttpPaymentApi | NoPaymentApi | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start_jobs(self) -> None:
@@ -79,6 +95,19 @@ class Aftersales:
         self.tasks.append(asyncio.create_task(self.consumer.run()))
         self.tasks.append(asyncio.create_task(self._timer_loop()))
         self.tasks.append(asyncio.create_task(self._recompute()))
+        every = timedelta(seconds=self.settings.recovery_interval_seconds)
+        self.tasks.append(asyncio.create_task(self.coordinator.run_recovery(every=every)))
+        self.tasks.append(asyncio.create_task(self._payout_loop()))
+
+    async def _payout_loop(self) -> None:
+        while True:
+            try:
+                await self.payouts.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("payout round failed; retried at the next round")
+            await asyncio.sleep(self.settings.payout_interval_seconds)
 
     async def _recompute(self) -> None:
         try:
@@ -110,6 +139,10 @@ class Aftersales:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=5)
         self.tasks.clear()
+        for channel in self.channels:
+            await channel.close(grace=None)
+        if self.payment_api is not None:
+            await self.payment_api.aclose()
         await self.redis.aclose()
         await self.engine.dispose()
 
@@ -169,23 +202,95 @@ def build(
         settings=relay_settings(settings),
         clock=clock,
     )
+    security = settings.grpc_security(SERVICE_NAME)
     server = GrpcService(
         name=SERVICE_NAME,
         host=settings.host,
         port=settings.port,
         error_domain=ERROR_DOMAIN,
-        security=settings.grpc_security(SERVICE_NAME),
+        security=security,
     )
-    # The generated stubs mark every RPC abstract; the runtime base class answers
-    # UNIMPLEMENTED for the refund RPCs, built by the refunds work.
-    servicer = AftersalesServicer(intake, tickets, profiles)  # type: ignore[abstract]
+    orders_channel = service_channel(settings.orders_addr, security)
+    inventory_channel = service_channel(settings.inventory_addr, security)
+    orders = OrdersClient(orders_channel, timeout=settings.orders_timeout_seconds)
+    inventory = InventoryReturns(inventory_channel, timeout=settings.orders_timeout_seconds)
+    coordinator = Coordinator(
+        sessions,
+        orm.TCC_TABLES,
+        {
+            ORDERS: OrdersRefundParticipant(
+                orders_channel, timeout=settings.orders_timeout_seconds
+            ),
+            INVENTORY: inventory,
+        },
+        clock,
+        policy=RetryPolicy(
+            base=timedelta(seconds=settings.tcc_retry_base_seconds),
+            max_attempts=settings.tcc_max_attempts,
+        ),
+        lease=timedelta(seconds=settings.tcc_lease_seconds),
+        hooks=RefundTransactionHooks(clock),
+    )
+    payment_api: HttpPaymentApi | NoPaymentApi
+    if settings.payment_api_url:
+        payment_api = HttpPaymentApi(
+            settings.payment_api_url,
+            settings.payment_api_key.get_secret_value(),
+            timeout=settings.payment_timeout_seconds,
+        )
+    else:
+        payment_api = NoPaymentApi()
+    payouts = Payouts(
+        uow_factory,
+        coordinator,
+        payment_api,
+        clock,
+        policy=RetryPolicy(
+            base=timedelta(seconds=settings.payout_retry_base_seconds),
+            max_attempts=settings.payout_alert_attempts,
+        ),
+        lease=NamedLease(
+            sessions,
+            orm.outbox.leases,
+            "aftersales-payouts",
+            name,
+            ttl=timedelta(seconds=settings.timer_lease_seconds),
+            clock=clock,
+        ),
+    )
+    refunds = RefundService(
+        uow_factory,
+        coordinator,
+        orders,
+        inventory,
+        payouts,
+        RefundRules(settings.refund_auto_approve_max_minor_units),
+        clock,
+        try_timeout=timedelta(seconds=settings.tcc_try_timeout_seconds),
+        payout_grace=timedelta(seconds=settings.payout_grace_seconds),
+    )
+    platform_refunds = PlatformRefunds(uow_factory, refunds)
+    servicer = AftersalesServicer(intake, tickets, profiles, refunds, platform_refunds)
     server.add(
         aftersales_service_pb2_grpc.add_AftersalesServiceServicer_to_server,
         servicer,
         FULL_SERVICE_NAME,
     )
     return Aftersales(
-        settings, engine, server, tickets, intake, timers, consumer, relay, redis_client
+        settings,
+        engine,
+        server,
+        tickets,
+        intake,
+        timers,
+        consumer,
+        relay,
+        redis_client,
+        refunds,
+        coordinator,
+        payouts,
+        channels=[orders_channel, inventory_channel],
+        payment_api=payment_api,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from omslib.settings import CommonSettings, addr_default, default_sqlite_url
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 
 class Settings(CommonSettings):
@@ -42,6 +42,64 @@ class Settings(CommonSettings):
     ship_promise_hours_by_platform: str = Field(
         "", max_length=500, validation_alias="OMS_AFTERSALES_SHIP_PROMISE_HOURS_BY_PLATFORM"
     )
+
+    # Refunds: a refund-only of an unshipped order at or under this is approved at once.
+    refund_auto_approve_max_minor_units: int = Field(
+        10000,
+        ge=0,
+        le=10**13,
+        validation_alias="OMS_AFTERSALES_REFUND_AUTO_APPROVE_MAX_MINOR_UNITS",
+    )
+    # The reference payment API (own shop, Shopify refunds); unset: those payouts wait.
+    payment_api_url: str | None = Field(None, validation_alias="OMS_AFTERSALES_PAYMENT_API_URL")
+    # Its key, sent as a bearer token; never logged.
+    payment_api_key: SecretStr = Field(
+        SecretStr(""), validation_alias="OMS_AFTERSALES_PAYMENT_API_KEY"
+    )
+    payment_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, validation_alias="OMS_AFTERSALES_PAYMENT_TIMEOUT_SECONDS"
+    )
+    # Unknown payout outcomes: retried with the same key, first after this, doubling (max 5 min);
+    # past the attempt count an ERROR REFUND_PAYOUT_STUCK line each round.
+    payout_retry_base_seconds: float = Field(
+        2.0, gt=0, le=600, validation_alias="OMS_AFTERSALES_PAYOUT_RETRY_BASE_SECONDS"
+    )
+    payout_alert_attempts: int = Field(
+        8, ge=1, le=1000, validation_alias="OMS_AFTERSALES_PAYOUT_ALERT_ATTEMPTS"
+    )
+    # How long an approved refund is left to the call that approved it before the job retries.
+    payout_grace_seconds: float = Field(
+        30.0, gt=0, le=3600, validation_alias="OMS_AFTERSALES_PAYOUT_GRACE_SECONDS"
+    )
+    payout_interval_seconds: float = Field(
+        1.0, gt=0, le=300, validation_alias="OMS_AFTERSALES_PAYOUT_INTERVAL_SECONDS"
+    )
+    # The refund TCC (aftersales coordinates orders and inventory).
+    orders_timeout_seconds: float = Field(
+        5.0, gt=0, le=120, validation_alias="OMS_AFTERSALES_ORDERS_TIMEOUT_SECONDS"
+    )
+    tcc_max_attempts: int = Field(
+        8, ge=1, le=100, validation_alias="OMS_AFTERSALES_TCC_MAX_ATTEMPTS"
+    )
+    tcc_retry_base_seconds: float = Field(
+        1.0, gt=0, le=600, validation_alias="OMS_AFTERSALES_TCC_RETRY_BASE_SECONDS"
+    )
+    tcc_lease_seconds: float = Field(
+        30.0, gt=0, le=600, validation_alias="OMS_AFTERSALES_TCC_LEASE_SECONDS"
+    )
+    tcc_try_timeout_seconds: float = Field(
+        30.0, gt=0, le=600, validation_alias="OMS_AFTERSALES_TCC_TRY_TIMEOUT_SECONDS"
+    )
+    recovery_interval_seconds: float = Field(
+        1.0, gt=0, le=300, validation_alias="OMS_AFTERSALES_RECOVERY_INTERVAL_SECONDS"
+    )
+
+    @field_validator("payment_api_url")
+    @classmethod
+    def _payment_url(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("OMS_AFTERSALES_PAYMENT_API_URL must be an http(s) URL")
+        return v or None
 
     @field_validator("alert_webhook_url")
     @classmethod

@@ -248,11 +248,11 @@ async def test_profile_shows_tickets_channels_and_mood(service) -> None:  # type
     assert profile.channels[0].message_count == 2
 
 
-async def test_refunds_stay_unimplemented(service) -> None:  # type: ignore[no-untyped-def]
+async def test_an_unknown_refund_is_not_found(service) -> None:  # type: ignore[no-untyped-def]
     stub, _ = service
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await stub.GetRefund(pb.GetRefundRequest(name="refunds/1"))
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 async def test_concurrent_duplicates_open_one_ticket(service) -> None:  # type: ignore[no-untyped-def]

@@ -34,6 +34,8 @@ from oms_inventory.service_layer.deps import Deps
 from oms_inventory.service_layer.expiry import ExpiryJob
 from oms_inventory.service_layer.reservations import ReservationService
 from oms_inventory.service_layer.restock import RestockService
+from oms_inventory.service_layer.return_receipts import ReceiptService
+from oms_inventory.service_layer.returns import ReturnService
 from oms_inventory.service_layer.stock import StockService
 from oms_inventory.service_layer.warehouses import WarehouseService
 
@@ -147,6 +149,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Inventory:
         AuditLogService(deps),
         reservations,
         RestockService(deps),
+        ReturnService(deps),
+        ReceiptService(deps),
     )
     server = GrpcService(
         name=SERVICE_NAME,

@@ -210,6 +210,75 @@ class Kit:
         reply = await self.stub.GetReservation(pb.GetReservationRequest(tcc=tcc(gid, branch_id)))
         return reply.reservation
 
+    async def expect_return(
+        self,
+        gid: str,
+        lines: Sequence[tuple[str, int]],
+        *,
+        order_id: str = "o1",
+        reservation_gid: str = "g1",
+        branch_id: str = "inventory-01",
+    ) -> ipb.ExpectedReturn:
+        reply = await self.stub.TryExpectReturn(
+            pb.TryExpectReturnRequest(
+                tcc=tcc(gid, branch_id),
+                order_id=order_id,
+                reservation_gid=reservation_gid,
+                lines=[pb.ExpectReturnLine(sku=sku, quantity=qty) for sku, qty in lines],
+            )
+        )
+        return reply.expected_return
+
+    async def confirm_return(self, gid: str, branch_id: str = "inventory-01") -> ipb.ExpectedReturn:
+        reply = await self.stub.ConfirmExpectReturn(
+            pb.ConfirmExpectReturnRequest(tcc=tcc(gid, branch_id))
+        )
+        return reply.expected_return
+
+    async def cancel_return(
+        self, gid: str, branch_id: str = "inventory-01"
+    ) -> pb.CancelExpectReturnResponse:
+        return await self.stub.CancelExpectReturn(
+            pb.CancelExpectReturnRequest(tcc=tcc(gid, branch_id))
+        )
+
+    async def receive(
+        self,
+        gid: str,
+        warehouse_code: str,
+        lines: Sequence[tuple[str, int, int]],
+        *,
+        request_id: str = "",
+        order_id: str = "",
+        branch_id: str = "inventory-01",
+    ) -> ipb.ExpectedReturn:
+        """ReceiveReturn of ``lines`` (sku, quantity, ipb.RETURN_CONDITION_*); by order
+        when ``order_id`` is given, else by the branch."""
+        target: dict[str, Any] = (
+            {"order_id": order_id} if order_id else {"tcc": tcc(gid, branch_id)}
+        )
+        reply = await self.stub.ReceiveReturn(
+            pb.ReceiveReturnRequest(
+                **target,
+                warehouse_code=warehouse_code,
+                lines=[
+                    ipb.ReturnReceiptLine(sku=sku, quantity=qty, condition=condition)
+                    for sku, qty, condition in lines
+                ],
+                request_id=request_id or new_id(),
+                actor="operator:dock",
+            )
+        )
+        return reply.expected_return
+
+    async def expected_return(
+        self, gid: str, branch_id: str = "inventory-01"
+    ) -> ipb.ExpectedReturn:
+        reply = await self.stub.GetExpectedReturn(
+            pb.GetExpectedReturnRequest(tcc=tcc(gid, branch_id))
+        )
+        return reply.expected_returns[0]
+
     @staticmethod
     async def refused(call: Awaitable[Any]) -> RemoteError:
         """The RemoteError a call failed with (fails the test if it succeeded)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from omslib.events import consumer_tables
 from omslib.outbox import UtcDateTime, outbox_tables
+from omslib.tcc import coordinator_tables
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -165,3 +166,63 @@ timers = Table(
 
 outbox = outbox_tables(metadata)  # outbox, outbox_sequences, outbox_leases
 events_in = consumer_tables(metadata)  # processed_events, parked_events (oms.orders consumer)
+
+# Refunds: one row per request (idempotent by request_id), moved by the refund state machine.
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("refund_id", ID, primary_key=True),
+    Column("request_id", String(128), nullable=False, unique=True),
+    Column("order_id", String(128), nullable=False, index=True),
+    Column("ticket_id", String(30), nullable=False, index=True),
+    Column("platform", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("shipping", BigInteger, nullable=False),
+    # [[sku, quantity, warehouse], ...]; empty for refund-only.
+    Column("return_lines", JSON, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("state_reason", Text, nullable=False),
+    Column("gid", ID, nullable=False, unique=True),
+    Column("reservation_gid", String(128), nullable=False),
+    Column("payment_reference", String(256), nullable=False),
+    Column("shipped", Boolean, nullable=False),
+    Column("payout_path", String(16), nullable=False),
+    Column("payout_reference", String(128), nullable=False),
+    Column("payout_attempts", Integer, nullable=False),
+    Column("payout_due_at", UtcDateTime, nullable=True),
+    Column("differences", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("approved_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("refunded_at", UtcDateTime, nullable=True),
+    # Optimistic concurrency: every save is "UPDATE ... WHERE version = read version".
+    Column("version", Integer, nullable=False),
+    Index("ix_refunds_payout_due", "state", "payout_due_at"),
+)
+
+refund_audit = Table(
+    "refund_audit",
+    metadata,
+    Column("id", BigSerial, primary_key=True, autoincrement=True),
+    Column("refund_id", ID, nullable=False, index=True),
+    Column("from_state", String(16), nullable=False),
+    Column("to_state", String(16), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("trace_id", String(32), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# A marketplace's refund ids, each recorded once: the platform never pays twice through us.
+platform_refunds = Table(
+    "platform_refunds",
+    metadata,
+    Column("platform_refund_id", String(128), primary_key=True),
+    Column("refund_id", ID, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+TCC_TABLES = coordinator_tables(metadata)  # tcc_transactions, tcc_branches (refund TCC log)

@@ -1,7 +1,6 @@
 """AftersalesService: thin translation between protos and the service layer.
 
-RequestRefund and GetRefund answer UNIMPLEMENTED (inherited from the generated
-base class) until the refunds work builds them.
+The refund RPCs live in ``refund_servicer.RefundRpcs``.
 """
 
 from __future__ import annotations
@@ -14,9 +13,13 @@ from oms_aftersales.adapters.repository import TicketQuery
 from oms_aftersales.domain.errors import InvalidRequest
 from oms_aftersales.domain.ticket import ACTIVE, TicketState
 from oms_aftersales.entrypoints import proto_mapping as m
+from oms_aftersales.entrypoints import refund_mapping as rm
+from oms_aftersales.entrypoints.refund_servicer import RefundRpcs
 from oms_aftersales.service_layer.commands import CustomerMessage
 from oms_aftersales.service_layer.intake import CustomerIntake
+from oms_aftersales.service_layer.platform_refunds import PlatformRefunds
 from oms_aftersales.service_layer.profiles import ProfileService
+from oms_aftersales.service_layer.refunds import RefundService
 from oms_aftersales.service_layer.tickets import TicketService
 
 DEFAULT_PAGE = 50
@@ -40,15 +43,22 @@ def _order_id(order: str) -> str:
     return order.removeprefix("orders/")
 
 
-class AftersalesServicer(pb_grpc.AftersalesServiceServicer):
+class AftersalesServicer(RefundRpcs, pb_grpc.AftersalesServiceServicer):
     """Translates AftersalesService calls; holds no business rules itself."""
 
     def __init__(
-        self, intake: CustomerIntake, tickets: TicketService, profiles: ProfileService
+        self,
+        intake: CustomerIntake,
+        tickets: TicketService,
+        profiles: ProfileService,
+        refunds: RefundService,
+        platform_refunds: PlatformRefunds,
     ) -> None:
         self._intake = intake
         self._tickets = tickets
         self._profiles = profiles
+        self._refunds = refunds
+        self._platform_refunds = platform_refunds
 
     async def ListIssueCodes(
         self, request: pb.ListIssueCodesRequest, context: Ctx
@@ -111,11 +121,15 @@ class AftersalesServicer(pb_grpc.AftersalesServiceServicer):
     async def GetTicket(self, request: pb.GetTicketRequest, context: Ctx) -> pb.GetTicketResponse:
         view = await self._tickets.get(_ticket_id(request.name))
         profile, identity = await self._profiles.get(customer_key=view.ticket.customer_key)
+        refunds, _ = await self._refunds.page(
+            order_id="", ticket_id=view.ticket.ticket_id, state="", page_size=50, token=""
+        )
         return pb.GetTicketResponse(
             ticket=m.ticket_to_proto(view.ticket, view.customer),
             thread=[m.thread_entry_to_proto(e) for e in view.thread],
             audit=[m.audit_to_proto(a) for a in view.audit],
             profile=m.profile_to_proto(profile, identity),
+            refunds=[rm.refund_to_proto(r) for r in refunds],
         )
 
     async def ListTickets(

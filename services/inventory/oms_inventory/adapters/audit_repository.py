@@ -40,6 +40,8 @@ class AuditRepository:
                     "reserved_after": e.reserved_after,
                     "trace_id": e.trace_id,
                     "at": e.at,
+                    "damaged_before": e.damaged_before,
+                    "damaged_after": e.damaged_after,
                 }
                 for e in entries
             ],
@@ -75,4 +77,6 @@ def _entry(row: Any) -> AuditEntry:
         reserved_after=int(row["reserved_after"]),
         trace_id=row["trace_id"],
         at=row["at"],
+        damaged_before=int(row["damaged_before"]),
+        damaged_after=int(row["damaged_after"]),
     )

@@ -58,6 +58,14 @@ stock_levels = sa.Table(
     sa.Column("on_hand", sa.BigInteger, nullable=False),
     sa.Column("reserved", sa.BigInteger, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Returned units not fit to sell (revision 0003): apart from on hand.
+    sa.Column(
+        "damaged",
+        sa.BigInteger,
+        sa.CheckConstraint("damaged >= 0", name="ck_stock_damaged_not_negative"),
+        nullable=False,
+        server_default="0",
+    ),
     # The last line of defence against overselling, whatever the code does.
     sa.CheckConstraint("reserved >= 0", name="ck_stock_reserved_not_negative"),
     sa.CheckConstraint("on_hand >= reserved", name="ck_stock_on_hand_covers_reserved"),
@@ -90,6 +98,8 @@ stock_audit = sa.Table(
     sa.Column("reserved_after", sa.BigInteger, nullable=False),
     sa.Column("trace_id", sa.String(32), nullable=False),
     sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("damaged_before", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("damaged_after", sa.BigInteger, nullable=False, server_default="0"),
     sa.Index("ix_stock_audit_sku_seq", "sku", "seq"),
     sa.Index("ix_stock_audit_at", "at"),
 )
@@ -136,6 +146,74 @@ tcc_barrier = sa.Table(
     sa.Column("reason", sa.String(16), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Index("ix_tcc_barrier_created", "created_at"),
+)
+
+# Returns (revision 0003): the goods a refund's TCC branch expects back, by SKU, tied
+# to the reservation that deducted them; the warehouse's receipts against them.
+expected_returns = sa.Table(
+    "expected_returns",
+    metadata,
+    sa.Column("gid", sa.String(128), primary_key=True),
+    sa.Column("branch_id", sa.String(128), primary_key=True),
+    sa.Column("order_id", sa.String(128), nullable=False),
+    sa.Column("reservation_gid", sa.String(128), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_expected_returns_order", "order_id"),
+    sa.Index("ix_expected_returns_reservation", "reservation_gid"),
+)
+
+expected_return_lines = sa.Table(
+    "expected_return_lines",
+    metadata,
+    sa.Column("gid", sa.String(128), primary_key=True),
+    sa.Column("branch_id", sa.String(128), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("quantity", sa.BigInteger, nullable=False),
+    sa.Column("source_warehouses", sa.JSON, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["gid", "branch_id"],
+        ["expected_returns.gid", "expected_returns.branch_id"],
+        ondelete="CASCADE",
+    ),
+    sa.CheckConstraint("quantity > 0", name="ck_expected_return_line_quantity_positive"),
+)
+
+# One row per scan; ``request_id`` is the warehouse's idempotency key, ``seq`` the order.
+return_receipts = sa.Table(
+    "return_receipts",
+    metadata,
+    sa.Column("seq", BigSerial, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(128), nullable=False, unique=True),
+    sa.Column("gid", sa.String(128), nullable=False),
+    sa.Column("branch_id", sa.String(128), nullable=False),
+    sa.Column("warehouse_code", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["gid", "branch_id"],
+        ["expected_returns.gid", "expected_returns.branch_id"],
+        ondelete="CASCADE",
+    ),
+    sa.Index("ix_return_receipts_branch", "gid", "branch_id", "seq"),
+)
+
+return_receipt_lines = sa.Table(
+    "return_receipt_lines",
+    metadata,
+    sa.Column(
+        "request_id",
+        sa.String(128),
+        sa.ForeignKey("return_receipts.request_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("condition", sa.String(16), nullable=False),
+    sa.Column("quantity", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("quantity > 0", name="ck_return_receipt_line_quantity_positive"),
 )
 
 # Events: written with the change, relayed to Redis (docs/events.md).

@@ -90,6 +90,36 @@ class ReservationRepository:
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
+    async def for_gid(self, gid: str) -> list[Reservation]:
+        """Every branch's reservation of one global transaction, by branch id."""
+        rows = await self._session.execute(
+            sa.select(_r.branch_id).where(_r.gid == gid).order_by(_r.branch_id)
+        )
+        found = []
+        for (branch_id,) in rows.all():
+            reservation = await self.get(BranchKey(gid, branch_id))
+            if reservation is not None:
+                found.append(reservation)
+        return found
+
+    async def hold_confirmed(self, branch: BranchKey) -> bool:
+        """Lock a still-confirmed reservation's row until commit; False when it is not.
+
+        A return's Try holds it so that a concurrent RestockReservation (whose conditional
+        UPDATE then waits) sees the return once it goes on, and so that returns of one
+        reservation are tried one after the other.
+        """
+        result = await self._session.execute(
+            sa.update(reservations)
+            .where(
+                _r.gid == branch.gid,
+                _r.branch_id == branch.branch_id,
+                _r.state == ReservationState.CONFIRMED.value,
+            )
+            .values(state=ReservationState.CONFIRMED.value)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
     async def due_for_expiry(self, now: datetime, limit: int) -> list[BranchKey]:
         """Live reservations whose deadline passed (for the expiry backstop)."""
         rows = await self._session.execute(

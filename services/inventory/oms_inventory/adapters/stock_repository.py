@@ -86,6 +86,13 @@ class StockRepository:
         condition = sa.and_(_c.reserved >= quantity, _c.on_hand >= quantity)
         return await self._change(sku, warehouse_code, -quantity, -quantity, condition, now)
 
+    async def add_damaged(
+        self, sku: str, warehouse_code: str, quantity: int, now: datetime
+    ) -> StockChange | None:
+        """Returned units not fit to sell, put apart (on hand and reserved unchanged)."""
+        condition = _c.damaged + quantity >= 0
+        return await self._change(sku, warehouse_code, 0, 0, condition, now, damaged_delta=quantity)
+
     async def _change(
         self,
         sku: str,
@@ -94,21 +101,26 @@ class StockRepository:
         reserved_delta: int,
         condition: sa.ColumnElement[bool],
         now: datetime,
+        *,
+        damaged_delta: int = 0,
     ) -> StockChange | None:
+        values: dict[str, Any] = {
+            "on_hand": _c.on_hand + on_hand_delta,
+            "reserved": _c.reserved + reserved_delta,
+            "updated_at": now,
+        }
+        if damaged_delta:
+            values["damaged"] = _c.damaged + damaged_delta
         stmt = (
             sa.update(stock_levels)
             .where(_key(sku, warehouse_code), condition)
-            .values(
-                on_hand=_c.on_hand + on_hand_delta,
-                reserved=_c.reserved + reserved_delta,
-                updated_at=now,
-            )
-            .returning(_c.on_hand, _c.reserved, _c.updated_at)
+            .values(**values)
+            .returning(_c.on_hand, _c.reserved, _c.damaged, _c.updated_at)
         )
         row = (await self._session.execute(stmt)).first()
         if row is None:
             return None
-        on_hand, reserved = int(row.on_hand), int(row.reserved)
+        on_hand, reserved, damaged = int(row.on_hand), int(row.reserved), int(row.damaged)
         return StockChange(
             sku=sku,
             warehouse_code=warehouse_code,
@@ -117,6 +129,8 @@ class StockRepository:
             reserved_before=reserved - reserved_delta,
             reserved_after=reserved,
             updated_at=row.updated_at,
+            damaged_before=damaged - damaged_delta,
+            damaged_after=damaged,
         )
 
 
@@ -131,4 +145,5 @@ def _level(row: Any) -> StockLevel:
         on_hand=int(row["on_hand"]),
         reserved=int(row["reserved"]),
         updated_at=row["updated_at"],
+        damaged=int(row["damaged"]),
     )

@@ -15,6 +15,7 @@ from oms_inventory.adapters.audit_repository import AuditRepository
 from oms_inventory.adapters.barrier import BarrierRepository
 from oms_inventory.adapters.request_log import RequestLog
 from oms_inventory.adapters.reservation_repository import ReservationRepository
+from oms_inventory.adapters.return_repository import ReturnRepository
 from oms_inventory.adapters.stock_repository import StockRepository
 from oms_inventory.adapters.warehouse_repository import WarehouseCache, WarehouseRepository
 
@@ -31,6 +32,7 @@ class InventoryUnitOfWork(UnitOfWork):
     warehouses: WarehouseRepository
     stock: StockRepository
     reservations: ReservationRepository
+    returns: ReturnRepository
     audit: AuditRepository
     barrier: BarrierRepository
     requests: RequestLog
@@ -54,6 +56,7 @@ class InventoryUnitOfWork(UnitOfWork):
         self.warehouses = WarehouseRepository(self.session, self._warehouse_cache)
         self.stock = StockRepository(self.session)
         self.reservations = ReservationRepository(self.session)
+        self.returns = ReturnRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.barrier = BarrierRepository(self.session)
         self.requests = RequestLog(self.session)

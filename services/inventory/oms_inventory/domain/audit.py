@@ -18,6 +18,12 @@ class AuditAction(enum.Enum):
     CANCEL = "cancel"
     EXPIRE = "expire"
     RESTOCK = "restock"
+    #: A returned unit back on hand (ConfirmExpectReturn).
+    RETURN = "return"
+    #: A returned unit put in the damaged bucket.
+    RETURN_DAMAGED = "return_damaged"
+    #: Units expected back that never came: a note, before and after equal.
+    RETURN_MISSING = "return_missing"
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class StockChange:
     reserved_after: int
     #: The row's update time after the change (None when not known).
     updated_at: datetime | None = None
+    damaged_before: int = 0
+    damaged_after: int = 0
 
     @property
     def changes_available(self) -> bool:
@@ -71,6 +79,8 @@ class AuditEntry:
     reserved_after: int
     trace_id: str
     at: datetime
+    damaged_before: int = 0
+    damaged_after: int = 0
 
     @classmethod
     def record(
@@ -90,4 +100,6 @@ class AuditEntry:
             reserved_after=change.reserved_after,
             trace_id=context.trace_id,
             at=at,
+            damaged_before=change.damaged_before,
+            damaged_after=change.damaged_after,
         )

@@ -80,3 +80,53 @@ def insufficient(sku: str, requested: int, available: int) -> InsufficientStock:
         f"not enough stock of {sku}: requested {requested}, available {available}",
         metadata={"sku": sku, "requested": str(requested), "available": str(available)},
     )
+
+
+class ReservationReturned(FailedPrecondition):
+    """A restock of a reservation whose units are expected back or came back as a return:
+    restocking them as never shipped would count them twice."""
+
+    reason = "RESERVATION_RETURNED"
+
+
+class ReturnExceedsDeducted(FailedPrecondition):
+    """A return expects more of a SKU than the order deducted minus earlier returns
+    (metadata: sku, requested, returnable)."""
+
+    reason = "RETURN_EXCEEDS_DEDUCTED"
+
+
+class ExpectedReturnNotFound(FailedPrecondition):
+    """Confirm of a branch with no expected return (never tried, or cancelled first)."""
+
+    reason = "EXPECTED_RETURN_NOT_FOUND"
+
+
+class ExpectedReturnMissing(NotFound):
+    """A read or a receipt naming an expected return that does not exist."""
+
+    reason = "EXPECTED_RETURN_NOT_FOUND"
+
+
+class ReturnCancelled(FailedPrecondition):
+    reason = "RETURN_CANCELLED"
+
+
+class ReturnConfirmed(FailedPrecondition):
+    reason = "RETURN_CONFIRMED"
+
+
+class ReturnClosed(FailedPrecondition):
+    """A receipt for a return already confirmed or cancelled (metadata: its state)."""
+
+    reason = "RETURN_CLOSED"
+
+
+class ReturnAmbiguous(FailedPrecondition):
+    """A receipt by order for an order with several open returns: name one by tcc."""
+
+    reason = "RETURN_AMBIGUOUS"
+
+
+class TooManyReceipts(FailedPrecondition):
+    reason = "TOO_MANY_RECEIPTS"

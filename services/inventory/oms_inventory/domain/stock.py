@@ -30,6 +30,8 @@ class StockLevel:
     on_hand: int
     reserved: int
     updated_at: datetime | None = None
+    #: Returned units not fit to sell: kept apart, never on hand or available.
+    damaged: int = 0
 
     @property
     def available(self) -> int:
@@ -54,6 +56,10 @@ class Availability:
     @property
     def available(self) -> int:
         return sum(level.available for level in self.levels)
+
+    @property
+    def damaged(self) -> int:
+        return sum(level.damaged for level in self.levels)
 
 
 def validate_sku(sku: str, field: str = "sku") -> str:

@@ -10,10 +10,13 @@ from omslib.telemetry.attributes import SPAN_ATTR_BRANCH, SPAN_ATTR_GID, SPAN_AT
 from opentelemetry import trace
 
 from oms_inventory.domain.reservation import BranchKey, ReserveRequest
+from oms_inventory.domain.returns import ExpectReturnRequest
 from oms_inventory.entrypoints import proto_mapping as m
 from oms_inventory.service_layer.audit_log import AuditLogService
 from oms_inventory.service_layer.reservations import ReservationService
 from oms_inventory.service_layer.restock import RestockService
+from oms_inventory.service_layer.return_receipts import ReceiptService, ReceiveCommand
+from oms_inventory.service_layer.returns import ReturnService
 from oms_inventory.service_layer.stock import StockChangeCommand, StockService
 from oms_inventory.service_layer.warehouses import WarehouseService
 
@@ -28,12 +31,16 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         audit: AuditLogService,
         reservations: ReservationService,
         restock: RestockService,
+        returns: ReturnService,
+        receipts: ReceiptService,
     ) -> None:
         self._warehouses = warehouses
         self._stock = stock
         self._audit = audit
         self._reservations = reservations
         self._restock = restock
+        self._returns = returns
+        self._receipts = receipts
 
     async def UpsertWarehouse(
         self, request: pb.UpsertWarehouseRequest, context: Context
@@ -126,6 +133,68 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         reservation = await self._restock.restock(_traced_branch(request.tcc), request.reason)
         _trace_order(reservation.order_id)
         return pb.RestockReservationResponse(reservation=m.reservation_to_proto(reservation))
+
+    async def TryExpectReturn(
+        self, request: pb.TryExpectReturnRequest, context: Context
+    ) -> pb.TryExpectReturnResponse:
+        branch = _traced_branch(request.tcc, request.order_id)
+        expected = await self._returns.try_expect(
+            ExpectReturnRequest.create(
+                branch,
+                request.order_id,
+                request.reservation_gid,
+                [(line.sku, line.quantity) for line in request.lines],
+            )
+        )
+        return pb.TryExpectReturnResponse(expected_return=m.expected_return_to_proto(expected))
+
+    async def ConfirmExpectReturn(
+        self, request: pb.ConfirmExpectReturnRequest, context: Context
+    ) -> pb.ConfirmExpectReturnResponse:
+        expected = await self._returns.confirm(_traced_branch(request.tcc))
+        _trace_order(expected.order_id)
+        return pb.ConfirmExpectReturnResponse(expected_return=m.expected_return_to_proto(expected))
+
+    async def CancelExpectReturn(
+        self, request: pb.CancelExpectReturnRequest, context: Context
+    ) -> pb.CancelExpectReturnResponse:
+        expected = await self._returns.cancel(_traced_branch(request.tcc))
+        if expected is None:
+            return pb.CancelExpectReturnResponse()
+        _trace_order(expected.order_id)
+        return pb.CancelExpectReturnResponse(expected_return=m.expected_return_to_proto(expected))
+
+    async def ReceiveReturn(
+        self, request: pb.ReceiveReturnRequest, context: Context
+    ) -> pb.ReceiveReturnResponse:
+        by_branch = request.WhichOneof("target") == "tcc"
+        expected = await self._receipts.receive(
+            ReceiveCommand(
+                branch=_traced_branch(request.tcc) if by_branch else None,
+                order_id="" if by_branch else request.order_id,
+                warehouse_code=request.warehouse_code,
+                lines=[
+                    (line.sku, m.condition_from_proto(line.condition), line.quantity)
+                    for line in request.lines
+                ],
+                request_id=request.request_id,
+                actor=request.actor,
+            )
+        )
+        _trace_order(expected.order_id)
+        return pb.ReceiveReturnResponse(expected_return=m.expected_return_to_proto(expected))
+
+    async def GetExpectedReturn(
+        self, request: pb.GetExpectedReturnRequest, context: Context
+    ) -> pb.GetExpectedReturnResponse:
+        if request.WhichOneof("target") == "tcc":
+            found = [await self._returns.get(_traced_branch(request.tcc))]
+        else:
+            _trace_order(request.order_id)
+            found = await self._returns.for_order(m.order_id_from_proto(request.order_id))
+        return pb.GetExpectedReturnResponse(
+            expected_returns=[m.expected_return_to_proto(e) for e in found]
+        )
 
 
 def _command(

@@ -9,7 +9,15 @@ from oms.inventory.v1 import inventory_pb2 as ipb
 from oms.tcc.v1 import tcc_pb2
 
 from oms_inventory.domain.audit import AuditEntry
+from oms_inventory.domain.errors import InvalidRequest
 from oms_inventory.domain.reservation import BranchKey, Reservation, ReservationState
+from oms_inventory.domain.returns import (
+    Condition,
+    DifferenceKind,
+    ExpectedReturn,
+    Receipt,
+    ReturnState,
+)
 from oms_inventory.domain.stock import AdjustmentReason, Availability, StockLevel
 from oms_inventory.domain.warehouse import Warehouse
 
@@ -30,6 +38,25 @@ _STATES = {
     ReservationState.CANCELLED: ipb.RESERVATION_STATE_CANCELLED,
     ReservationState.EXPIRED: ipb.RESERVATION_STATE_EXPIRED,
     ReservationState.RESTOCKED: ipb.RESERVATION_STATE_RESTOCKED,
+}
+
+_RETURN_STATES = {
+    ReturnState.EXPECTED: ipb.EXPECTED_RETURN_STATE_EXPECTED,
+    ReturnState.CONFIRMED: ipb.EXPECTED_RETURN_STATE_CONFIRMED,
+    ReturnState.CANCELLED: ipb.EXPECTED_RETURN_STATE_CANCELLED,
+}
+
+_CONDITIONS = {
+    Condition.RESELLABLE: ipb.RETURN_CONDITION_RESELLABLE,
+    Condition.DAMAGED: ipb.RETURN_CONDITION_DAMAGED,
+}
+_CONDITIONS_BACK = {number: condition for condition, number in _CONDITIONS.items()}
+
+_DIFFERENCES = {
+    DifferenceKind.FEWER: ipb.RETURN_DIFFERENCE_KIND_FEWER,
+    DifferenceKind.MORE: ipb.RETURN_DIFFERENCE_KIND_MORE,
+    DifferenceKind.OTHER_SKU: ipb.RETURN_DIFFERENCE_KIND_OTHER_SKU,
+    DifferenceKind.DAMAGED: ipb.RETURN_DIFFERENCE_KIND_DAMAGED,
 }
 
 WAREHOUSE_PREFIX = "warehouses/"
@@ -90,6 +117,7 @@ def stock_to_proto(level: StockLevel) -> ipb.StockLevel:
         reserved=level.reserved,
         available=level.available,
         update_time=timestamp(level.updated_at),
+        damaged=level.damaged,
     )
 
 
@@ -100,6 +128,7 @@ def availability_to_proto(availability: Availability) -> ipb.Availability:
         reserved=availability.reserved,
         available=availability.available,
         warehouses=[stock_to_proto(level) for level in availability.levels],
+        damaged=availability.damaged,
     )
 
 
@@ -118,6 +147,8 @@ def audit_to_proto(entry: AuditEntry) -> ipb.StockAuditEntry:
         reserved_after=entry.reserved_after,
         trace_id=entry.trace_id,
         time=timestamp(entry.at),
+        damaged_before=entry.damaged_before,
+        damaged_after=entry.damaged_after,
     )
 
 
@@ -133,4 +164,70 @@ def reservation_to_proto(reservation: Reservation) -> ipb.Reservation:
         ],
         expire_time=timestamp(reservation.expire_at),
         create_time=timestamp(reservation.created_at),
+    )
+
+
+def condition_from_proto(number: int) -> Condition:
+    """The condition of a receipt line (the validation interceptor refuses unset ones)."""
+    condition = _CONDITIONS_BACK.get(number)  # type: ignore[call-overload]
+    if condition is None:
+        raise InvalidRequest("condition is required", metadata={"field": "lines.condition"})
+    return condition
+
+
+def order_id_from_proto(order_id: str) -> str:
+    """An order id to look returns up by: required, bounded (also without the interceptor)."""
+    order_id = order_id.strip()
+    if not order_id or len(order_id) > 128:
+        raise InvalidRequest(
+            "order_id is required (at most 128 characters)", metadata={"field": "order_id"}
+        )
+    return order_id
+
+
+def receipt_to_proto(receipt: Receipt) -> ipb.ReturnReceipt:
+    return ipb.ReturnReceipt(
+        request_id=receipt.request_id,
+        warehouse_code=receipt.warehouse_code,
+        lines=[
+            ipb.ReturnReceiptLine(
+                sku=line.sku, quantity=line.quantity, condition=_CONDITIONS[line.condition]
+            )
+            for line in receipt.lines
+        ],
+        actor=receipt.actor,
+        receive_time=timestamp(receipt.received_at),
+    )
+
+
+def expected_return_to_proto(expected: ExpectedReturn) -> ipb.ExpectedReturn:
+    settled = expected.state is ReturnState.CONFIRMED
+    differences = expected.differences()
+    return ipb.ExpectedReturn(
+        gid=expected.branch.gid,
+        branch_id=expected.branch.branch_id,
+        order_id=expected.order_id,
+        reservation_gid=expected.reservation_gid,
+        state=_RETURN_STATES[expected.state],
+        lines=[
+            ipb.ExpectedReturnLine(
+                sku=line.sku,
+                expected_quantity=line.quantity,
+                source_warehouse_codes=list(line.source_warehouses),
+                received_resellable=outcome.received_resellable,
+                received_damaged=outcome.received_damaged,
+                restocked=outcome.restocked if settled else 0,
+                damaged=outcome.damaged if settled else 0,
+                missing=outcome.missing if settled else 0,
+            )
+            for line, outcome in zip(expected.lines, expected.outcomes(), strict=True)
+        ],
+        differences=[
+            ipb.ReturnDifference(kind=_DIFFERENCES[d.kind], sku=d.sku, quantity=d.quantity)
+            for d in differences
+        ],
+        matches=not differences,
+        receipts=[receipt_to_proto(r) for r in expected.receipts],
+        create_time=timestamp(expected.created_at),
+        update_time=timestamp(expected.updated_at),
     )

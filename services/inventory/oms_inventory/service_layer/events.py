@@ -1,8 +1,9 @@
 """The events of inventory's changes, written by the use cases in the change's transaction.
 
 Stream ``oms.inventory``. Aggregates: ``reservation``/<gid> for
-StockReservationChanged; ``sku``/<sku> for StockAdjusted and AvailabilityChanged,
-so a consumer sees a SKU's manual changes and availability steps in one order.
+StockReservationChanged; ``return``/<gid> for ExpectedReturnChanged; ``sku``/<sku> for
+StockAdjusted and AvailabilityChanged, so a consumer sees a SKU's manual changes and
+availability steps in one order.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 
 from oms.events.v1.inventory_events_pb2 import (
     AvailabilityChanged,
+    ExpectedReturnChanged,
     StockAdjusted,
     StockReservationChanged,
 )
@@ -19,14 +21,17 @@ from omslib.outbox import STREAM_INVENTORY
 from oms_inventory.adapters.unit_of_work import InventoryUnitOfWork
 from oms_inventory.domain.audit import AuditEntry, StockChange, skus_with_changed_availability
 from oms_inventory.domain.reservation import Reservation
+from oms_inventory.domain.returns import ExpectedReturn
 from oms_inventory.domain.stock import Availability, StockLevel
 from oms_inventory.entrypoints.proto_mapping import (
     audit_to_proto,
     availability_to_proto,
+    expected_return_to_proto,
     reservation_to_proto,
 )
 
 RESERVATION = "reservation"
+RETURN = "return"
 SKU = "sku"
 
 
@@ -34,6 +39,12 @@ async def reservation_changed(uow: InventoryUnitOfWork, reservation: Reservation
     """Reserved, confirmed, cancelled or expired: the reservation after the change."""
     payload = StockReservationChanged(reservation=reservation_to_proto(reservation))
     await uow.emit(STREAM_INVENTORY, RESERVATION, reservation.branch.gid, payload)
+
+
+async def expected_return_changed(uow: InventoryUnitOfWork, expected: ExpectedReturn) -> None:
+    """Expected (Try), received, confirmed (restocked) or cancelled: the return after it."""
+    payload = ExpectedReturnChanged(expected_return=expected_return_to_proto(expected))
+    await uow.emit(STREAM_INVENTORY, RETURN, expected.branch.gid, payload)
 
 
 async def stock_adjusted(uow: InventoryUnitOfWork, entries: Sequence[AuditEntry]) -> None:

@@ -6,6 +6,7 @@ with the reservation's new state, the audit entries and the events. Exactly once
 branch: the reservation moves CONFIRMED -> RESTOCKED by a conditional UPDATE, so of
 concurrent calls one restocks and the others, retrying, find it RESTOCKED and answer
 with it. (Not a barrier row: those are purged after a while, the state is not.)
+A reservation a return draws on (expected or received back) is refused: its units left.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 from oms_inventory.adapters.unit_of_work import InventoryUnitOfWork
 from oms_inventory.domain.audit import AuditAction, AuditContext, AuditEntry, StockChange
-from oms_inventory.domain.errors import ReservationMissing, StockContention
+from oms_inventory.domain.errors import ReservationMissing, ReservationReturned, StockContention
 from oms_inventory.domain.reservation import (
     BranchKey,
     Reservation,
@@ -52,6 +53,13 @@ class RestockService:
                     return reservation
                 if not await uow.reservations.transition(restocked, ReservationState.CONFIRMED):
                     continue  # a concurrent restock won: read it again
+                # Read after the row is ours: a return's Try holds it while it records.
+                if await uow.returns.any_claim_on(branch.gid):
+                    raise ReservationReturned(
+                        f"units of reservation {branch.gid}/{branch.branch_id} are expected "
+                        "back or came back as a return; they cannot be restocked again",
+                        metadata={"gid": branch.gid, "branch_id": branch.branch_id},
+                    )
                 await events.reservation_changed(uow, restocked)
                 changes = await apply_held_moves(uow, StockMove.RESTOCK, restocked.items, now)
                 await self._audit(uow, restocked, reason, changes)
