@@ -170,30 +170,7 @@ def build(
     promise = ShipPromise(
         settings.ship_promise_hours, Settings.parse_hours(settings.ship_promise_hours_by_platform)
     )
-    feed = OrderFeed(promise, intake, uow_factory)
     name = instance_name()
-    consumer = EventConsumer(
-        redis_client,
-        sessions,
-        orm.events_in,
-        group=GROUP,
-        name=name,
-        streams=[STREAM_ORDERS],
-        handlers=feed.handlers(),
-        clock=clock,  # type: ignore[arg-type]
-    )
-    lease = NamedLease(
-        sessions,
-        orm.outbox.leases,
-        "aftersales-timers",
-        name,
-        ttl=timedelta(seconds=settings.timer_lease_seconds),
-        clock=clock,
-    )
-    webhook = AlertWebhook(settings.alert_webhook_url) if settings.alert_webhook_url else None
-    timers = TimerWorker(
-        uow_factory, ticket_log, lease, clock, webhook=webhook, order_timer=feed.check_shipped
-    )
     relay = OutboxRelay(
         sessions,
         orm.outbox,
@@ -270,6 +247,29 @@ def build(
         payout_grace=timedelta(seconds=settings.payout_grace_seconds),
     )
     platform_refunds = PlatformRefunds(uow_factory, refunds)
+    feed = OrderFeed(promise, intake, uow_factory, refunds)
+    consumer = EventConsumer(
+        redis_client,
+        sessions,
+        orm.events_in,
+        group=GROUP,
+        name=name,
+        streams=[STREAM_ORDERS],
+        handlers=feed.handlers(),
+        clock=clock,  # type: ignore[arg-type]
+    )
+    lease = NamedLease(
+        sessions,
+        orm.outbox.leases,
+        "aftersales-timers",
+        name,
+        ttl=timedelta(seconds=settings.timer_lease_seconds),
+        clock=clock,
+    )
+    webhook = AlertWebhook(settings.alert_webhook_url) if settings.alert_webhook_url else None
+    timers = TimerWorker(
+        uow_factory, ticket_log, lease, clock, webhook=webhook, order_timer=feed.on_order_timer
+    )
     servicer = AftersalesServicer(intake, tickets, profiles, refunds, platform_refunds)
     server.add(
         aftersales_service_pb2_grpc.add_AftersalesServiceServicer_to_server,

@@ -7,6 +7,10 @@ hours (wall-clock; the platforms' own rules count calendar hours). A paid order
 gets an ``order`` timer at that time; shipping, cancelling or rejecting it
 removes the timer; when the timer fires on an order still not shipped, an
 RTS-001 ticket is opened with request id ``rts:{order_id}`` (one per order).
+
+A paid order cancelled or rejected before shipment owes its payment back (orders
+shows it as ``refund_owed``): a ``refund_owed`` timer, due at once, starts the
+refund with request id ``owed:{order_id}``.
 """
 
 from __future__ import annotations
@@ -31,12 +35,16 @@ from oms_aftersales.domain.customers import CustomerIdentity, buyer_key, parse_k
 from oms_aftersales.domain.ticket import Channel
 from oms_aftersales.service_layer.commands import CustomerMessage
 from oms_aftersales.service_layer.intake import CustomerIntake
+from oms_aftersales.service_layer.refunds import RefundRefused, RefundRequest, RefundService
 
 log = logging.getLogger(__name__)
 GROUP = "aftersales-orders"
 ORDER = "order"
 RTS_KEY = "rts"
 RTS_CODE = "RTS-001"
+#: A paid order that ended before shipment: its refund is started (orders shows it owed).
+REFUND_OWED = "refund_owed"
+ENDED = frozenset({"CANCELLED", "REJECTED"})
 NOT_SHIPPED = frozenset({"PAID", "IN_REVIEW", "ALLOCATED"})
 DONE = frozenset({"SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED", "REJECTED"})
 
@@ -66,10 +74,12 @@ class OrderFeed:
         promise: ShipPromise,
         intake: CustomerIntake,
         uow_factory: Callable[[], AftersalesUnitOfWork],
+        refunds: RefundService | None = None,
     ) -> None:
         self._promise = promise
         self._intake = intake
         self._uow = uow_factory
+        self._refunds = refunds
 
     def handlers(self) -> dict[str, Handler]:
         return {"OrderCreated": self.on_created, "OrderStateChanged": self.on_state_changed}
@@ -125,24 +135,66 @@ class OrderFeed:
                     c.subject_type == ORDER, c.subject_id == change.order_id, c.fired_at.is_(None)
                 )
             )
+        if state in ENDED and known.paid_at is not None and known.shipped_at is None:
+            # The goods never left and orders owes the payment back: start the refund
+            # through a timer row, so it survives a crash and runs once, outside this event.
+            await self._watch(session, change.order_id, at, key=REFUND_OWED)
         await customers.update_order(change.order_id, **values)
 
-    async def _watch(self, session: AsyncSession, order_id: str, due: datetime) -> None:
+    async def _watch(
+        self, session: AsyncSession, order_id: str, due: datetime, *, key: str = RTS_KEY
+    ) -> None:
         c = orm.timers.c
         await session.execute(
             dialect_insert(session, orm.timers)
             .values(
                 subject_type=ORDER,
                 subject_id=order_id,
-                key=RTS_KEY,
-                kind=RTS_KEY,
+                key=key,
+                kind=key,
                 level=0,
-                deadline="promised_ship",
+                deadline="promised_ship" if key == RTS_KEY else key,
                 deadline_due_at=due,
                 due_at=due,
             )
             .on_conflict_do_nothing(index_elements=[c.subject_type, c.subject_id, c.key])
         )
+
+    async def on_order_timer(self, order_id: str, kind: str, now: datetime) -> None:
+        """An order timer came due: the ship-time check, or the refund an ended order owes."""
+        if kind == REFUND_OWED:
+            await self.start_owed_refund(order_id)
+        else:
+            await self.check_shipped(order_id, now)
+
+    async def start_owed_refund(self, order_id: str) -> None:
+        """Refund the whole payment of a paid order that ended unshipped (once: its request
+        id is the order's). The refund rules decide whether it goes out at once."""
+        async with self._uow() as uow:
+            order = await uow.customers.order(order_id)
+        if order is None or self._refunds is None:
+            return
+        try:
+            refund, seen = await self._refunds.request(
+                RefundRequest(
+                    request_id=f"owed:{order_id}",
+                    order_id=order_id,
+                    currency=order.currency,
+                    amount=order.total_minor_units,
+                    reason="the order ended after payment, before shipment",
+                    actor="system",
+                )
+            )
+        except RefundRefused as refused:
+            if refused.reason != "REFUND_EXCEEDS_REFUNDABLE":
+                raise
+            log.info("owed refund of %s already covered by earlier refunds", order_id)
+            return
+        if not seen:
+            log.info(
+                "refund started for an order that ended after payment",
+                extra={"order_id": order_id, "refund_id": refund.refund_id},
+            )
 
     async def check_shipped(self, order_id: str, now: datetime) -> None:
         """The order timer fired: open RTS-001 if the order is still not shipped."""

@@ -36,7 +36,8 @@ ORDER = "order"
 ESCALATION_ALERT = "TICKET_ESCALATED"
 
 # Opens the not-shipped ticket of an order (idempotently); the order module provides it.
-OrderTimer = Callable[[str, datetime], Awaitable[None]]
+#: Called with the order id and the timer's kind when an order timer comes due.
+OrderTimer = Callable[[str, str, datetime], Awaitable[None]]
 
 
 class TimerWorker:
@@ -83,7 +84,7 @@ class TimerWorker:
     async def _fire(self, row: Any, now: datetime) -> int:
         if row.subject_type == ORDER and self._order_timer is not None:
             # Idempotent by the order: safe to run before the row is marked.
-            await self._order_timer(row.subject_id, now)
+            await self._order_timer(row.subject_id, row.kind, now)
         async with self._uow() as uow:
             c = orm.timers.c
             marked = await uow.session.execute(
