@@ -245,3 +245,18 @@ async def _until_available(
                 raise
             await asyncio.sleep(0.2)
     raise AssertionError("inventory never came back")
+
+
+async def test_a_push_id_reused_for_another_order_is_refused_but_a_replay_is_a_duplicate(
+    sync: Fn, make_snapshot: Fn, put_stock: Fn, reason_of: Fn
+) -> None:
+    await put_stock("TEE", 10)
+    await sync(make_snapshot("R1", [("TEE", 1)]), "shop:evt-1")
+    replay = make_snapshot("R1", [("TEE", 1)])
+    replay.update_time.seconds += 60  # a replay read again later: times may differ
+    again = await sync(replay, "shop:evt-1")
+    assert again.outcome == Outcome.SYNC_PLATFORM_ORDER_OUTCOME_DUPLICATE
+    with pytest.raises(grpc.aio.AioRpcError) as reused:
+        await sync(make_snapshot("R2", [("TEE", 1)]), "shop:evt-1")
+    assert reused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert reason_of(reused.value) == "REQUEST_ID_REUSED"

@@ -106,7 +106,14 @@ class PlatformOrderSync:
         key = f"{snapshot.platform}:{snapshot.platform_order_id}"
         # Snapshots of one order are applied one at a time (other orders proceed).
         async with self._locks.hold(key):
-            asked = fingerprint("SyncPlatformOrder", snapshot=snapshot)
+            # What identifies the push, not its every field: a replay of a stored raw push
+            # may carry times the gateway filled in when it read it again.
+            asked = fingerprint(
+                "SyncPlatformOrder",
+                platform=snapshot.platform,
+                platform_order_id=snapshot.platform_order_id,
+                status=snapshot.status,
+            )
             settled = await _retrying(lambda: self._reconcile(command, asked))
             if isinstance(settled, SyncResult):
                 newer = settled.outcome is SyncOutcome.ADVANCED
