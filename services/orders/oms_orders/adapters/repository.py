@@ -120,6 +120,12 @@ class OrderRepository:
         await self._append_history(order, 0)
         self._stored_history[order.order_id] = len(order.history)
 
+    def adopt(self, order: Order) -> None:
+        """Take ``order`` as stored in full (e.g. just committed by this call) without
+        reading it, so that its next save writes only what changes after this."""
+        self._stored_history[order.order_id] = len(order.history)
+        self._stored_allocations[order.order_id] = tuple(order.allocations)
+
     async def save(self, order: Order) -> None:
         """Write back a loaded order; ConcurrentModification if someone saved it meanwhile."""
         result = await self._session.execute(

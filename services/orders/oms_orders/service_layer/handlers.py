@@ -3,8 +3,10 @@
 Each handler loads the order, calls one method of ``Order``, saves it and
 publishes what the method returned, and logs the stock settlement that
 caused (``Settlement``), all in one local transaction; then it drives the
-logged TCC round. Work on one order is serialised in this process; across
-processes the order's version decides and the loser retries.
+logged TCC round, lending the order to the round's hooks (``lent_order``) so
+that nobody reads back what this call just wrote. Work on one order is
+serialised in this process; across processes the order's version decides and
+the loser retries.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from oms_orders.domain.order import Order, Payment, Shipment
 from oms_orders.domain.sync import ProcessedRequest, SyncOutcome
 from oms_orders.service_layer import commands as c
 from oms_orders.service_layer.idempotency import earlier_request, fingerprint
+from oms_orders.service_layer.lent_order import lend
 from oms_orders.service_layer.settlement import Settlement
 
 log = logging.getLogger(__name__)
@@ -156,8 +159,13 @@ class OrderHandlers:
                         ) from exc
             if not logged:
                 return order
-            await self._drive(logged)
-        return await self.get(order_id)
+            # The round's hooks move the same order again: they take it from here
+            # rather than read it, and the answer is the order as last committed.
+            with lend(order) as loan:
+                settled = await self._drive(logged)
+            if settled:
+                return loan.order
+        return await self.get(order_id)  # the round failed: the order as stored
 
     async def _apply(
         self, order_id: str, request_id: str, asked: str, change: Change
@@ -183,9 +191,13 @@ class OrderHandlers:
             await uow.commit()
         return order, logged
 
-    async def _drive(self, logged: Sequence[GlobalTransaction]) -> None:
-        """The change is committed: a round that fails now is finished by recovery."""
+    async def _drive(self, logged: Sequence[GlobalTransaction]) -> bool:
+        """The change is committed: a round that fails now is finished by recovery.
+
+        False when a round raised (what it wrote, hooks included, was rolled back)."""
         try:
             await self._settlement.drive(logged)
         except Exception:
             log.warning("settling stock now failed; the recovery loop retries", exc_info=True)
+            return False
+        return True
