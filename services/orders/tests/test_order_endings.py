@@ -54,7 +54,9 @@ async def test_rejecting_an_unpaid_order_releases_its_reservation(
     order = await place("U1")
     assert (await available("TEE")).reserved == 2
     rejected = (
-        await orders_stub.RejectOrder(pb.RejectOrderRequest(name=order.name, reason="fraud", operator="ann"))
+        await orders_stub.RejectOrder(
+            pb.RejectOrderRequest(name=order.name, reason="fraud", operator="ann")
+        )
     ).order
     assert rejected.state == OP.ORDER_STATE_REJECTED
     a = await available("TEE")
