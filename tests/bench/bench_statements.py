@@ -229,6 +229,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=20)
     parser.add_argument("--show", action="store_true", help="print the statements of one call")
     parser.add_argument("--profile", default="", help="write a CPU profile here")
+    parser.add_argument("--uvloop", action="store_true", help="run the event loop of uvloop")
     args = parser.parse_args()
     admin = os.environ.get("OMS_BENCH_POSTGRES_URL")
     redis_url = os.environ.get("OMS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -238,7 +239,13 @@ def main() -> None:
     setup_tracing("bench")
     with tempfile.TemporaryDirectory() as tmp, databases(admin, Path(tmp)) as (o_url, i_url):
         print(f"backend: {'postgresql' if admin else 'sqlite'}")
-        asyncio.run(run(o_url, i_url, redis_url, args.orders, args.show, args.profile))
+        calls = run(o_url, i_url, redis_url, args.orders, args.show, args.profile)
+        if args.uvloop:
+            import uvloop
+
+            uvloop.run(calls)
+        else:
+            asyncio.run(calls)
 
 
 if __name__ == "__main__":
