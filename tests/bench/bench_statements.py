@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc.aio
+import uvloop
 from bench_tcc import snapshot  # type: ignore[import-not-found]
 from oms.inventory.v1 import inventory_pb2, inventory_service_pb2, inventory_service_pb2_grpc
 from oms.orders.v1 import orders_service_pb2, orders_service_pb2_grpc
@@ -41,6 +42,7 @@ from oms_inventory.config import Settings as InventorySettings
 from oms_orders import bootstrap as orders_bootstrap
 from oms_orders.config import Settings as OrdersSettings
 from omslib.ids import new_id
+from omslib.redis_conn import EmbeddedRedis
 from omslib.telemetry import setup_tracing
 from omslib.testing.postgres import create_database, database_url, drop_database, fresh_name
 from sqlalchemy import event
@@ -229,23 +231,31 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=20)
     parser.add_argument("--show", action="store_true", help="print the statements of one call")
     parser.add_argument("--profile", default="", help="write a CPU profile here")
-    parser.add_argument("--uvloop", action="store_true", help="run the event loop of uvloop")
+    parser.add_argument(
+        "--asyncio", action="store_true", help="asyncio's event loop (the services run uvloop's)"
+    )
     args = parser.parse_args()
     admin = os.environ.get("OMS_BENCH_POSTGRES_URL")
-    redis_url = os.environ.get("OMS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    redis_url = os.environ.get("OMS_BENCH_REDIS_URL", "")
     # As the services run in the TCC benchmark: a tracer provider that exports nothing
     # (so statements are not traced), and the relays stopped (see run()).
     os.environ["OTEL_TRACES_EXPORTER"] = "none"
     setup_tracing("bench")
     with tempfile.TemporaryDirectory() as tmp, databases(admin, Path(tmp)) as (o_url, i_url):
         print(f"backend: {'postgresql' if admin else 'sqlite'}")
+        embedded = None
+        if not redis_url:  # the relays are stopped; Redis is only there for start-up
+            embedded = EmbeddedRedis(Path(tmp) / "redis")
+            redis_url = embedded.start()
         calls = run(o_url, i_url, redis_url, args.orders, args.show, args.profile)
-        if args.uvloop:
-            import uvloop
-
-            uvloop.run(calls)
-        else:
-            asyncio.run(calls)
+        try:
+            if args.asyncio:
+                asyncio.run(calls)
+            else:
+                uvloop.run(calls)
+        finally:
+            if embedded is not None:
+                embedded.stop()
 
 
 if __name__ == "__main__":
