@@ -100,6 +100,8 @@ typecheck: setup
 
 bench: setup
 	$(PY) tests/bench/bench_tcc.py
+	$(PY) tests/bench/bench_statements.py
+	$(PY) tests/bench/bench_burst.py
 	$(PY) tests/bench/bench_gateway.py
 	$(PY) tests/bench/bench_events.py
 

@@ -17,7 +17,6 @@ listening sockets by default (``grpc.so_reuseport``); the gateway binds its own.
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import os
 import signal
@@ -27,6 +26,7 @@ import sys
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
+from omslib import event_loop
 from omslib.settings import env_number
 
 #: Set by the supervisor in each child: its index, 0 to workers - 1.
@@ -69,7 +69,7 @@ def serve_workers(
 ) -> int:
     """Run ``main`` here (one worker, or inside a child) or supervise ``workers`` children."""
     if workers <= 1 or is_worker():
-        asyncio.run(main())
+        event_loop.run(main())
         return 0
     return supervise(module, workers=workers)
 

@@ -98,9 +98,13 @@ def outbox_tables(metadata: sa.MetaData, *, prefix: str = "outbox") -> OutboxTab
 
 def dialect_insert(session: AsyncSession, table: sa.Table) -> Any:
     """An INSERT with ``on_conflict_do_*`` for the session's backend (PostgreSQL or SQLite)."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
+    return dialect_insert_for(session.get_bind().dialect.name, table)
+
+
+def dialect_insert_for(dialect: str, table: sa.Table) -> Any:
+    """``dialect_insert`` for a backend named by its dialect (to build a statement once)."""
+    if dialect == "postgresql":
         return postgresql.insert(table)
-    if name == "sqlite":
+    if dialect == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"upserts on {name}")
+    raise NotImplementedError(f"upserts on {dialect}")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from google.protobuf import any_pb2
@@ -13,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omslib.clock import Clock, SystemClock
 from omslib.ids import new_id
-from omslib.outbox.tables import OutboxTables, dialect_insert
+from omslib.outbox.tables import OutboxTables, dialect_insert_for
 from omslib.telemetry import current_traceparent
 
 STREAM_ORDERS = "oms.orders"
@@ -109,28 +111,44 @@ async def add_event(
         session, tables.sequences, envelope.aggregate_type, envelope.aggregate_id
     )
     await session.execute(
-        sa.insert(tables.outbox).values(
-            event_id=envelope.event_id,
-            stream=stream,
-            event_type=envelope.type,
-            aggregate_type=envelope.aggregate_type,
-            aggregate_id=envelope.aggregate_id,
-            sequence=envelope.sequence,
-            envelope=envelope.SerializeToString(),
-            created_at=now,
-        )
+        _insert_event(tables.outbox),
+        {
+            "event_id": envelope.event_id,
+            "stream": stream,
+            "event_type": envelope.type,
+            "aggregate_type": envelope.aggregate_type,
+            "aggregate_id": envelope.aggregate_id,
+            "sequence": envelope.sequence,
+            "envelope": envelope.SerializeToString(),
+            "created_at": now,
+        },
     )
     return envelope
+
+
+# Statements are built once per table (and backend), with bound parameters: building
+# and hashing a statement per event costs about as much CPU as executing it.
+@functools.cache
+def _insert_event(outbox: sa.Table) -> sa.Insert:
+    return sa.insert(outbox)
+
+
+@functools.cache
+def _sequence_upsert(table: sa.Table, dialect: str) -> Any:
+    stmt = dialect_insert_for(dialect, table).values(
+        aggregate_type=sa.bindparam("aggregate_type"),
+        aggregate_id=sa.bindparam("aggregate_id"),
+        last_sequence=1,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.aggregate_type, table.c.aggregate_id],
+        set_={"last_sequence": table.c.last_sequence + 1},
+    ).returning(table.c.last_sequence)
 
 
 async def _next_sequence(
     session: AsyncSession, table: sa.Table, aggregate_type: str, aggregate_id: str
 ) -> int:
-    stmt = dialect_insert(session, table).values(
-        aggregate_type=aggregate_type, aggregate_id=aggregate_id, last_sequence=1
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.aggregate_type, table.c.aggregate_id],
-        set_={"last_sequence": table.c.last_sequence + 1},
-    ).returning(table.c.last_sequence)
-    return int((await session.execute(stmt)).scalar_one())
+    stmt = _sequence_upsert(table, session.get_bind().dialect.name)
+    params = {"aggregate_type": aggregate_type, "aggregate_id": aggregate_id}
+    return int((await session.execute(stmt, params)).scalar_one())

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,21 +48,37 @@ class Guard(enum.Enum):
 
 async def insert_if_absent(session: AsyncSession, table: sa.Table, values: dict[str, Any]) -> bool:
     """Insert ``values`` unless the primary key exists; True when this call inserted."""
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-    else:
-        raise RuntimeError(f"insert_if_absent: unsupported dialect {dialect}")
-    result = await session.execute(stmt)
+    stmt = _insert_if_absent(table, session.get_bind().dialect.name)
+    result = await session.execute(stmt, values)
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+# Statements are built once per table (and backend), with bound parameters: building
+# and hashing a statement per call costs about as much CPU as executing it.
+@functools.cache
+def _insert_if_absent(table: sa.Table, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise RuntimeError(f"insert_if_absent: unsupported dialect {dialect}")
 
 
 class Barrier:
     def __init__(self, table: sa.Table) -> None:
         self.table = table
+        c = table.c
+        key = sa.and_(
+            c.gid == sa.bindparam("w_gid"),
+            c.branch_id == sa.bindparam("w_branch_id"),
+            c.op == sa.bindparam("w_op"),
+        )
+        self._select_reason = sa.select(c.reason).where(key)
+        self._decide_try = (
+            sa.update(table)
+            .where(key, c.reason == TRY)
+            .values(reason=sa.bindparam("v_reason"), created_at=sa.bindparam("v_now"))
+        )
 
     async def insert(
         self,
@@ -82,12 +99,8 @@ class Barrier:
     async def reason_of(
         self, session: AsyncSession, gid: str, branch_id: str, op: str
     ) -> str | None:
-        c = self.table.c
-        row = (
-            await session.execute(
-                sa.select(c.reason).where(c.gid == gid, c.branch_id == branch_id, c.op == op)
-            )
-        ).first()
+        params = {"w_gid": gid, "w_branch_id": branch_id, "w_op": op}
+        row = (await session.execute(self._select_reason, params)).first()
         return None if row is None else str(row.reason)
 
     async def _decide(
@@ -99,12 +112,14 @@ class Barrier:
         branch contend on it, so exactly one of them wins (PostgreSQL re-checks the
         condition after waiting for the other writer; SQLite serialises writers).
         """
-        c = self.table.c
-        result = await session.execute(
-            sa.update(self.table)
-            .where(c.gid == gid, c.branch_id == branch_id, c.op == TRY, c.reason == TRY)
-            .values(reason=decision, created_at=now)
-        )
+        params = {
+            "w_gid": gid,
+            "w_branch_id": branch_id,
+            "w_op": TRY,
+            "v_reason": decision,
+            "v_now": now,
+        }
+        result = await session.execute(self._decide_try, params)
         return bool(getattr(result, "rowcount", 0) == 1)
 
     async def guard_try(

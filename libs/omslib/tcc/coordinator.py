@@ -227,8 +227,8 @@ class Coordinator:
             # meanwhile (cancelled by recovery, finished by another caller), nothing of
             # this outcome is recorded, the callbacks included.
             if not await self.store.save(session, current):
-                await session.rollback()
-                return TryResult(TryOutcome.LOST, await self.get(gid), results)
+                await session.rollback()  # then read the row as it stands, same connection
+                return TryResult(TryOutcome.LOST, await self._require(session, gid), results)
             if outcome == TryOutcome.TRIED and on_tried is not None:
                 recorded = await on_tried(session, current, results)
             elif refused_by is not None and on_refused is not None:
@@ -370,8 +370,8 @@ class Coordinator:
             # Conditional on the version the round started from: when someone else took
             # the transaction over meanwhile, nothing of this round (hooks included) is kept.
             if not await self.store.save(session, current):
-                await session.rollback()
-                return await self.get(tx.gid)
+                await session.rollback()  # then read the row as it stands, same connection
+                return await self._require(session, tx.gid)
             await self._transition(session, current, before)
             await session.commit()
         if parked:

@@ -79,6 +79,14 @@ class Branch:
     update_time: datetime
     attempts: int = 0
     last_error: str = ""
+    #: The branch as the log holds it (set by the store when it reads or writes the
+    #: branch), so a save writes only the branches that changed.
+    stored: tuple[object, ...] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def row_values(self) -> tuple[object, ...]:
+        """What the log stores of the branch besides its identity."""
+        return (self.state, self.attempts, self.last_error, self.update_time)
 
     def move_to(self, state: BranchState, *, at: datetime, error: str = "") -> None:
         if state is self.state:

@@ -47,9 +47,13 @@ class TransactionStore:
                 update_time=sa.bindparam("v_update_time"),
             )
         )
-        self._select_tx = sa.select(self._tx).where(t.gid == sa.bindparam("w_gid"))
-        self._select_branches = (
-            sa.select(self._br).where(b.gid == sa.bindparam("w_gid")).order_by(b.seq)
+        # A transaction and its branches in one statement: one row per branch (the
+        # transaction's columns repeated), branch columns prefixed "b_".
+        self._select_tx = (
+            sa.select(self._tx, *(c.label(f"b_{c.name}") for c in self._br.c))
+            .select_from(self._tx.outerjoin(self._br, b.gid == t.gid))
+            .where(t.gid == sa.bindparam("w_gid"))
+            .order_by(b.seq)
         )
 
     async def add(self, session: AsyncSession, tx: GlobalTransaction) -> None:
@@ -67,6 +71,8 @@ class TransactionStore:
             return False
         tx.version += 1
         for b in tx.branches:
+            if b.stored == b.row_values:
+                continue  # unchanged since read or written: nothing to write
             await session.execute(
                 self._update_branch,
                 {
@@ -78,14 +84,17 @@ class TransactionStore:
                     "v_update_time": b.update_time,
                 },
             )
+            b.stored = b.row_values
         return True
 
     async def get(self, session: AsyncSession, gid: str) -> GlobalTransaction | None:
-        row = (await session.execute(self._select_tx, {"w_gid": gid})).first()
-        if row is None:
+        rows = (await session.execute(self._select_tx, {"w_gid": gid})).all()
+        if not rows:
             return None
-        branch_rows = (await session.execute(self._select_branches, {"w_gid": gid})).all()
-        return self._build([row], branch_rows)[0]
+        branches = [
+            _branch(r, prefix="b_") for r in rows if getattr(r, "b_branch_id", None) is not None
+        ]
+        return self._build(rows[:1], [], branches={gid: branches})[0]
 
     async def page(
         self,
@@ -159,6 +168,8 @@ class TransactionStore:
     async def _write_branches(self, session: AsyncSession, tx: GlobalTransaction) -> None:
         if not tx.branches:
             return
+        for b in tx.branches:
+            b.stored = b.row_values
         await session.execute(
             self._insert_branches,
             [
@@ -190,20 +201,14 @@ class TransactionStore:
 
     @staticmethod
     def _build(
-        rows: Sequence[sa.Row[Any]], branch_rows: Sequence[sa.Row[Any]]
+        rows: Sequence[sa.Row[Any]],
+        branch_rows: Sequence[sa.Row[Any]],
+        *,
+        branches: dict[str, list[Branch]] | None = None,
     ) -> list[GlobalTransaction]:
-        by_gid: dict[str, list[Branch]] = {r.gid: [] for r in rows}
+        by_gid: dict[str, list[Branch]] = branches or {r.gid: [] for r in rows}
         for b in branch_rows:
-            by_gid[b.gid].append(
-                Branch(
-                    branch_id=b.branch_id,
-                    participant=b.participant,
-                    state=BranchState(b.state),
-                    update_time=b.update_time,
-                    attempts=b.attempts,
-                    last_error=b.last_error,
-                )
-            )
+            by_gid[b.gid].append(_branch(b))
         return [
             GlobalTransaction(
                 gid=r.gid,
@@ -223,6 +228,22 @@ class TransactionStore:
             )
             for r in rows
         ]
+
+
+def _branch(row: sa.Row[Any], *, prefix: str = "") -> Branch:
+    def value(name: str) -> Any:
+        return getattr(row, prefix + name)
+
+    branch = Branch(
+        branch_id=value("branch_id"),
+        participant=value("participant"),
+        state=BranchState(value("state")),
+        update_time=value("update_time"),
+        attempts=value("attempts"),
+        last_error=value("last_error"),
+    )
+    branch.stored = branch.row_values
+    return branch
 
 
 _TX_COLUMNS = (

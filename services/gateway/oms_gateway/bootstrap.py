@@ -19,7 +19,13 @@ import redis.asyncio
 import uvicorn
 from fastapi import FastAPI
 from omslib.clock import Clock, SystemClock
-from omslib.db import UnitOfWork, create_engine, session_factory, upgrade_schema
+from omslib.db import (
+    UnitOfWork,
+    create_engine,
+    session_factory,
+    single_writer_options,
+    upgrade_schema,
+)
 from omslib.grpc_client import service_channel
 from omslib.grpc_server.service import refuse_port_in_use
 from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
@@ -132,7 +138,7 @@ def http_limits(settings: Settings) -> HttpLimits:
 def engine_options(database_url: str) -> dict[str, object]:
     """SQLite takes one writer at a time; with one pooled connection, writers queue in
     asyncio (cheap) instead of in SQLite's busy handler (sleeps of up to 100 ms)."""
-    return {"pool_size": 1, "max_overflow": 0} if database_url.startswith("sqlite") else {}
+    return single_writer_options(database_url)
 
 
 def delivery_options(settings: Settings) -> DeliveryOptions:

@@ -1,5 +1,5 @@
-import asyncio
+from omslib import event_loop
 
 from oms_inventory import bootstrap
 
-asyncio.run(bootstrap.main())
+event_loop.run(bootstrap.main())

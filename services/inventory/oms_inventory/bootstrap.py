@@ -12,7 +12,7 @@ from pathlib import Path
 import redis.asyncio
 from oms.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from omslib.clock import Clock, SystemClock
-from omslib.db import create_engine, session_factory, upgrade_schema
+from omslib.db import create_engine, session_factory, single_writer_options, upgrade_schema
 from omslib.grpc_server import GrpcService, run_until_signalled
 from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
@@ -119,7 +119,7 @@ async def _finish(task: asyncio.Task[None], what: str) -> None:
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Inventory:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, **single_writer_options(settings.database_url))
     sessions = session_factory(engine)
     clock = clock or SystemClock()
     notifier = OutboxNotifier()

@@ -14,7 +14,7 @@ import grpc.aio
 import redis.asyncio
 from oms.orders.v1 import orders_service_pb2, orders_service_pb2_grpc
 from omslib.clock import Clock, SystemClock
-from omslib.db import create_engine, session_factory, upgrade_schema
+from omslib.db import create_engine, session_factory, single_writer_options, upgrade_schema
 from omslib.grpc_client import service_channel
 from omslib.grpc_server import GrpcService, run_until_signalled
 from omslib.keyed_locks import KeyedLocks
@@ -126,7 +126,7 @@ class Orders:
 def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
     clock = clock or SystemClock()
     redis_client = connect(settings.redis_url)  # a bad OMS_REDIS_URL fails before anything opens
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, **single_writer_options(settings.database_url))
     sessions = session_factory(engine)
     notifier = OutboxNotifier()
     wake_relay_after_commit(sessions, notifier)

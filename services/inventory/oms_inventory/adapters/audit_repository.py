@@ -14,6 +14,7 @@ from oms_inventory.domain.audit import AuditAction, AuditEntry
 from oms_inventory.domain.stock import AdjustmentReason
 
 _c = stock_audit.c
+_INSERT = sa.insert(stock_audit)  # built once (see the stock repository)
 
 
 class AuditRepository:
@@ -24,7 +25,7 @@ class AuditRepository:
         if not entries:
             return
         await self._session.execute(
-            sa.insert(stock_audit),
+            _INSERT,
             [
                 {
                     "id": e.id,

@@ -19,6 +19,29 @@ _r = reservations.c
 _i = reservation_items.c
 
 
+_branch = sa.and_(_r.gid == sa.bindparam("w_gid"), _r.branch_id == sa.bindparam("w_branch_id"))
+# Built once, with bound parameters (building and hashing a statement per call costs
+# about as much CPU as executing it).
+_INSERT = sa.insert(reservations)
+_INSERT_ITEMS = sa.insert(reservation_items)
+# A reservation and its items in one statement: one row per item, in position order.
+_SELECT = (
+    sa.select(reservations, _i.sku, _i.warehouse_code, _i.quantity)
+    .select_from(
+        reservations.outerjoin(
+            reservation_items, sa.and_(_i.gid == _r.gid, _i.branch_id == _r.branch_id)
+        )
+    )
+    .where(_branch)
+    .order_by(_i.position)
+)
+_TRANSITION = (
+    sa.update(reservations)
+    .where(_branch, _r.state == sa.bindparam("w_state"))
+    .values(state=sa.bindparam("v_state"), updated_at=sa.bindparam("v_updated_at"))
+)
+
+
 class ReservationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -26,18 +49,19 @@ class ReservationRepository:
     async def add(self, reservation: Reservation) -> None:
         key = {"gid": reservation.branch.gid, "branch_id": reservation.branch.branch_id}
         await self._session.execute(
-            sa.insert(reservations).values(
+            _INSERT,
+            {
                 **key,
-                order_id=reservation.order_id,
-                state=reservation.state.value,
-                ship_to_province=reservation.ship_to_province,
-                expire_at=reservation.expire_at,
-                created_at=reservation.created_at,
-                updated_at=reservation.updated_at,
-            )
+                "order_id": reservation.order_id,
+                "state": reservation.state.value,
+                "ship_to_province": reservation.ship_to_province,
+                "expire_at": reservation.expire_at,
+                "created_at": reservation.created_at,
+                "updated_at": reservation.updated_at,
+            },
         )
         await self._session.execute(
-            sa.insert(reservation_items),
+            _INSERT_ITEMS,
             [
                 {
                     **key,
@@ -51,26 +75,20 @@ class ReservationRepository:
         )
 
     async def get(self, branch: BranchKey) -> Reservation | None:
-        row = (
-            await self._session.execute(
-                sa.select(reservations).where(
-                    _r.gid == branch.gid, _r.branch_id == branch.branch_id
-                )
-            )
-        ).first()
-        if row is None:
+        params = {"w_gid": branch.gid, "w_branch_id": branch.branch_id}
+        rows = (await self._session.execute(_SELECT, params)).all()
+        if not rows:
             return None
-        items = await self._session.execute(
-            sa.select(_i.sku, _i.warehouse_code, _i.quantity)
-            .where(_i.gid == branch.gid, _i.branch_id == branch.branch_id)
-            .order_by(_i.position)
-        )
-        data = row._mapping
+        data = rows[0]._mapping
         return Reservation(
             branch=branch,
             order_id=data["order_id"],
             state=ReservationState(data["state"]),
-            items=tuple(ReservedItem(i.sku, i.warehouse_code, int(i.quantity)) for i in items),
+            items=tuple(
+                ReservedItem(i.sku, i.warehouse_code, int(i.quantity))
+                for i in rows
+                if i.sku is not None
+            ),
             expire_at=data["expire_at"],
             created_at=data["created_at"],
             updated_at=data["updated_at"],
@@ -79,15 +97,14 @@ class ReservationRepository:
 
     async def transition(self, reservation: Reservation, expected: ReservationState) -> bool:
         """Store the new state only if the stored one is still ``expected``."""
-        result = await self._session.execute(
-            sa.update(reservations)
-            .where(
-                _r.gid == reservation.branch.gid,
-                _r.branch_id == reservation.branch.branch_id,
-                _r.state == expected.value,
-            )
-            .values(state=reservation.state.value, updated_at=reservation.updated_at)
-        )
+        params = {
+            "w_gid": reservation.branch.gid,
+            "w_branch_id": reservation.branch.branch_id,
+            "w_state": expected.value,
+            "v_state": reservation.state.value,
+            "v_updated_at": reservation.updated_at,
+        }
+        result = await self._session.execute(_TRANSITION, params)
         return bool(getattr(result, "rowcount", 0) == 1)
 
     async def for_gid(self, gid: str) -> list[Reservation]:

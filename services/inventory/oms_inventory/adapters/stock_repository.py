@@ -22,6 +22,42 @@ from oms_inventory.domain.stock import StockLevel
 _c = stock_levels.c
 
 
+def _change_statement(condition: sa.ColumnElement[bool]) -> sa.Update:
+    """A conditional change of one row by bound deltas, returning the row after it."""
+    return (
+        sa.update(stock_levels)
+        .where(_c.sku == sa.bindparam("w_sku"), _c.warehouse_code == sa.bindparam("w_warehouse"))
+        .where(condition)
+        .values(
+            on_hand=_c.on_hand + sa.bindparam("on_hand_delta", type_=sa.Integer),
+            reserved=_c.reserved + sa.bindparam("reserved_delta", type_=sa.Integer),
+            damaged=_c.damaged + sa.bindparam("damaged_delta", type_=sa.Integer),
+            updated_at=sa.bindparam("now"),
+        )
+        .returning(_c.on_hand, _c.reserved, _c.damaged, _c.updated_at)
+    )
+
+
+# Built once, with bound parameters: building and hashing a statement per call costs
+# about as much CPU as executing it. ``q`` is the quantity the condition checks.
+_q = sa.bindparam("q", type_=sa.Integer)
+_CHANGES = {
+    "set_on_hand": _change_statement(
+        sa.and_(_c.on_hand == sa.bindparam("expected", type_=sa.Integer), _c.reserved <= _q)
+    ),
+    "add_on_hand": _change_statement(_c.on_hand + _q >= _c.reserved),
+    "reserve": _change_statement(_c.on_hand - _c.reserved >= _q),
+    "release": _change_statement(_c.reserved >= _q),
+    "deduct": _change_statement(sa.and_(_c.reserved >= _q, _c.on_hand >= _q)),
+    "add_damaged": _change_statement(_c.damaged + _q >= 0),
+}
+_FOR_SKUS = (
+    sa.select(stock_levels)
+    .where(_c.sku.in_(sa.bindparam("skus", expanding=True)))
+    .order_by(_c.sku, _c.warehouse_code)
+)
+
+
 class StockRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -33,12 +69,8 @@ class StockRepository:
         return None if row is None else _level(row._mapping)
 
     async def for_skus(self, skus: Sequence[str]) -> list[StockLevel]:
-        query = (
-            sa.select(stock_levels)
-            .where(_c.sku.in_(list(skus)))
-            .order_by(_c.sku, _c.warehouse_code)
-        )
-        return [_level(row._mapping) for row in await self._session.execute(query)]
+        rows = await self._session.execute(_FOR_SKUS, {"skus": list(skus)})
+        return [_level(row._mapping) for row in rows]
 
     async def available_by_sku(self) -> dict[str, int]:
         """Every stocked SKU's available units over all warehouses (as ``Availability``)."""
@@ -59,65 +91,62 @@ class StockRepository:
         self, sku: str, warehouse_code: str, *, expected: int, new: int, now: datetime
     ) -> StockChange | None:
         """Compare-and-set: only when on hand is still ``expected`` and ``new`` covers reserved."""
-        condition = sa.and_(_c.on_hand == expected, _c.reserved <= new)
-        return await self._change(sku, warehouse_code, new - expected, 0, condition, now)
+        return await self._change(
+            "set_on_hand", sku, warehouse_code, new - expected, 0, now, q=new, expected=expected
+        )
 
     async def add_on_hand(
         self, sku: str, warehouse_code: str, delta: int, now: datetime
     ) -> StockChange | None:
-        condition = _c.on_hand + delta >= _c.reserved
-        return await self._change(sku, warehouse_code, delta, 0, condition, now)
+        return await self._change("add_on_hand", sku, warehouse_code, delta, 0, now, q=delta)
 
     async def reserve(
         self, sku: str, warehouse_code: str, quantity: int, now: datetime
     ) -> StockChange | None:
-        condition = _c.on_hand - _c.reserved >= quantity
-        return await self._change(sku, warehouse_code, 0, quantity, condition, now)
+        return await self._change("reserve", sku, warehouse_code, 0, quantity, now, q=quantity)
 
     async def release(
         self, sku: str, warehouse_code: str, quantity: int, now: datetime
     ) -> StockChange | None:
-        condition = _c.reserved >= quantity
-        return await self._change(sku, warehouse_code, 0, -quantity, condition, now)
+        return await self._change("release", sku, warehouse_code, 0, -quantity, now, q=quantity)
 
     async def deduct(
         self, sku: str, warehouse_code: str, quantity: int, now: datetime
     ) -> StockChange | None:
-        condition = sa.and_(_c.reserved >= quantity, _c.on_hand >= quantity)
-        return await self._change(sku, warehouse_code, -quantity, -quantity, condition, now)
+        return await self._change(
+            "deduct", sku, warehouse_code, -quantity, -quantity, now, q=quantity
+        )
 
     async def add_damaged(
         self, sku: str, warehouse_code: str, quantity: int, now: datetime
     ) -> StockChange | None:
         """Returned units not fit to sell, put apart (on hand and reserved unchanged)."""
-        condition = _c.damaged + quantity >= 0
-        return await self._change(sku, warehouse_code, 0, 0, condition, now, damaged_delta=quantity)
+        return await self._change(
+            "add_damaged", sku, warehouse_code, 0, 0, now, damaged_delta=quantity, q=quantity
+        )
 
     async def _change(
         self,
+        kind: str,
         sku: str,
         warehouse_code: str,
         on_hand_delta: int,
         reserved_delta: int,
-        condition: sa.ColumnElement[bool],
         now: datetime,
         *,
         damaged_delta: int = 0,
+        **condition: int,
     ) -> StockChange | None:
-        values: dict[str, Any] = {
-            "on_hand": _c.on_hand + on_hand_delta,
-            "reserved": _c.reserved + reserved_delta,
-            "updated_at": now,
+        params = {
+            "w_sku": sku,
+            "w_warehouse": warehouse_code,
+            "on_hand_delta": on_hand_delta,
+            "reserved_delta": reserved_delta,
+            "damaged_delta": damaged_delta,
+            "now": now,
+            **condition,
         }
-        if damaged_delta:
-            values["damaged"] = _c.damaged + damaged_delta
-        stmt = (
-            sa.update(stock_levels)
-            .where(_key(sku, warehouse_code), condition)
-            .values(**values)
-            .returning(_c.on_hand, _c.reserved, _c.damaged, _c.updated_at)
-        )
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._session.execute(_CHANGES[kind], params)).first()
         if row is None:
             return None
         on_hand, reserved, damaged = int(row.on_hand), int(row.reserved), int(row.damaged)

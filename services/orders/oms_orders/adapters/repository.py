@@ -93,6 +93,30 @@ _CHILDREN = union_all(
 ).order_by("kind", "no")
 
 
+_o = orders.c
+# The statements of every call, built once with bound parameters (see
+# omslib.outbox.writer for why). The UPDATE writes every column of the row but two.
+REFUND_COLUMNS = frozenset({"refunded_minor_units", "refund_frozen_minor_units"})
+_INSERT_ORDER = insert(orders)
+_INSERT_LINES = insert(order_lines)
+_INSERT_ALLOCATIONS = insert(order_allocations)
+_INSERT_HISTORY = insert(order_history)
+_UPDATE_ORDER = (
+    update(orders)
+    .where(_o.order_id == bindparam("w_order_id"), _o.version == bindparam("w_version"))
+    # Every column but the refund amounts: only the refund participant's conditional
+    # updates write those (a save of a loaded order must not put old amounts back).
+    .values({c.name: bindparam(f"v_{c.name}") for c in orders.c if c.name not in REFUND_COLUMNS})
+)
+_DELETE_ALLOCATIONS = delete(order_allocations).where(
+    order_allocations.c.order_id == bindparam("order_id")
+)
+_SELECT_BY_ID = select(orders).where(_o.order_id == bindparam("order_id"))
+_SELECT_BY_PLATFORM_REF = select(orders).where(
+    _o.platform == bindparam("platform"), _o.platform_order_id == bindparam("platform_order_id")
+)
+
+
 class OrderRepository:
     """Loads and saves whole Order aggregates; saves check the version (optimistic lock)."""
 
@@ -107,14 +131,14 @@ class OrderRepository:
     async def add(self, order: Order) -> None:
         order.version = 1
         try:
-            await self._session.execute(insert(orders).values(**order_row(order)))
+            await self._session.execute(_INSERT_ORDER, order_row(order))
         except IntegrityError as exc:
             raise DuplicatePlatformOrder(
                 f"order {order.platform.value}/{order.platform_order_id} already exists",
                 metadata={"platform_order_id": order.platform_order_id},
             ) from exc
         if order.lines:
-            await self._session.execute(insert(order_lines), line_rows(order))
+            await self._session.execute(_INSERT_LINES, line_rows(order))
         await self._write_allocations(order)
         self._stored_allocations[order.order_id] = tuple(order.allocations)
         await self._append_history(order, 0)
@@ -122,11 +146,10 @@ class OrderRepository:
 
     async def save(self, order: Order) -> None:
         """Write back a loaded order; ConcurrentModification if someone saved it meanwhile."""
-        result = await self._session.execute(
-            update(orders)
-            .where(orders.c.order_id == order.order_id, orders.c.version == order.version)
-            .values(**{**order_row(order), "version": order.version + 1})
-        )
+        params = {f"v_{k}": v for k, v in order_row(order).items()}
+        params.update(v_version=order.version + 1, w_order_id=order.order_id)
+        params["w_version"] = order.version
+        result = await self._session.execute(_UPDATE_ORDER, params)
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentModification(
                 f"order {order.order_id} was changed concurrently; retry",
@@ -137,9 +160,7 @@ class OrderRepository:
         stored_allocations = self._stored_allocations.get(order.order_id)
         if allocations != stored_allocations:
             if stored_allocations != ():  # unknown (None) or some: delete what is there
-                await self._session.execute(
-                    delete(order_allocations).where(order_allocations.c.order_id == order.order_id)
-                )
+                await self._session.execute(_DELETE_ALLOCATIONS, {"order_id": order.order_id})
             await self._write_allocations(order)
             self._stored_allocations[order.order_id] = allocations
         stored = self._stored_history.get(order.order_id, 0)
@@ -160,20 +181,12 @@ class OrderRepository:
         return [str(r.order_id) for r in rows]
 
     async def get(self, order_id: str) -> Order | None:
-        row = (
-            await self._session.execute(select(orders).where(orders.c.order_id == order_id))
-        ).first()
+        row = (await self._session.execute(_SELECT_BY_ID, {"order_id": order_id})).first()
         return await self._load(row) if row is not None else None
 
     async def get_by_platform_ref(self, platform: Platform, platform_order_id: str) -> Order | None:
-        row = (
-            await self._session.execute(
-                select(orders).where(
-                    orders.c.platform == platform.value,
-                    orders.c.platform_order_id == platform_order_id,
-                )
-            )
-        ).first()
+        params = {"platform": platform.value, "platform_order_id": platform_order_id}
+        row = (await self._session.execute(_SELECT_BY_PLATFORM_REF, params)).first()
         return await self._load(row) if row is not None else None
 
     async def page(
@@ -198,7 +211,7 @@ class OrderRepository:
     async def _write_allocations(self, order: Order) -> None:
         if order.allocations:
             await self._session.execute(
-                insert(order_allocations),
+                _INSERT_ALLOCATIONS,
                 [
                     {
                         "order_id": order.order_id,
@@ -216,7 +229,7 @@ class OrderRepository:
         if not new:
             return
         await self._session.execute(
-            insert(order_history),
+            _INSERT_HISTORY,
             [
                 {
                     "order_id": order.order_id,

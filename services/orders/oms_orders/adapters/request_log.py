@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_orders.adapters.orm import processed_requests
 from oms_orders.domain.sync import ProcessedRequest, SyncOutcome
+
+_r = processed_requests.c
+# Built once, with bound parameters (see omslib.outbox.writer for why).
+_SELECT = select(processed_requests).where(_r.request_id == bindparam("request_id"))
+_INSERT_IF_ABSENT = {
+    "postgresql": postgresql.insert(processed_requests).on_conflict_do_nothing(
+        index_elements=["request_id"]
+    ),
+    "sqlite": sqlite.insert(processed_requests).on_conflict_do_nothing(
+        index_elements=["request_id"]
+    ),
+}
 
 
 class RequestLog:
@@ -15,11 +27,7 @@ class RequestLog:
         self._session = session
 
     async def get(self, request_id: str) -> ProcessedRequest | None:
-        row = (
-            await self._session.execute(
-                select(processed_requests).where(processed_requests.c.request_id == request_id)
-            )
-        ).first()
+        row = (await self._session.execute(_SELECT, {"request_id": request_id})).first()
         if row is None:
             return None
         return ProcessedRequest(
@@ -32,17 +40,14 @@ class RequestLog:
 
     async def record(self, request: ProcessedRequest) -> None:
         """Insert if absent: a concurrent twin that got there first keeps its answer."""
-        dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(processed_requests)
-            .values(
-                request_id=request.request_id,
-                order_id=request.order_id,
-                outcome=request.outcome.value,
-                create_time=request.time,
-                fingerprint=request.fingerprint,
-            )
-            .on_conflict_do_nothing(index_elements=["request_id"])
+        statement = _INSERT_IF_ABSENT[self._session.get_bind().dialect.name]
+        await self._session.execute(
+            statement,
+            {
+                "request_id": request.request_id,
+                "order_id": request.order_id,
+                "outcome": request.outcome.value,
+                "create_time": request.time,
+                "fingerprint": request.fingerprint,
+            },
         )
-        await self._session.execute(statement)

@@ -3,8 +3,9 @@
 Each handler loads the order, calls one method of ``Order``, saves it and
 publishes what the method returned, and logs the stock settlement that
 caused (``Settlement``), all in one local transaction; then it drives the
-logged TCC round. Work on one order is serialised in this process; across
-processes the order's version decides and the loser retries.
+logged TCC round. Work on one order is
+serialised in this process; across processes the order's version decides and
+the loser retries.
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ class OrderHandlers:
             if not logged:
                 return order
             await self._drive(logged)
-        return await self.get(order_id)
+        return await self.get(order_id)  # as the round's hooks left it
 
     async def _apply(
         self, order_id: str, request_id: str, asked: str, change: Change
@@ -183,9 +184,13 @@ class OrderHandlers:
             await uow.commit()
         return order, logged
 
-    async def _drive(self, logged: Sequence[GlobalTransaction]) -> None:
-        """The change is committed: a round that fails now is finished by recovery."""
+    async def _drive(self, logged: Sequence[GlobalTransaction]) -> bool:
+        """The change is committed: a round that fails now is finished by recovery.
+
+        False when a round raised (what it wrote, hooks included, was rolled back)."""
         try:
             await self._settlement.drive(logged)
         except Exception:
             log.warning("settling stock now failed; the recovery loop retries", exc_info=True)
+            return False
+        return True

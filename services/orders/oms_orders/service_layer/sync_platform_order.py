@@ -26,8 +26,6 @@ from omslib.telemetry.attributes import SPAN_ATTR_GID, SPAN_ATTR_ORDER_ID, SPAN_
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_orders.adapters import order_events
-from oms_orders.adapters.repository import OrderRepository
 from oms_orders.adapters.request_log import RequestLog
 from oms_orders.adapters.unit_of_work import OrdersUnitOfWork
 from oms_orders.domain.errors import (
@@ -46,6 +44,7 @@ from oms_orders.domain.values import PlatformOrderStatus
 from oms_orders.service_layer import commands as c
 from oms_orders.service_layer.handlers import OrderHandlers
 from oms_orders.service_layer.idempotency import earlier_request, fingerprint
+from oms_orders.service_layer.order_changes import change_order
 from oms_orders.service_layer.ports import ReservePayload
 
 tracer = trace.get_tracer(__name__)
@@ -242,13 +241,11 @@ class PlatformOrderSync:
     ) -> Order:
         """Record the Try's outcome on the order, in the coordinator's local transaction."""
         now = self._clock.now()
-        repo = OrderRepository(session)
-        order = await repo.get(order_id)
+        order = await change_order(
+            session, order_id, lambda order: change(order, now), always_save=True
+        )
         if order is None:
             raise OrderNotFound(f"order {order_id} not found", metadata={"order_id": order_id})
-        events = change(order, now)
-        await repo.save(order)
-        await order_events.publish(session, order, events)
         await RequestLog(session).record(
             ProcessedRequest(request_id, order_id, outcome, now, asked)
         )

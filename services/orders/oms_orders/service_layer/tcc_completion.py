@@ -2,8 +2,9 @@
 
 Runs inside the coordinator's local transaction for that state (so the order
 and the log never disagree after a crash), and only translates: each case
-loads the order, calls one method of ``Order``, saves, and publishes what it
-returned. The rules themselves live on the order and ``ApprovalRules``.
+reads the order in that transaction, calls one
+method of ``Order``, saves, and publishes what it returned. The rules
+themselves live on the order and ``ApprovalRules``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from omslib.tcc import GlobalTransaction, Phase, TransactionState
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_orders.adapters import order_events
-from oms_orders.adapters.repository import OrderRepository
 from oms_orders.domain.approval import ApprovalRules
 from oms_orders.domain.events import OrderEvent
 from oms_orders.domain.order import PAYMENT_AFTER_STOCK_RELEASE, Order
 from oms_orders.domain.tcc import ORDER_PLACE
+from oms_orders.service_layer.order_changes import change_order
 
 log = logging.getLogger(__name__)
 T = TransactionState
@@ -95,12 +96,6 @@ class OrderTransactionHooks:
         *,
         always_save: bool = False,
     ) -> Order | None:
-        repo = OrderRepository(session)
-        order = await repo.get(order_id_of(tx))
-        if order is None:
-            return None
-        events = change(order, tx)
-        if events or always_save:
-            await repo.save(order)
-            await order_events.publish(session, order, events)
-        return order
+        return await change_order(
+            session, order_id_of(tx), lambda order: change(order, tx), always_save=always_save
+        )
