@@ -23,6 +23,7 @@ from oms.aftersales.v1 import aftersales_service_pb2 as apb_s
 from oms.aftersales.v1 import aftersales_service_pb2_grpc
 from oms.inventory.v1 import inventory_service_pb2_grpc
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
+from oms.tcc.v1 import tcc_pb2
 from oms.type.v1 import money_pb2
 from oms_cli.stack import Stack
 from stack_support import restart_service, start_stack
@@ -219,6 +220,24 @@ async def _all_refunds(aftersales) -> list[apb.Refund]:  # type: ignore[no-untyp
             return out
 
 
+async def _transactions_final(
+    aftersales: aftersales_service_pb2_grpc.AftersalesServiceStub, refunds: list[apb.Refund]
+) -> bool:
+    """Whether every refund's TCC transaction is CONFIRMED or CANCELLED."""
+    for refund in refunds:
+        reply = await with_retries(
+            lambda name=refund.name: aftersales.GetRefundTransaction(
+                apb_s.GetRefundTransactionRequest(name=name), timeout=10
+            )
+        )
+        if reply.transaction.state not in (
+            tcc_pb2.TRANSACTION_STATE_CONFIRMED,
+            tcc_pb2.TRANSACTION_STATE_CANCELLED,
+        ):
+            return False
+    return True
+
+
 async def _run(stack: Stack, service: str, payments: FakePayments, seed: int) -> None:
     rng = random.Random(seed)
     async with (
@@ -255,9 +274,15 @@ async def _run(stack: Stack, service: str, payments: FakePayments, seed: int) ->
                 ).order
                 for name in names
             }
-            settled = all(r.state in FINAL for r in refunds) and all(
-                not o.HasField("refund_frozen") or o.refund_frozen.minor_units == 0
-                for o in by_order.values()
+            settled = (
+                all(r.state in FINAL for r in refunds)
+                and all(
+                    not o.HasField("refund_frozen") or o.refund_frozen.minor_units == 0
+                    for o in by_order.values()
+                )
+                # A refund is REFUNDED as its Confirm is logged; the round itself (the
+                # return's restock in inventory, killed here) may still be retrying.
+                and await _transactions_final(aftersales, refunds)
             )
             if settled:
                 break
