@@ -12,6 +12,7 @@ from oms.aftersales.v1 import aftersales_pb2 as apb
 from oms.aftersales.v1 import aftersales_service_pb2 as pb
 from oms.inventory.v1 import inventory_service_pb2 as ipb
 from oms.type.v1 import money_pb2
+from omslib.testing.polling import eventually
 
 UNIT = 1999
 
@@ -165,7 +166,11 @@ async def test_an_unknown_payout_outcome_is_retried_with_the_same_key_and_pays_o
     key = f"refund-{refund.refund_id}"
     assert s.payments.payments == {key: 1}
     assert set(s.payments.requests) == {key} and len(s.payments.requests) >= 3
-    assert (await s.order(order.name)).refunded.minor_units == 1000
+
+    async def recorded_on_the_order() -> bool:  # the Confirm runs after the payout is logged
+        return (await s.order(order.name)).refunded.minor_units == 1000
+
+    await eventually(recorded_on_the_order, what="orders to record the refund")
 
 
 async def test_a_refused_payout_fails_the_refund_and_releases_the_freeze(refund_stack) -> None:  # type: ignore[no-untyped-def]
