@@ -11,6 +11,7 @@ from oms.aftersales.v1 import aftersales_pb2 as apb
 from oms.aftersales.v1 import aftersales_service_pb2 as pb
 from oms.type.v1 import money_pb2, platform_pb2
 from oms_aftersales.adapters import orm
+from omslib.testing.polling import eventually
 
 UNIT = 1999
 
@@ -189,3 +190,62 @@ async def test_a_marketplace_refund_is_paid_by_the_platform_and_recorded_once(
         )
     assert error_info(not_ours.value).reason == "NOT_A_MARKETPLACE_ORDER"
     assert not (await s.order(shop.name)).HasField("refunded")
+
+
+async def test_a_platform_refund_named_by_the_platforms_order_id_waits_for_the_order(
+    refund_stack, error_info
+) -> None:  # type: ignore[no-untyped-def]
+    """The gateway knows only the platform's ids: a refund push that overtakes the order's
+    events is refused as retryable, and recorded once aftersales knows the order."""
+    s = refund_stack
+    await s.put_stock("TEE", 10)
+    ticket = (
+        await s.aftersales.CreateTicket(
+            pb.CreateTicketRequest(
+                request_id="case-a7",
+                channel=apb.CHANNEL_PLATFORM_AFTERSALE,
+                customer=apb.CustomerIdentity(platform=platform_pb2.PLATFORM_TAOBAO, buyer_id="b"),
+                text="refund please",
+            )
+        )
+    ).ticket
+    push = pb.RecordPlatformRefundRequest(
+        platform_order=apb.PlatformOrderRef(
+            platform=platform_pb2.PLATFORM_TAOBAO, platform_order_id="A7"
+        ),
+        platform_refund_id="tb-rf-7",
+        amount=cny(700),
+        ticket=ticket.name,
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as early:
+        await s.aftersales.RecordPlatformRefund(push)
+    assert early.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert error_info(early.value).reason == "ORDER_NOT_KNOWN_YET"
+    order = await s.paid_order("A7", [("TEE", 1)], platform=platform_pb2.PLATFORM_TAOBAO)
+
+    async def recorded() -> pb.RecordPlatformRefundResponse | None:
+        try:
+            return await s.aftersales.RecordPlatformRefund(push)
+        except grpc.aio.AioRpcError as err:  # until oms.orders brings the order
+            assert error_info(err).reason == "ORDER_NOT_KNOWN_YET"
+            return None
+
+    reply = await eventually(recorded, what="aftersales to know the order")
+    assert reply.refund.state == apb.REFUND_STATE_REFUNDED and not reply.duplicate
+    assert reply.refund.order == order.name and reply.refund.ticket == ticket.name
+    assert (await s.aftersales.RecordPlatformRefund(push)).duplicate
+    with pytest.raises(grpc.aio.AioRpcError) as both:  # one way of naming the order only
+        await s.aftersales.RecordPlatformRefund(
+            pb.RecordPlatformRefundRequest(
+                order=order.name,
+                platform_order=push.platform_order,
+                platform_refund_id="tb-rf-8",
+                amount=cny(1),
+            )
+        )
+    assert both.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    async def refunded_on_the_order() -> bool:
+        return (await s.order(order.name)).refunded.minor_units == 700
+
+    await eventually(refunded_on_the_order, what="orders to record the refund")

@@ -61,7 +61,9 @@ class RecordingAftersales(aftersales_service_pb2_grpc.AftersalesServiceServicer)
 
     def __init__(self) -> None:
         self.calls: list[aftersales_service_pb2.RecordCustomerMessageRequest] = []
+        self.refunds: list[aftersales_service_pb2.RecordPlatformRefundRequest] = []
         self.fail: DomainError | None = None
+        self.fail_refunds: DomainError | None = None
         self._seen: dict[tuple[int, str], str] = {}
         self._tickets: dict[str, str] = {}
 
@@ -81,10 +83,23 @@ class RecordingAftersales(aftersales_service_pb2_grpc.AftersalesServiceServicer)
             )
         thread = request.platform_case.case_id or request.customer.SerializeToString().hex()
         created = thread not in self._tickets
-        ticket_id = self._tickets.setdefault(thread, f"tkt-{len(self._tickets) + 1}")
+        ticket_id = self._tickets.setdefault(thread, f"tkt{len(self._tickets) + 1}")
         self._seen[key] = ticket_id
         return aftersales_service_pb2.RecordCustomerMessageResponse(
             ticket=aftersales_pb2.Ticket(ticket_id=ticket_id), ticket_created=created
+        )
+
+    async def RecordPlatformRefund(
+        self,
+        request: aftersales_service_pb2.RecordPlatformRefundRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> aftersales_service_pb2.RecordPlatformRefundResponse:
+        self.refunds.append(request)
+        if self.fail_refunds is not None:
+            raise self.fail_refunds
+        seen = [r.platform_refund_id for r in self.refunds].count(request.platform_refund_id)
+        return aftersales_service_pb2.RecordPlatformRefundResponse(
+            refund=aftersales_pb2.Refund(name="refunds/R1"), duplicate=seen > 1
         )
 
 
@@ -341,7 +356,7 @@ async def test_message_is_stored_before_the_answer_then_delivered_to_aftersales(
     )
     assert call.HasField("message_time")
     (row,) = await kit.inbox_rows(gateway)
-    assert (row.order_id, row.outcome) == ("tkt-1", "TICKET_OPENED")
+    assert (row.order_id, row.outcome) == ("tkt1", "TICKET_OPENED")
     _, recorder = orders
     assert recorder.calls == []  # nothing of it went to orders
 
@@ -722,7 +737,7 @@ async def test_delivery_to_aftersales_continues_the_requests_trace(
     assert server.context.trace_id == deliver.context.trace_id == int(trace_id, 16)
     assert deliver.attributes is not None
     assert deliver.attributes["oms.channel"] == message_channel_name(message)
-    assert deliver.attributes["oms.ticket_id"] == "tkt-1"
+    assert deliver.attributes["oms.ticket_id"] == "tkt1"
 
 
 def message_channel_name(message: Message) -> str:
@@ -824,3 +839,94 @@ async def test_form_answers_cors_for_the_configured_origins_only(
     assert posted.status_code == 202
     assert posted.headers["access-control-allow-origin"] == "https://m.example.com:8443"
     assert "access-control-allow-origin" not in admin.headers
+
+
+def refund_success(platform: str) -> tuple[str, bytes, dict[str, str], str, str]:
+    """``(path, body, headers, platform order id, platform refund id)`` of a signed push
+    saying the marketplace refunded 12.50 yuan."""
+    if platform == "taobao":
+        query, body, headers = samples.taobao_refund(
+            KEY, SECRET, message_id=7700, topic="taobao_refund_RefundSuccess"
+        )
+        return f"/webhooks/taobao?{query}", body, headers, "3900000000000001", "RF1001"
+    if platform == "jd":
+        body, headers = samples.jd_afs(KEY, SECRET, expect=40, status=50, refund_amount="12.50")
+        return "/webhooks/jd", body, headers, "250000000001", "500001"
+    if platform == "douyin":
+        message = samples.douyin_aftersale_message("rs-1", tag="206", aftersale_type=2)
+        body, headers = douyin.sample_push(KEY, SECRET, [message])
+        return "/webhooks/douyin", body, headers, "6900000000000000101", "7100000000000001"
+    body, headers = samples.youzan_refund(KEY, SECRET, event_type="trade_refund_Success")
+    return "/webhooks/youzan", body, headers, "E20261124080000000001", "201911251234567"
+
+
+MARKETPLACES = {"taobao": P.PLATFORM_TAOBAO, "jd": P.PLATFORM_JD}
+MARKETPLACES |= {"douyin": P.PLATFORM_DOUYIN, "youzan": P.PLATFORM_YOUZAN}
+
+
+@pytest.mark.parametrize("platform", sorted(MARKETPLACES))
+async def test_a_marketplace_refund_success_is_recorded_as_the_platforms_refund(
+    client: httpx.AsyncClient,
+    gateway: Running,
+    aftersales: RecordingAftersales,
+    kit: Kit,
+    platform: str,
+) -> None:
+    path, body, headers, platform_order_id, refund_id = refund_success(platform)
+    response = await client.post(path, content=body, headers=headers)
+    assert response.status_code in (200, 202), response.text
+
+    async def delivered() -> bool:
+        return [r.state for r in await kit.inbox_rows(gateway)] == ["DELIVERED"]
+
+    async def settled() -> bool:
+        return [r.state for r in await kit.inbox_rows(gateway)] in (["DELIVERED"], ["DEAD"])
+
+    await kit.eventually(settled, what="DELIVERED")
+    (row,) = await kit.inbox_rows(gateway)
+    assert row.state == "DELIVERED", row.last_error
+    (message,) = aftersales.calls  # the case's ticket hears of it first
+    (refund,) = aftersales.refunds
+    assert (refund.platform_order.platform, refund.platform_order.platform_order_id) == (
+        MARKETPLACES[platform],
+        platform_order_id,
+    )
+    assert refund.platform_refund_id == refund_id == message.platform_case.case_id
+    assert (refund.amount.minor_units, refund.amount.currency_code) == (1250, "CNY")
+    assert refund.ticket == "tickets/tkt1" and not refund.order
+    (row,) = await kit.inbox_rows(gateway)
+    assert (row.order_id, row.outcome) == ("tkt1", "PLATFORM_REFUND_RECORDED")
+
+
+async def test_a_refund_push_before_aftersales_knows_the_order_is_retried_until_recorded(
+    client: httpx.AsyncClient, gateway: Running, aftersales: RecordingAftersales, kit: Kit
+) -> None:
+    aftersales.fail_refunds = Unavailable("order not known yet", reason="ORDER_NOT_KNOWN_YET")
+    path, body, headers, _, refund_id = refund_success("taobao")
+    await client.post(path, content=body, headers=headers)
+
+    async def retried() -> bool:
+        return len(aftersales.refunds) >= 2
+
+    await kit.eventually(retried, what="a second attempt")
+    aftersales.fail_refunds = None
+
+    async def delivered() -> bool:
+        return [r.state for r in await kit.inbox_rows(gateway)] == ["DELIVERED"]
+
+    await kit.eventually(delivered, what="DELIVERED")
+    assert {r.platform_refund_id for r in aftersales.refunds} == {refund_id}
+    assert len({c.request_id for c in aftersales.calls}) == 1  # one ticket message, repeated
+
+
+async def test_a_refund_push_that_is_not_a_success_records_no_platform_refund(
+    client: httpx.AsyncClient, gateway: Running, aftersales: RecordingAftersales, kit: Kit
+) -> None:
+    for channel in CHANNELS[:4]:  # Taobao, JD, Douyin and Youzan cases still open
+        await send(client, build(channel, 30))
+
+    async def delivered() -> bool:
+        return [r.state for r in await kit.inbox_rows(gateway)] == ["DELIVERED"] * 4
+
+    await kit.eventually(delivered, what="all four DELIVERED")
+    assert len(aftersales.calls) == 4 and aftersales.refunds == []

@@ -8,8 +8,9 @@ from oms.aftersales.v1 import aftersales_service_pb2 as pb
 from oms_aftersales.adapters.inventory_client import Receipt
 from oms_aftersales.domain.errors import InvalidRequest
 from oms_aftersales.domain.refund import ReturnLine
+from oms_aftersales.entrypoints import proto_mapping as m
 from oms_aftersales.entrypoints import refund_mapping as rm
-from oms_aftersales.service_layer.platform_refunds import PlatformRefunds
+from oms_aftersales.service_layer.platform_refunds import PlatformOrder, PlatformRefunds
 from oms_aftersales.service_layer.refunds import RefundRequest, RefundService
 
 Ctx = grpc.aio.ServicerContext
@@ -118,11 +119,18 @@ class RefundRpcs:
     async def RecordPlatformRefund(
         self, request: pb.RecordPlatformRefundRequest, context: Ctx
     ) -> pb.RecordPlatformRefundResponse:
+        ref = request.platform_order
+        order = (
+            PlatformOrder(m.platform_from_proto(ref.platform), ref.platform_order_id)
+            if request.HasField("platform_order")
+            else request.order.removeprefix("orders/")
+        )
         refund, duplicate = await self._platform_refunds.record(
-            request.order.removeprefix("orders/"),
+            order,
             request.platform_refund_id,
             request.amount.minor_units,
             request.amount.currency_code,
+            ticket_id=request.ticket.removeprefix("tickets/"),
         )
         return pb.RecordPlatformRefundResponse(
             refund=rm.refund_to_proto(refund), duplicate=duplicate

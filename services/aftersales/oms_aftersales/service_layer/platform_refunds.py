@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from omslib.errors import FailedPrecondition
 from omslib.tcc import TransactionState
 
 from oms_aftersales.adapters.refund_repository import RefundRepository
 from oms_aftersales.adapters.unit_of_work import AftersalesUnitOfWork
+from oms_aftersales.domain.errors import OrderNotKnownYet
 from oms_aftersales.domain.refund import (
     PAYOUT_PLATFORM,
     TERMINAL,
@@ -31,6 +33,14 @@ from oms_aftersales.service_layer.refunds import RefundRequest, RefundService
 S = RefundState
 
 
+@dataclass(frozen=True)
+class PlatformOrder:
+    """An order as the platform names it (what a platform's refund push carries)."""
+
+    platform: str
+    platform_order_id: str
+
+
 class PlatformRefunds:
     def __init__(
         self, uow_factory: Callable[[], AftersalesUnitOfWork], refunds: RefundService
@@ -39,25 +49,33 @@ class PlatformRefunds:
         self._refunds = refunds
 
     async def record(
-        self, order_id: str, platform_refund_id: str, amount: int, currency: str
+        self,
+        order: str | PlatformOrder,
+        platform_refund_id: str,
+        amount: int,
+        currency: str,
+        *,
+        ticket_id: str = "",
     ) -> tuple[Refund, bool]:
         """A marketplace refunded the buyer: complete our open refund of that amount on the
-        order, or request one (the freeze still guards the total). Idempotent by the
-        platform's refund id."""
+        order, or request one (the freeze still guards the total; it belongs to
+        ``ticket_id`` when given). Idempotent by the platform's refund id. ``order`` is our
+        order id or the platform's name for it."""
         async with self._uow() as uow:
             repo = RefundRepository(uow.session)
             seen = await repo.platform_refund(platform_refund_id)
             if seen is not None:
                 return await self._refunds.require(repo, seen), True
+            order_id = await self._order_id(uow, order)
             refund = await repo.open_for_platform_refund(order_id, amount)
-        order = await self._refunds.orders.order(order_id)
-        if payout_path(order.platform) != PAYOUT_PLATFORM:
+        facts = await self._refunds.orders.order(order_id)
+        if payout_path(facts.platform) != PAYOUT_PLATFORM:
             # Our own payment API pays these orders: recording a platform refund as well
             # could pay the buyer twice.
             raise FailedPrecondition(
-                f"order {order_id} ({order.platform}) is not refunded by a marketplace",
+                f"order {order_id} ({facts.platform}) is not refunded by a marketplace",
                 reason="NOT_A_MARKETPLACE_ORDER",
-                metadata={"order_id": order_id, "platform": order.platform},
+                metadata={"order_id": order_id, "platform": facts.platform},
             )
         if refund is None:
             refund, _ = await self._refunds.request(
@@ -68,6 +86,7 @@ class PlatformRefunds:
                     amount=amount,
                     reason="refunded by the platform",
                     actor="platform",
+                    ticket_id=ticket_id,
                 )
             )
         await self._refunds.require_frozen(refund)
@@ -105,3 +124,20 @@ class PlatformRefunds:
             with contextlib.suppress(Exception):  # the recovery loop finishes it
                 await self._refunds.coordinator.drive(tx)
         return await self._refunds.get(refund.refund_id), False
+
+    @staticmethod
+    async def _order_id(uow: AftersalesUnitOfWork, order: str | PlatformOrder) -> str:
+        if isinstance(order, str):
+            return order
+        known = await uow.customers.order_by_ref(order.platform, order.platform_order_id)
+        if known is None:
+            # The refund push can overtake the order's own events: retried, never dropped.
+            raise OrderNotKnownYet(
+                f"the {order.platform} order named by the platform refund is not known here "
+                "yet; retry once the order's events have arrived",
+                metadata={
+                    "platform": order.platform,
+                    "platform_order_id": order.platform_order_id[:128],
+                },
+            )
+        return known.order_id

@@ -1,5 +1,6 @@
-"""gRPC client of AftersalesService's intake (``RecordCustomerMessage``), speaking the
-gateway's domain language.
+"""gRPC client of AftersalesService's intake (``RecordCustomerMessage``, and
+``RecordPlatformRefund`` for a marketplace's refund-success push), speaking the gateway's
+domain language.
 
 Failures become ``AftersalesUnavailable`` (worth retrying) or ``AftersalesRejected``
 (retrying the same message cannot help), as the orders client does for orders.
@@ -7,11 +8,14 @@ Failures become ``AftersalesUnavailable`` (worth retrying) or ``AftersalesReject
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import grpc
 import grpc.aio
 from google.protobuf.timestamp_pb2 import Timestamp
 from oms.aftersales.v1 import aftersales_pb2, aftersales_service_pb2, aftersales_service_pb2_grpc
-from oms.type.v1 import platform_pb2
+from oms.type.v1 import money_pb2, platform_pb2
 from omslib.grpc_errors import TRANSIENT_CODES, remote_error
 
 from oms_gateway.adapters.snapshot_mapping import PLATFORMS
@@ -19,8 +23,9 @@ from oms_gateway.domain.customer_message import CaseKind, CustomerMessage, Messa
 from oms_gateway.domain.errors import AftersalesRejected, AftersalesUnavailable
 from oms_gateway.service_layer.ports import SyncResult
 
-# ABORTED too: RecordCustomerMessage is idempotent by (channel, request_id), so a call
-# that lost a race in aftersales is safe to send again as it is.
+# ABORTED too: RecordCustomerMessage is idempotent by (channel, request_id) and
+# RecordPlatformRefund by the platform's refund id, so a call that lost a race in
+# aftersales is safe to send again as it is.
 RETRYABLE_CODES = TRANSIENT_CODES | {grpc.StatusCode.ABORTED}
 
 CHANNELS = {
@@ -69,25 +74,56 @@ def message_to_proto(
     return request
 
 
+def platform_refund_to_proto(
+    message: CustomerMessage, ticket_id: str
+) -> aftersales_service_pb2.RecordPlatformRefundRequest:
+    paid = message.refund_paid
+    assert paid is not None, "only a refund-success message records a platform refund"
+    return aftersales_service_pb2.RecordPlatformRefundRequest(
+        platform_order=aftersales_pb2.PlatformOrderRef(
+            platform=PLATFORMS.get(message.platform, platform_pb2.PLATFORM_UNSPECIFIED),
+            platform_order_id=message.platform_order_id,
+        ),
+        platform_refund_id=message.case_id,
+        amount=money_pb2.Money(minor_units=paid.amount_minor_units, currency_code=paid.currency),
+        ticket=f"tickets/{ticket_id}" if ticket_id else "",
+    )
+
+
 class GrpcAftersalesClient:
     def __init__(self, channel: grpc.aio.Channel, *, deadline_seconds: float) -> None:
         self._stub = aftersales_service_pb2_grpc.AftersalesServiceStub(channel)
         self._deadline = deadline_seconds
 
     async def record_customer_message(self, message: CustomerMessage) -> SyncResult:
-        try:
+        with _as_domain_errors():
             response = await self._stub.RecordCustomerMessage(
                 message_to_proto(message), timeout=self._deadline
             )
-        except grpc.aio.AioRpcError as exc:
-            err = remote_error(exc)
-            text = f"{err.code.name}: {err.message}" + (f" [{err.reason}]" if err.reason else "")
-            metadata = {"code": err.code.name, **({"reason": err.reason} if err.reason else {})}
-            if err.code in RETRYABLE_CODES:
-                raise AftersalesUnavailable(text, metadata=metadata) from exc
-            raise AftersalesRejected(text, metadata=metadata) from exc
         if response.duplicate:
             outcome = "DUPLICATE"
         else:
             outcome = "TICKET_OPENED" if response.ticket_created else "TICKET_UPDATED"
         return SyncResult(order_id=response.ticket.ticket_id, outcome=outcome)
+
+    async def record_platform_refund(self, message: CustomerMessage, ticket_id: str) -> SyncResult:
+        with _as_domain_errors():
+            response = await self._stub.RecordPlatformRefund(
+                platform_refund_to_proto(message, ticket_id), timeout=self._deadline
+            )
+        outcome = "DUPLICATE" if response.duplicate else "PLATFORM_REFUND_RECORDED"
+        return SyncResult(order_id=ticket_id, outcome=outcome)
+
+
+@contextlib.contextmanager
+def _as_domain_errors() -> Iterator[None]:
+    """A failed call as ``AftersalesUnavailable`` (retry) or ``AftersalesRejected``."""
+    try:
+        yield
+    except grpc.aio.AioRpcError as exc:
+        err = remote_error(exc)
+        text = f"{err.code.name}: {err.message}" + (f" [{err.reason}]" if err.reason else "")
+        metadata = {"code": err.code.name, **({"reason": err.reason} if err.reason else {})}
+        if err.code in RETRYABLE_CODES:
+            raise AftersalesUnavailable(text, metadata=metadata) from exc
+        raise AftersalesRejected(text, metadata=metadata) from exc

@@ -44,6 +44,16 @@ class CustomerIdentity:
 
 
 @dataclass(frozen=True)
+class PlatformRefundPaid:
+    """A marketplace says it has refunded the buyer (the case's refund succeeded): the
+    amount it paid back, in minor units. Aftersales records it against the order, once
+    per case, so our refund completes without our paying anything."""
+
+    amount_minor_units: int
+    currency: str = "CNY"
+
+
+@dataclass(frozen=True)
 class CustomerMessage:
     channel: MessageChannel
     #: The channel's own message id, unique within the channel (``<platform>:<event id>``
@@ -63,6 +73,17 @@ class CustomerMessage:
     case_kind: CaseKind | None = None
     #: Our own order, ``orders/{order_id}``, when the channel names it (the web form).
     order: str = ""
+    #: Set on the push that says the platform refunded the case (``case_id`` is the
+    #: platform's refund id then).
+    refund_paid: PlatformRefundPaid | None = None
+
+
+def refund_paid(amount_minor_units: int | None, currency: str = "CNY") -> PlatformRefundPaid | None:
+    """What a refund-success push paid back; None when it names no amount above zero
+    (nothing to record, the message still reaches the ticket)."""
+    if not amount_minor_units or amount_minor_units <= 0:
+        return None
+    return PlatformRefundPaid(amount_minor_units=amount_minor_units, currency=currency)
 
 
 def request_id(prefix: str, event_id: str) -> str:

@@ -47,3 +47,8 @@ class AftersalesPort(Protocol):
         Raise ``AftersalesUnavailable`` (retry later) or ``AftersalesRejected`` (give up).
         """
         ...
+
+    async def record_platform_refund(self, message: CustomerMessage, ticket_id: str) -> SyncResult:
+        """Record that the platform refunded the message's case (``message.refund_paid``),
+        on the ticket the message went to. Same errors as ``record_customer_message``."""
+        ...

@@ -1,7 +1,9 @@
 """Delivery of customer messages (the after-sales kinds of the inbox) to aftersales.
 
 The delivery worker calls this for a translation's ``messages`` as it calls orders for
-its snapshots: same entry, same lease, same retries. ``AftersalesUnavailable`` is worth
+its snapshots: same entry, same lease, same retries. A message saying the marketplace
+refunded the case is also recorded as that platform's refund (``RecordPlatformRefund``),
+which completes our refund without paying anything ourselves. ``AftersalesUnavailable`` is worth
 retrying; any other ``DomainError`` is a verdict on the message (dead letter).
 """
 
@@ -33,5 +35,10 @@ async def record_messages(
             span.set_attribute(SPAN_ATTR_PLATFORM_ORDER_ID, message.platform_order_id)
         if aftersales is None:
             raise AftersalesUnavailable("no aftersales client is wired into this delivery worker")
-        results.append(await aftersales.record_customer_message(message))
+        result = await aftersales.record_customer_message(message)
+        results.append(result)
+        if message.refund_paid is not None:
+            # After the message, so the refund belongs to the case's ticket; both calls
+            # are idempotent, so a retry of the entry repeats them safely.
+            results.append(await aftersales.record_platform_refund(message, result.order_id))
     return results

@@ -9,7 +9,8 @@ as updates of the case). Their ``data`` (JSON string) carries ``aftersale_id``,
 ``aftersale_status``, ``p_id`` (the order), ``s_id``, ``shop_id``, ``refund_amount`` (fen),
 ``reason_code``, ``latest_record`` and the time of the change (``apply_time``,
 ``modify_time``, ``agree_time``, ``success_time``... unix seconds). The message's ``msg_id``
-identifies it. Doudian names no buyer in these messages: the order does.
+identifies it. Doudian names no buyer in these messages: the order does. Tag 206 (refund
+succeeded) is also recorded as the platform's refund of ``refund_amount``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from oms_gateway.domain.customer_message import (
     CustomerMessage,
     MessageChannel,
     bounded_text,
+    refund_paid,
     request_id,
 )
 from oms_gateway.domain.inbox import RawPush
@@ -41,6 +43,7 @@ TAGS = {
     "207": "refund_RefundClosed",
     "208": "refund_RefundModified",
 }
+REFUND_SUCCESS_TAG = "206"
 #: ``aftersale_type`` values that send goods back (退货, 换货).
 RETURN_TYPES = frozenset({0, 3})
 TIME_FIELDS = ("modify_time", "apply_time", "agree_time", "success_time", "close_time")
@@ -116,4 +119,5 @@ def to_message(tag: str, msg_id: str, data: DouyinAftersaleData, *, prefix: str)
         platform_order_id=str(data.p_id),
         case_id=str(data.aftersale_id),
         case_kind=CaseKind.RETURN if data.aftersale_type in RETURN_TYPES else CaseKind.REFUND,
+        refund_paid=refund_paid(data.refund_amount) if tag == REFUND_SUCCESS_TAG else None,
     )

@@ -7,7 +7,9 @@ carries the service order with the field names of JD's after-sales API: ``afsSer
 ``orderId``, ``customerPin``, ``customerExpect`` (10 return, 20 exchange, 30 repair; anything
 else a refund), ``questionDesc``, ``afsServiceStatus``, ``afsApplyTime`` and ``updateTime``
 (``yyyy-MM-dd HH:mm:ss``, UTC+8). JD sends no message id: ``afs:<afsServiceId>:<status>:
-<updateTime>`` identifies one.
+<updateTime>`` identifies one. A service order in status 50 (完成) of a refund or return
+that carries ``refundAmount`` (yuan) says JD has refunded the buyer: it is also recorded as
+the platform's refund (an exchange or repair refunds nothing).
 """
 
 from __future__ import annotations
@@ -20,18 +22,22 @@ from oms_gateway.domain.customer_message import (
     CustomerMessage,
     MessageChannel,
     bounded_text,
+    refund_paid,
     request_id,
 )
 from oms_gateway.domain.inbox import RawPush
 from oms_gateway.domain.snapshot import Translation
 from oms_gateway.platforms.aftersales.routing_types import OrderTranslation
-from oms_gateway.platforms.common import china_time, event_id, load_json, validate
+from oms_gateway.platforms.common import china_time, event_id, load_json, minor_units, validate
 from oms_gateway.platforms.jd import PARAM_JSON, push_params
 
 NAME = "jd"
 METHOD_PREFIX = "jingdong.afs."
 #: ``customerExpect`` values that send goods back (退货, 换货, 维修).
 RETURN_EXPECTS = frozenset({10, 20, 30})
+#: ``customerExpect`` values that never refund money (换货, 维修).
+NO_MONEY_EXPECTS = frozenset({20, 30})
+FINISHED = "50"
 
 
 class _Model(BaseModel):
@@ -50,6 +56,7 @@ class JdAfsService(_Model):
     afsServiceStatus: int | str = ""
     afsApplyTime: str = Field(description="yyyy-MM-dd HH:mm:ss, UTC+8.")
     updateTime: str = ""
+    refundAmount: str | int | None = Field(None, description="Yuan, on a finished refund.")
 
 
 class Reader:
@@ -81,5 +88,14 @@ class Reader:
             case_kind=CaseKind.RETURN
             if service.customerExpect in RETURN_EXPECTS
             else CaseKind.REFUND,
+            refund_paid=refund_paid(refunded(service)),
         )
         return Translation(platform=NAME, event_id=push_id, messages=(message,))
+
+
+def refunded(service: JdAfsService) -> int | None:
+    """What JD refunded, in fen, when the service order says it finished a refund."""
+    finished = str(service.afsServiceStatus) == FINISHED
+    if not finished or service.customerExpect in NO_MONEY_EXPECTS or service.refundAmount is None:
+        return None
+    return minor_units(str(service.refundAmount)[:24], field=f"{PARAM_JSON}.refundAmount")

@@ -6,7 +6,8 @@ Assumed body: the TMC message envelope ``{"topic", "id", "pub_time", "pub_app_ke
 (``refund_id``, ``tid``, ``oid``, ``buyer_open_uid``/``buyer_nick``, ``refund_fee``,
 ``bill_type``, ``refund_phase``, ``modified``, and for message topics ``message``). A body
 with a ``topic`` member is an after-sales message; any other body is a trade push. The TMC
-message ``id`` identifies the message.
+message ``id`` identifies the message. ``taobao_refund_RefundSuccess`` says Taobao has
+refunded the buyer ``refund_fee`` (yuan): it is also recorded as the platform's refund.
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ from oms_gateway.domain.customer_message import (
     CustomerMessage,
     MessageChannel,
     bounded_text,
+    refund_paid,
     request_id,
 )
 from oms_gateway.domain.errors import InvalidPayload
 from oms_gateway.domain.inbox import RawPush
 from oms_gateway.domain.snapshot import Translation
 from oms_gateway.platforms.aftersales.routing_types import OrderTranslation
-from oms_gateway.platforms.common import china_time, event_id, load_json, validate
+from oms_gateway.platforms.common import china_time, event_id, load_json, minor_units, validate
 
 NAME = "taobao"
 TOPIC_PREFIX = "taobao_refund_"
+REFUND_SUCCESS = "taobao_refund_RefundSuccess"
 #: Topics of the platform's intervention (小二介入): the buyer escalated, a dispute.
 DISPUTE_TOPICS = frozenset(
     {
@@ -61,7 +64,7 @@ class TaobaoRefundContent(_Model):
     oid: int | str | None = None
     buyer_open_uid: str = ""
     buyer_nick: str = ""
-    refund_fee: str = ""
+    refund_fee: str = Field("", max_length=24, description="Yuan, e.g. 12.50.")
     bill_type: str = Field("", description="refund_bill (refund) or return_bill (return).")
     refund_phase: str = ""
     modified: str = ""
@@ -100,6 +103,11 @@ class Reader:
             platform_order_id=str(content.tid),
             case_id=str(content.refund_id),
             case_kind=case_kind(envelope.topic, content.bill_type),
+            refund_paid=refund_paid(
+                minor_units(content.refund_fee, field="content.refund_fee")
+                if envelope.topic == REFUND_SUCCESS and content.refund_fee
+                else None
+            ),
         )
         return Translation(platform=NAME, event_id=message_id, messages=(message,))
 

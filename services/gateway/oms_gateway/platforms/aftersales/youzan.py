@@ -8,7 +8,8 @@ is an after-sales push. Its ``msg`` is the URL-encoded JSON of the refund: ``tid
 stepped in...), ``refund_type`` (REFUND_ONLY or REFUND_AND_RETURN), ``refund_reason``,
 ``refund_remark``, ``refunded_fee``, ``update_time`` (``yyyy-MM-dd HH:mm:ss``, UTC+8) and,
 when sent, ``yz_open_id``/``buyer_id``. Like trade messages, ``(type, id, version)``
-identifies a push.
+identifies a push. ``trade_refund_Success`` (退款成功) says Youzan has refunded the buyer
+``refunded_fee`` (yuan): it is also recorded as the platform's refund.
 """
 
 from __future__ import annotations
@@ -23,16 +24,18 @@ from oms_gateway.domain.customer_message import (
     CustomerMessage,
     MessageChannel,
     bounded_text,
+    refund_paid,
     request_id,
 )
 from oms_gateway.domain.inbox import RawPush
 from oms_gateway.domain.snapshot import Translation
 from oms_gateway.platforms.aftersales.routing_types import OrderTranslation
-from oms_gateway.platforms.common import china_time, event_id, load_json, validate
+from oms_gateway.platforms.common import china_time, event_id, load_json, minor_units, validate
 from oms_gateway.platforms.youzan import HEADER_TYPE, YouzanPush
 
 NAME = "youzan"
 TYPE_PREFIX = "trade_refund_"
+REFUND_SUCCESS = "trade_refund_Success"
 
 
 class _Model(BaseModel):
@@ -47,7 +50,7 @@ class YouzanRefundMsg(_Model):
     refund_type: str = Field("", description="REFUND_ONLY or REFUND_AND_RETURN.")
     refund_reason: str = ""
     refund_remark: str = ""
-    refunded_fee: str | None = None
+    refunded_fee: str | None = Field(None, max_length=24, description="Yuan, e.g. 12.50.")
     update_time: str = ""
     yz_open_id: str | None = None
     buyer_id: int | str | None = None
@@ -80,6 +83,11 @@ class Reader:
             platform_order_id=refund.tid,
             case_id=refund.refund_id,
             case_kind=case_kind(refund),
+            refund_paid=refund_paid(
+                minor_units(refund.refunded_fee, field="msg.refunded_fee")
+                if envelope.type == REFUND_SUCCESS and refund.refunded_fee
+                else None
+            ),
         )
         return Translation(platform=NAME, event_id=push_id, messages=(message,))
 
