@@ -153,10 +153,24 @@ def show_ticket(
             e.author or render.enum_name(apb.ThreadEntryKind, e.kind, "THREAD_ENTRY_KIND_").lower()
         )
         console.print(f"  {render.timestamp(e.create_time)} {who}: {e.text}")
+    if reply.refunds:
+        console.print("[bold]refunds[/bold]")
+        for r in reply.refunds:
+            console.print(f"  {refund_summary(r)}")
     console.print("[bold]audit[/bold]")
     for a in reply.audit:
         console.print(f"  {render.timestamp(a.create_time)} {a.actor} {a.action}: {a.after}")
     print_profile(reply.profile)
+
+
+def refund_summary(r: apb.Refund) -> str:
+    """One line of a refund, as a ticket lists its refunds."""
+    state = render.enum_name(apb.RefundState, r.state, "REFUND_STATE_")
+    return (
+        f"{r.name}  {state}  {render.money(r.amount)}  via {r.payout_path or '-'}"
+        + (f" {r.payout_reference}" if r.payout_reference else "")
+        + (f"  ({r.state_reason})" if r.state_reason else "")
+    )
 
 
 def print_profile(p: apb.CustomerProfile) -> None:

@@ -226,6 +226,8 @@ def build(
             base=timedelta(seconds=settings.payout_retry_base_seconds),
             max_attempts=settings.payout_alert_attempts,
         ),
+        grace=timedelta(seconds=settings.payout_grace_seconds),
+        platform_wait=timedelta(hours=settings.platform_refund_overdue_hours),
         lease=NamedLease(
             sessions,
             orm.outbox.leases,
@@ -244,7 +246,6 @@ def build(
         RefundRules(settings.refund_auto_approve_max_minor_units),
         clock,
         try_timeout=timedelta(seconds=settings.tcc_try_timeout_seconds),
-        payout_grace=timedelta(seconds=settings.payout_grace_seconds),
     )
     platform_refunds = PlatformRefunds(uow_factory, refunds)
     feed = OrderFeed(promise, intake, uow_factory, refunds)

@@ -74,6 +74,11 @@ class Settings(CommonSettings):
     payout_interval_seconds: float = Field(
         1.0, gt=0, le=300, validation_alias="OMS_AFTERSALES_PAYOUT_INTERVAL_SECONDS"
     )
+    # A marketplace refund we approved that the platform has not reported refunded after
+    # this is raised (ERROR REFUND_PLATFORM_OVERDUE), again each such period.
+    platform_refund_overdue_hours: float = Field(
+        48.0, gt=0, le=720, validation_alias="OMS_AFTERSALES_PLATFORM_REFUND_OVERDUE_HOURS"
+    )
     # The refund TCC (aftersales coordinates orders and inventory).
     orders_timeout_seconds: float = Field(
         5.0, gt=0, le=120, validation_alias="OMS_AFTERSALES_ORDERS_TIMEOUT_SECONDS"

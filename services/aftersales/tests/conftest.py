@@ -181,6 +181,7 @@ async def open_refund_stack(
             OMS_AFTERSALES_PAYOUT_INTERVAL_SECONDS=0.1,
             OMS_AFTERSALES_ORDERS_TIMEOUT_SECONDS=10,
             OMS_AFTERSALES_REFUND_AUTO_APPROVE_MAX_MINOR_UNITS=5000,
+            OMS_AFTERSALES_PLATFORM_REFUND_OVERDUE_HOURS=0.0003,  # about a second
         ),
         classifier=CalmModel(),
     )

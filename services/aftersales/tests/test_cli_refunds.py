@@ -7,6 +7,8 @@ import json
 import re
 
 import pytest
+from oms.aftersales.v1 import aftersales_pb2 as apb
+from oms.aftersales.v1 import aftersales_service_pb2 as apb_svc
 from oms_cli import render
 from oms_cli.main import app
 from typer.testing import CliRunner
@@ -50,3 +52,29 @@ async def test_refunds_are_requested_and_decided_from_the_cli(
         runner.invoke, app, ["refund", "request", order.order_id, "--amount", "1.005", *addr]
     )
     assert bad.exit_code != 0 and "at most 2 decimals" in bad.output
+
+
+async def test_a_ticket_shows_its_refunds(refund_stack, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(render.console, "width", 200)
+    s = refund_stack
+    addr = ("--aftersales", s.aftersales_addr)
+    await s.put_stock("TEE", 10)
+    order = await s.paid_order("D2", [("TEE", 1)])
+    ticket = (
+        await s.aftersales.CreateTicket(
+            apb_svc.CreateTicketRequest(
+                request_id="cli-d2",
+                channel=apb.CHANNEL_PHONE,
+                customer=apb.CustomerIdentity(phone="13800000000"),
+                order=order.name,
+                text="please refund",
+            )
+        )
+    ).ticket
+    out = await oms(
+        "refund", "request", order.order_id, "--amount", "5.00", "--ticket", ticket.ticket_id, *addr
+    )
+    refund_name = re.search(r"refunds/\w+", out).group(0)  # type: ignore[union-attr]
+    shown = await oms("ticket", "show", ticket.ticket_id, *addr)
+    (line,) = [x for x in shown.splitlines() if refund_name in x]
+    assert "REFUNDED" in line and "5.00 CNY" in line and "payment_api" in line

@@ -249,3 +249,29 @@ async def test_a_platform_refund_named_by_the_platforms_order_id_waits_for_the_o
         return (await s.order(order.name)).refunded.minor_units == 700
 
     await eventually(refunded_on_the_order, what="orders to record the refund")
+
+
+async def test_a_marketplace_refund_the_platform_never_reports_is_raised_as_overdue(
+    refund_stack, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    s = refund_stack
+    await s.put_stock("TEE", 10)
+    order = await s.paid_order("A9", [("TEE", 1)], platform=platform_pb2.PLATFORM_JD)
+    ours = (await s.aftersales.RequestRefund(ask(order, "r-a9", 900))).refund
+    assert ours.state == apb.REFUND_STATE_REFUNDING and ours.payout_path == "platform"
+
+    def raised() -> list[str]:
+        return [
+            r.getMessage()
+            for r in caplog.records
+            if getattr(r, "code", "") == "REFUND_PLATFORM_OVERDUE"
+            and getattr(r, "refund_id", "") == ours.refund_id
+        ]
+
+    (line, *_) = await eventually(raised, what="the overdue refund to be raised")
+    assert order.order_id in line and "seller console" in line
+    assert not s.payments.requests  # raised, never paid by us instead
+    done = await s.aftersales.RecordPlatformRefund(
+        pb.RecordPlatformRefundRequest(order=order.name, platform_refund_id="jd-9", amount=cny(900))
+    )
+    assert done.refund.name == ours.name and done.refund.state == apb.REFUND_STATE_REFUNDED

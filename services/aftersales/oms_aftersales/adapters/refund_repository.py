@@ -175,12 +175,13 @@ class RefundRepository:
         row = rows.first()
         return _from_row(row) if row else None
 
-    async def due_payouts(self, now: datetime, limit: int) -> list[str]:
+    async def due_payouts(self, now: datetime, limit: int, *, path: str = PAYOUT_API) -> list[str]:
+        """Refunds REFUNDING on ``path`` whose next look is due."""
         rows = await self._s.execute(
             sa.select(R.refund_id)
             .where(
                 R.state == RefundState.REFUNDING.value,
-                R.payout_path == PAYOUT_API,
+                R.payout_path == path,
                 R.payout_due_at <= now,
             )
             .order_by(R.payout_due_at)

@@ -7,7 +7,10 @@ the same key (backoff, an ERROR line ``REFUND_PAYOUT_STUCK`` past the attempt li
 never re-issued with a new one. Paid -> REFUNDED and the TCC Confirm is logged in the
 same local transaction (orders records the refund, inventory restocks); refused ->
 FAILED and the Cancel is logged (the freeze released). Marketplace refunds are paid
-by the platform: nothing is called, ``RecordPlatformRefund`` completes them.
+by the platform: nothing is called, ``RecordPlatformRefund`` completes them (the
+gateway calls it on the platform's refund-success push); one still REFUNDING after
+``platform_wait`` gets an ERROR line ``REFUND_PLATFORM_OVERDUE``, again each
+``platform_wait``, until the platform's refund is recorded or an agent acts.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from omslib.clock import Clock
 from omslib.outbox.named_lease import NamedLease
@@ -29,12 +33,13 @@ from oms_aftersales.domain.payouts import (
     PayoutUnknown,
     payout_key,
 )
-from oms_aftersales.domain.refund import PAYOUT_API, RefundState
+from oms_aftersales.domain.refund import PAYOUT_API, PAYOUT_PLATFORM, Refund, RefundState
 from oms_aftersales.service_layer import refund_log
 
 log = logging.getLogger(__name__)
 S = RefundState
 STUCK_CODE = "REFUND_PAYOUT_STUCK"
+OVERDUE_CODE = "REFUND_PLATFORM_OVERDUE"
 
 
 class Payouts:
@@ -46,6 +51,8 @@ class Payouts:
         clock: Clock,
         *,
         policy: RetryPolicy,
+        grace: timedelta = timedelta(seconds=30),
+        platform_wait: timedelta = timedelta(hours=48),
         lease: NamedLease | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -54,8 +61,16 @@ class Payouts:
         self._provider = provider
         self._clock = clock
         self._policy = policy
+        self._grace = grace
+        self._platform_wait = platform_wait
         self._lease = lease
         self._rng = rng or random.Random()
+
+    def first_look(self, refund: Refund, now: datetime) -> datetime:
+        """When the job first looks at a refund that has just moved to REFUNDING: an API
+        payout after ``grace`` (the inline call goes first; the job picks the refund up
+        only if that is lost), a marketplace's after ``platform_wait``."""
+        return now + (self._grace if refund.payout_path == PAYOUT_API else self._platform_wait)
 
     async def pay(self, refund_id: str) -> None:
         """One payout attempt for a refund in REFUNDING on the payment-API path."""
@@ -123,14 +138,40 @@ class Payouts:
             await self._coordinator.drive(tx)
 
     async def run_once(self, *, limit: int = 20) -> int:
-        """Retry the payouts that are due (only the holder of the payouts lease)."""
+        """Retry the payouts that are due and raise the overdue marketplace refunds (only
+        the holder of the payouts lease)."""
         if self._lease is not None and not await self._lease.hold():
             return 0
         async with self._uow() as uow:
-            due = await RefundRepository(uow.session).due_payouts(self._clock.now(), limit)
+            repo = RefundRepository(uow.session)
+            due = await repo.due_payouts(self._clock.now(), limit)
+            overdue = await repo.due_payouts(self._clock.now(), limit, path=PAYOUT_PLATFORM)
         for refund_id in due:
             try:
                 await self.pay(refund_id)
             except Exception:
                 log.exception("payout round failed", extra={"refund_id": refund_id})
-        return len(due)
+        for refund_id in overdue:
+            await self._overdue(refund_id)
+        return len(due) + len(overdue)
+
+    async def _overdue(self, refund_id: str) -> None:
+        async with self._uow() as uow:
+            repo = RefundRepository(uow.session)
+            refund = await repo.get(refund_id)
+            if refund is None or refund.state is not S.REFUNDING:
+                return
+            now = self._clock.now()
+            refund.payout_attempts += 1  # here: how many times it was raised
+            refund.payout_due_at = now + self._platform_wait
+            await repo.save(refund)
+            await uow.commit()
+        log.error(
+            "%s refund %s of order %s: approved, but the platform has not reported its refund "
+            "after %s; check the refund on the platform's seller console",
+            OVERDUE_CODE,
+            refund_id,
+            refund.order_id,
+            self._platform_wait * refund.payout_attempts,
+            extra={"code": OVERDUE_CODE, "refund_id": refund_id, "order_id": refund.order_id},
+        )

@@ -92,7 +92,6 @@ class RefundService:
         clock: Clock,
         *,
         try_timeout: timedelta = timedelta(seconds=30),
-        payout_grace: timedelta = timedelta(seconds=30),
     ) -> None:
         self._uow = uow_factory
         self._coordinator = coordinator
@@ -102,7 +101,6 @@ class RefundService:
         self._rules = rules
         self._clock = clock
         self._try_timeout = try_timeout
-        self._payout_grace = payout_grace
         self.coordinator = coordinator
         self.orders = orders
         self.clock = clock
@@ -251,9 +249,7 @@ class RefundService:
 
     def _start_payout(self, refund: Refund, now: Any) -> Move:
         move = refund.move_to(S.REFUNDING, now, "rules", f"money out via {refund.payout_path}")
-        # The inline call goes first; the worker picks the refund up only if that is lost.
-        due = now + self._payout_grace
-        refund.payout_due_at = due if refund.payout_path == PAYOUT_API else None
+        refund.payout_due_at = self._payouts.first_look(refund, now)
         return move
 
     async def _pay_now(self, refund: Refund) -> None:
