@@ -161,6 +161,20 @@ def test_pdd_status_table(order_status: int, refund_status: int, canonical: Any)
     assert snapshot.status is canonical
 
 
+def test_pdd_refund_success_voids_the_order_and_records_the_platforms_refund() -> None:
+    frame = pdd.sample_frame(9, "251129-01", [("S", 2)], status="cancelled", unit_price="12.50")
+    adapter = pdd.PddAdapter("c", "s", "ws://x")
+    translation = adapter.translate(_push("pdd", json.dumps(frame).encode()))
+    (snapshot,) = translation.snapshots
+    (message,) = translation.messages
+    assert snapshot.status is PlatformOrderStatus.CANCELLED
+    assert (message.platform, message.platform_order_id) == ("pdd", "251129-01")
+    assert message.case_id == "refund:251129-01" and message.refund_paid is not None
+    assert message.refund_paid.amount_minor_units == 2500
+    paid = pdd.sample_frame(10, "251129-01", [("S", 2)], status="paid")
+    assert not adapter.translate(_push("pdd", json.dumps(paid).encode())).messages
+
+
 @pytest.mark.parametrize(
     ("value", "expected"), [("12.34", 1234), ("0", 0), ("7", 700), ("0.1", 10)]
 )

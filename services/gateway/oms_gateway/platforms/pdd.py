@@ -6,6 +6,11 @@ Each frame the platform sends is ``{"commandType": "Common", "id": <message id>,
 "content": "<JSON string>"}}``; ``content`` carries the order with Pinduoduo's field
 names (``order_sn``, ``order_status``, ``item_list``, amounts in yuan, times
 ``yyyy-MM-dd HH:mm:ss`` UTC+8). The frame's ``id`` is the event id (``pdd:<id>``).
+
+``pdd_refund_RefundSuccess`` with ``refund_status`` 4 (退款成功) voids the order and says
+Pinduoduo refunded the buyer: besides the CANCELLED snapshot it carries an after-sales
+message recording the platform's refund of ``pay_amount`` (case id ``refund:<order_sn>``,
+one per order: the whole order is refunded).
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oms_gateway.domain.customer_message import (
+    CaseKind,
+    CustomerIdentity,
+    CustomerMessage,
+    MessageChannel,
+    refund_paid,
+    request_id,
+)
 from oms_gateway.domain.errors import InvalidSignature
 from oms_gateway.domain.inbox import RawPush
 from oms_gateway.domain.snapshot import (
@@ -77,6 +90,8 @@ REFUND_STATUS_MAP: dict[int, PlatformOrderStatus | None] = {
     3: None,  # 退款中
     4: PlatformOrderStatus.CANCELLED,  # 退款成功
 }
+REFUND_SUCCESS = "pdd_refund_RefundSuccess"
+REFUNDED = 4
 
 
 class _Model(BaseModel):
@@ -163,7 +178,33 @@ class PddAdapter(CredentialedAdapter):
             load_json(frame.message.content, what="message.content"),
             prefix="message.content",
         )
-        return Translation(platform=NAME, event_id=message_id, snapshots=(to_snapshot(content),))
+        refunded = frame.message.type == REFUND_SUCCESS and content.refund_status == REFUNDED
+        return Translation(
+            platform=NAME,
+            event_id=message_id,
+            snapshots=(to_snapshot(content),),
+            messages=(refund_message(frame, message_id, content),) if refunded else (),
+        )
+
+
+def refund_message(frame: PddFrame, message_id: str, content: PddOrderContent) -> CustomerMessage:
+    """The after-sales side of a refund-success message: the platform refunded the order."""
+    return CustomerMessage(
+        channel=MessageChannel.PLATFORM_AFTERSALE,
+        request_id=request_id(NAME, message_id),
+        merchant_id=str(frame.message.mallID or "")[:64],
+        customer=CustomerIdentity(platform=NAME),
+        text="",
+        message_time=china_time(content.updated_at, field="message.content.updated_at"),
+        topic=frame.message.type,
+        platform=NAME,
+        platform_order_id=content.order_sn,
+        case_id=f"refund:{content.order_sn}"[:128],
+        case_kind=CaseKind.REFUND,
+        refund_paid=refund_paid(
+            minor_units(content.pay_amount, field="message.content.pay_amount")
+        ),
+    )
 
 
 class ConnectionVerified:
