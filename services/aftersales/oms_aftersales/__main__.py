@@ -1,5 +1,5 @@
-import asyncio
+from omslib import event_loop
 
-from oms_aftersales.bootstrap import main
+from oms_aftersales import bootstrap
 
-asyncio.run(main())
+event_loop.run(bootstrap.main())

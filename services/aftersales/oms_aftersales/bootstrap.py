@@ -19,13 +19,12 @@ from omslib.clock import Clock, SystemClock
 from omslib.db import create_engine, session_factory, upgrade_schema
 from omslib.events import EventConsumer
 from omslib.grpc_client import service_channel
-from omslib.grpc_server import GrpcService, run_until_signalled
+from omslib.grpc_server import GrpcService
+from omslib.grpc_server.serve import serve
 from omslib.outbox import STREAM_ORDERS, OutboxNotifier, OutboxRelay, relay_settings
 from omslib.outbox.named_lease import NamedLease
 from omslib.redis_conn import connect
-from omslib.settings import load_settings
 from omslib.tcc import Coordinator, RetryPolicy
-from omslib.telemetry import configure_logging, setup_tracing
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from oms_aftersales.adapters import orm
@@ -331,16 +330,7 @@ async def start(
 
 
 async def main() -> None:
-    settings = load_settings(Settings)
-    configure_logging(SERVICE_NAME, settings.log_level)
-    provider = setup_tracing(SERVICE_NAME)
-    running = await start(settings)
+    async def started(settings: Settings) -> Aftersales:
+        return (await start(settings)).app
 
-    async def flush_traces() -> None:
-        provider.shutdown()
-
-    await run_until_signalled(
-        running.app.server,
-        grace=settings.shutdown_grace_seconds,
-        on_shutdown=[running.app.close, flush_traces],
-    )
+    await serve(SERVICE_NAME, Settings, started)

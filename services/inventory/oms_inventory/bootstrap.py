@@ -13,12 +13,11 @@ import redis.asyncio
 from oms.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from omslib.clock import Clock, SystemClock
 from omslib.db import create_engine, session_factory, single_writer_options, upgrade_schema
-from omslib.grpc_server import GrpcService, run_until_signalled
+from omslib.grpc_server import GrpcService
+from omslib.grpc_server.serve import serve
 from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
-from omslib.settings import load_settings
 from omslib.tcc import run_purge_loop
-from omslib.telemetry import configure_logging, setup_tracing
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from oms_inventory.adapters import orm
@@ -218,17 +217,9 @@ async def start(settings: Settings, *, clock: Clock | None = None) -> Running:
 
 
 async def main() -> None:
-    settings = load_settings(Settings)
-    configure_logging(SERVICE_NAME, settings.log_level)
-    provider = setup_tracing(SERVICE_NAME)
-    inventory = await prepare(settings)
-    inventory.start_jobs()
+    async def started(settings: Settings) -> Inventory:
+        inventory = await prepare(settings)
+        inventory.start_jobs()
+        return inventory
 
-    async def flush_traces() -> None:
-        provider.shutdown()
-
-    await run_until_signalled(
-        inventory.server,
-        grace=settings.shutdown_grace_seconds,
-        on_shutdown=[inventory.close, flush_traces],
-    )
+    await serve(SERVICE_NAME, Settings, started)

@@ -16,13 +16,12 @@ from oms.orders.v1 import orders_service_pb2, orders_service_pb2_grpc
 from omslib.clock import Clock, SystemClock
 from omslib.db import create_engine, session_factory, single_writer_options, upgrade_schema
 from omslib.grpc_client import service_channel
-from omslib.grpc_server import GrpcService, run_until_signalled
+from omslib.grpc_server import GrpcService
+from omslib.grpc_server.serve import serve
 from omslib.keyed_locks import KeyedLocks
 from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
-from omslib.settings import load_settings
 from omslib.tcc import Coordinator, RetryPolicy
-from omslib.telemetry import configure_logging, setup_tracing
 from omslib.workers import process_slot
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -238,16 +237,7 @@ async def start(settings: Settings, *, clock: Clock | None = None, jobs: bool = 
 
 
 async def main() -> None:
-    settings = load_settings(Settings)
-    configure_logging(SERVICE_NAME, settings.log_level)
-    provider = setup_tracing(SERVICE_NAME)
-    running = await start(settings)
+    async def started(settings: Settings) -> Orders:
+        return (await start(settings)).orders
 
-    async def flush_traces() -> None:
-        provider.shutdown()
-
-    await run_until_signalled(
-        running.orders.server,
-        grace=settings.shutdown_grace_seconds,
-        on_shutdown=[running.orders.close, flush_traces],
-    )
+    await serve(SERVICE_NAME, Settings, started)
