@@ -27,8 +27,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omslib.clock import Clock, SystemClock
+from omslib.db.inserts import dialect_insert
 from omslib.events.tables import ConsumerTables
-from omslib.outbox.tables import dialect_insert
 from omslib.pausing import pause
 from omslib.telemetry import context_from_traceparent
 

@@ -4,7 +4,7 @@ See docs/events.md for how a service wires it in.
 """
 
 from omslib.outbox.relay import OutboxRelay, PendingEvent, RelaySettings, relay_settings
-from omslib.outbox.tables import OutboxTables, UtcDateTime, outbox_tables
+from omslib.outbox.tables import OutboxTables, outbox_tables
 from omslib.outbox.writer import (
     STREAM_AFTERSALES,
     STREAM_ALERTS,
@@ -27,7 +27,6 @@ __all__ = [
     "OutboxTables",
     "PendingEvent",
     "RelaySettings",
-    "UtcDateTime",
     "add_event",
     "build_envelope",
     "outbox_tables",

@@ -26,8 +26,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omslib.clock import Clock, SystemClock
+from omslib.db.inserts import dialect_insert
 from omslib.ids import new_id
-from omslib.outbox.tables import OutboxTables, dialect_insert
+from omslib.outbox.tables import OutboxTables
 from omslib.outbox.writer import OutboxNotifier
 from omslib.pausing import pause
 from omslib.settings import CommonSettings

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from omslib.outbox.tables import dialect_insert
+from omslib.db.inserts import dialect_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_aftersales.adapters import orm

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from omslib.outbox import UtcDateTime
-from omslib.outbox.tables import dialect_insert
+from omslib.db.inserts import dialect_insert
+from omslib.db.types import UtcDateTime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_aftersales.adapters import orm

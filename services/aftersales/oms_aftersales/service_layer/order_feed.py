@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from oms.events.v1.order_events_pb2 import OrderCreated, OrderStateChanged
 from oms.orders.v1 import order_pb2
 from oms.type.v1 import platform_pb2
+from omslib.db.inserts import dialect_insert
 from omslib.events import Handler, ReceivedEvent
-from omslib.outbox.tables import dialect_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_aftersales.adapters import orm

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from omslib.db.inserts import insert_if_absent
 from omslib.outbox import STREAM_ALERTS, add_event
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_gateway.adapters.alert_events import alert_envelope
 from oms_gateway.adapters.orm import alerts, inbox, outbox
-from oms_gateway.adapters.repository import utc
 from oms_gateway.domain.alerts import Alert
 
 
@@ -22,17 +21,15 @@ class AlertRepository:
 
     async def last_received_at(self, platform: str) -> datetime | None:
         """Time of the platform's newest inbox entry (index ix_inbox_platform_received)."""
-        value = await self._session.scalar(
+        return await self._session.scalar(
             select(func.max(inbox.c.received_at)).where(inbox.c.platform == platform)
         )
-        return utc(value)
 
     async def first_received_at(self, platform: str) -> datetime | None:
         """Time of the platform's oldest inbox entry (same index)."""
-        value = await self._session.scalar(
+        return await self._session.scalar(
             select(func.min(inbox.c.received_at)).where(inbox.c.platform == platform)
         )
-        return utc(value)
 
     async def count_received(
         self, platform: str, start: datetime, end: datetime, *, at_most: int
@@ -56,22 +53,21 @@ class AlertRepository:
         Raising it also writes its ``oms.events.v1.Alert`` event into the outbox, in the
         same transaction: the caller's commit stores both or neither.
         """
-        dialect = (await self._session.connection()).dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        result = await self._session.execute(
-            insert(alerts)
-            .values(
-                id=alert.id,
-                code=alert.code,
-                subject=alert.subject,
-                episode=alert.episode,
-                message=alert.message,
-                details=alert.details,
-                raised_at=alert.raised_at,
-            )
-            .on_conflict_do_nothing(index_elements=["code", "subject", "episode"])
+        raised = await insert_if_absent(
+            self._session,
+            alerts,
+            {
+                "id": alert.id,
+                "code": alert.code,
+                "subject": alert.subject,
+                "episode": alert.episode,
+                "message": alert.message,
+                "details": alert.details,
+                "raised_at": alert.raised_at,
+            },
+            on=("code", "subject", "episode"),
         )
-        if getattr(result, "rowcount", 0) != 1:
+        if not raised:
             return False
         await add_event(self._session, outbox, stream=STREAM_ALERTS, envelope=alert_envelope(alert))
         return True
