@@ -10,8 +10,9 @@
 - ``outbox_leases``: which relay replica is publishing which aggregate, until
   when. Writers never touch it, so relays never block business transactions.
 
-Column types are plain so a hand-written Alembic revision can mirror them
-(the snippet is in ``docs/events.md``).
+A service's migration creates them with the frozen
+``omslib.outbox.migration_v1.create_outbox_tables_v1``; a change here needs a new
+frozen helper and a new migration (the snippet is in ``docs/events.md``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Tables of the TCC library, added to a service's own ``MetaData`` and migration.
 
 ``coordinator_tables(metadata)`` for a coordinator's durable log and
-``barrier_table(metadata)`` for a participant's barrier. Column types are plain
-so a hand-written Alembic revision can mirror them (see docs/tcc.md).
+``barrier_table(metadata)`` for a participant's barrier. Migrations create the
+barrier with the frozen ``omslib.tcc.migration_v1.create_barrier_table_v1``; a
+change here needs a new frozen helper and a new migration (see docs/tcc.md).
 """
 
 from __future__ import annotations
