@@ -1,17 +1,16 @@
-"""Persistence of alerts (insert once per episode, with their event in the outbox) and the
-feed activity they watch."""
+"""Persistence of alerts (inserted once per episode) and the feed activity they watch.
+
+An alert's event goes into the outbox through ``GatewayUnitOfWork.raise_alert``."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from omslib.db.inserts import insert_if_absent
-from omslib.outbox import STREAM_ALERTS, add_event
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_gateway.adapters.alert_events import alert_envelope
-from oms_gateway.adapters.orm import alerts, inbox, outbox
+from oms_gateway.adapters.orm import alerts, inbox
 from oms_gateway.domain.alerts import Alert
 
 
@@ -48,12 +47,8 @@ class AlertRepository:
         return int(await self._session.scalar(select(func.count()).select_from(rows)) or 0)
 
     async def add_if_absent(self, alert: Alert) -> bool:
-        """True if this call raised the alert; False if it was already raised.
-
-        Raising it also writes its ``oms.events.v1.Alert`` event into the outbox, in the
-        same transaction: the caller's commit stores both or neither.
-        """
-        raised = await insert_if_absent(
+        """True if this call stored the alert; False if its episode was already stored."""
+        return await insert_if_absent(
             self._session,
             alerts,
             {
@@ -67,10 +62,6 @@ class AlertRepository:
             },
             on=("code", "subject", "episode"),
         )
-        if not raised:
-            return False
-        await add_event(self._session, outbox, stream=STREAM_ALERTS, envelope=alert_envelope(alert))
-        return True
 
     async def mark_webhook_delivered(self, alert_id: str, now: datetime) -> None:
         await self._session.execute(
