@@ -26,6 +26,7 @@ from omslib.channel_sync.policy import ChannelPolicy
 from omslib.channel_sync.pusher import StockPusher, StockUpdate
 from omslib.clock import Clock, SystemClock
 from omslib.events.consumer import ReceivedEvent
+from omslib.retry import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -199,13 +200,20 @@ class ChannelStockSync:
         ch.dirty_since = self._clock.now() if ch.dirty else None
         return True
 
+    @property
+    def _backoff(self) -> Backoff:
+        """Retries of a failed push double from ``retry_initial`` up to ``retry_max``."""
+        return Backoff(
+            first=self.settings.retry_initial.total_seconds(),
+            cap=self.settings.retry_max.total_seconds(),
+        )
+
     def _failed(
         self, ch: _Channel, now: datetime, full: bool, skus: tuple[str, ...], error: str
     ) -> None:
         ch.failures += 1
         self.failed_pushes += 1
-        delay = min(self.settings.retry_max, self.settings.retry_initial * 2 ** (ch.failures - 1))
-        ch.retry_at = now + delay
+        ch.retry_at = now + self._backoff.delay(ch.failures)
         failure = PushFailure(ch.policy.channel, full, skus, ch.failures, error)
         log.warning(
             "channel stock push failed",

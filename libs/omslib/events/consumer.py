@@ -27,9 +27,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omslib.clock import Clock, SystemClock
+from omslib.db.inserts import dialect_insert
 from omslib.events.tables import ConsumerTables
-from omslib.outbox.tables import dialect_insert
 from omslib.pausing import pause
+from omslib.retry import Backoff
 from omslib.telemetry import context_from_traceparent
 
 log = logging.getLogger(__name__)
@@ -128,19 +129,24 @@ class EventConsumer:
         self._stopping = True
         self._stop_requested.set()
 
+    @property
+    def _backoff(self) -> Backoff:
+        """Pauses after failed polls double from 50 ms up to ``max_backoff``."""
+        return Backoff(first=0.05, cap=self.settings.max_backoff)
+
     async def run(self) -> None:
         """Handle events until :meth:`stop` (then it may be run again)."""
         try:
             await self.ensure_groups()
-            backoff = 0.0
+            failures = 0
             while not self._stopping:
                 try:
                     await self.poll_once()
-                    backoff = 0.0
+                    failures = 0
                 except TRANSIENT_ERRORS as exc:
-                    backoff = min(self.settings.max_backoff, backoff * 2 or 0.05)
+                    failures += 1
                     log.warning("event consumer poll failed", extra={"error": repr(exc)})
-                    await pause(backoff, self._stop_requested)
+                    await pause(self._backoff.seconds(failures), self._stop_requested)
         finally:
             self._stopping = False
             self._stop_requested.clear()

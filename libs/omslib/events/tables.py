@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from omslib.outbox.tables import UtcDateTime
+from omslib.db.types import UtcDateTime
 
 
 @dataclass(frozen=True)

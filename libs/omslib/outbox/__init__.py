@@ -4,7 +4,8 @@ See docs/events.md for how a service wires it in.
 """
 
 from omslib.outbox.relay import OutboxRelay, PendingEvent, RelaySettings, relay_settings
-from omslib.outbox.tables import OutboxTables, UtcDateTime, outbox_tables
+from omslib.outbox.tables import OutboxTables, outbox_tables
+from omslib.outbox.unit_of_work import OutboxUnitOfWork
 from omslib.outbox.writer import (
     STREAM_AFTERSALES,
     STREAM_ALERTS,
@@ -25,9 +26,9 @@ __all__ = [
     "OutboxNotifier",
     "OutboxRelay",
     "OutboxTables",
+    "OutboxUnitOfWork",
     "PendingEvent",
     "RelaySettings",
-    "UtcDateTime",
     "add_event",
     "build_envelope",
     "outbox_tables",

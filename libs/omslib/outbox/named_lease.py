@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omslib.clock import Clock, SystemClock
-from omslib.outbox.tables import dialect_insert
+from omslib.db.inserts import dialect_insert
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omslib.clock import Clock, SystemClock
+from omslib.db.inserts import dialect_insert
 from omslib.ids import new_id
-from omslib.outbox.tables import OutboxTables, dialect_insert
+from omslib.outbox.tables import OutboxTables
 from omslib.outbox.writer import OutboxNotifier
 from omslib.pausing import pause
+from omslib.retry import Backoff
 from omslib.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -122,6 +124,11 @@ class OutboxRelay:
         self._stopping = False
         self._stop_requested = asyncio.Event()  # cuts a back-off pause short
 
+    @property
+    def _backoff(self) -> Backoff:
+        """Pauses after failed passes double from ``min_backoff`` up to ``max_backoff``."""
+        return Backoff(first=self.settings.min_backoff, cap=self.settings.max_backoff)
+
     async def run(self) -> None:
         """Publish whenever notified, and at least every ``sweep_interval``; back off on errors."""
         try:
@@ -149,21 +156,22 @@ class OutboxRelay:
         self._stop_requested.set()
 
     async def _run(self) -> None:
-        backoff = 0.0
+        failures = 0
         while not self._stopping:
             try:
                 published = await self.publish_pending()
                 await self._maybe_purge()
             except (RedisError, OSError, SQLAlchemyError, TimeoutError) as exc:
                 self.failed_passes += 1
-                backoff = min(self.settings.max_backoff, backoff * 2 or self.settings.min_backoff)
+                failures += 1
+                backoff = self._backoff.seconds(failures)
                 log.warning(
                     "outbox relay pass failed; events stay in the outbox",
                     extra={"error": repr(exc), "retry_in_s": backoff},
                 )
                 await pause(backoff, self._stop_requested)
                 continue
-            backoff = 0.0
+            failures = 0
             if published >= self.settings.batch_size:
                 await asyncio.sleep(0)  # more may be waiting: go again at once
                 continue

@@ -10,44 +10,18 @@
 - ``outbox_leases``: which relay replica is publishing which aggregate, until
   when. Writers never touch it, so relays never block business transactions.
 
-Column types are plain so a hand-written Alembic revision can mirror them
-(the snippet is in ``docs/events.md``).
+A service's migration creates them with the frozen
+``omslib.outbox.migration_v1.create_outbox_tables_v1``; a change here needs a new
+frozen helper and a new migration (the snippet is in ``docs/events.md``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
 
-# SQLite only auto-increments an INTEGER PRIMARY KEY.
-BigSerial = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-class UtcDateTime(sa.TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive values)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, datetime) or value.tzinfo is None:
-            raise ValueError(f"expected an aware datetime, got {value!r}")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+from omslib.db.types import BigSerial, UtcDateTime
 
 
 @dataclass(frozen=True)
@@ -94,17 +68,3 @@ def outbox_tables(metadata: sa.MetaData, *, prefix: str = "outbox") -> OutboxTab
         sa.Column("lease_until", UtcDateTime(), nullable=False),
     )
     return OutboxTables(outbox, sequences, leases)
-
-
-def dialect_insert(session: AsyncSession, table: sa.Table) -> Any:
-    """An INSERT with ``on_conflict_do_*`` for the session's backend (PostgreSQL or SQLite)."""
-    return dialect_insert_for(session.get_bind().dialect.name, table)
-
-
-def dialect_insert_for(dialect: str, table: sa.Table) -> Any:
-    """``dialect_insert`` for a backend named by its dialect (to build a statement once)."""
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"upserts on {dialect}")

@@ -14,8 +14,9 @@ from oms.events.v1.envelope_pb2 import EventEnvelope
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omslib.clock import Clock, SystemClock
+from omslib.db.inserts import dialect_insert_for
 from omslib.ids import new_id
-from omslib.outbox.tables import OutboxTables, dialect_insert_for
+from omslib.outbox.tables import OutboxTables
 from omslib.telemetry import current_traceparent
 
 STREAM_ORDERS = "oms.orders"

@@ -11,7 +11,6 @@ from omslib.tcc.barrier import (
     TRY,
     Barrier,
     Guard,
-    insert_if_absent,
     run_purge_loop,
 )
 from omslib.tcc.contracts import (
@@ -42,7 +41,6 @@ from omslib.tcc.store import TransactionStore
 from omslib.tcc.tables import (
     LEASE_COLUMNS,
     CoordinatorTables,
-    UtcDateTime,
     barrier_table,
     coordinator_tables,
 )
@@ -76,9 +74,7 @@ __all__ = [
     "TryOutcome",
     "TryRefused",
     "TryResult",
-    "UtcDateTime",
     "barrier_table",
     "coordinator_tables",
-    "insert_if_absent",
     "run_purge_loop",
 ]

@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import functools
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omslib.clock import Clock
+from omslib.db.inserts import insert_if_absent
 
 log = logging.getLogger(__name__)
 
@@ -44,24 +42,6 @@ class Guard(enum.Enum):
     REPEAT = "REPEAT"
     EMPTY = "EMPTY"
     REFUSED = "REFUSED"
-
-
-async def insert_if_absent(session: AsyncSession, table: sa.Table, values: dict[str, Any]) -> bool:
-    """Insert ``values`` unless the primary key exists; True when this call inserted."""
-    stmt = _insert_if_absent(table, session.get_bind().dialect.name)
-    result = await session.execute(stmt, values)
-    return bool(getattr(result, "rowcount", 0) == 1)
-
-
-# Statements are built once per table (and backend), with bound parameters: building
-# and hashing a statement per call costs about as much CPU as executing it.
-@functools.cache
-def _insert_if_absent(table: sa.Table, dialect: str) -> Any:
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise RuntimeError(f"insert_if_absent: unsupported dialect {dialect}")
 
 
 class Barrier:

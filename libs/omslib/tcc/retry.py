@@ -6,10 +6,16 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from omslib.retry import Backoff
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Growing intervals with jitter; park after ``max_attempts`` failed rounds."""
+    """Growing intervals with jitter; park after ``max_attempts`` failed rounds.
+
+    The n-th round waits ``base * factor**(n-1)`` (at most ``max_interval``), give
+    or take ``jitter`` of it (``omslib.retry.Backoff``).
+    """
 
     base: timedelta = timedelta(seconds=1)
     factor: float = 2.0
@@ -18,7 +24,13 @@ class RetryPolicy:
     max_attempts: int = 8
 
     def delay(self, attempt: int, rng: random.Random) -> timedelta:
-        raw = self.base.total_seconds() * (self.factor ** max(0, attempt - 1))
-        capped = min(raw, self.max_interval.total_seconds())
-        spread = 1.0 + rng.uniform(-self.jitter, self.jitter)
-        return timedelta(seconds=max(0.0, capped * spread))
+        return self.backoff.delay(attempt, rng.uniform)
+
+    @property
+    def backoff(self) -> Backoff:
+        return Backoff(
+            first=self.base.total_seconds(),
+            cap=self.max_interval.total_seconds(),
+            factor=self.factor,
+            spread=self.jitter,
+        )

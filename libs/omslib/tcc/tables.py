@@ -1,39 +1,18 @@
 """Tables of the TCC library, added to a service's own ``MetaData`` and migration.
 
 ``coordinator_tables(metadata)`` for a coordinator's durable log and
-``barrier_table(metadata)`` for a participant's barrier. Column types are plain
-so a hand-written Alembic revision can mirror them (see docs/tcc.md).
+``barrier_table(metadata)`` for a participant's barrier. Migrations create the
+barrier with the frozen ``omslib.tcc.migration_v1.create_barrier_table_v1``; a
+change here needs a new frozen helper and a new migration (see docs/tcc.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 
-
-class UtcDateTime(sa.TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive values)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, datetime) or value.tzinfo is None:
-            raise ValueError(f"expected an aware datetime, got {value!r}")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+from omslib.db.types import UtcDateTime
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from omslib.retry import Backoff
+
 log = logging.getLogger(__name__)
 
 #: The loggers of the exporters we wrap (the OTLP/gRPC and OTLP/HTTP ones).
@@ -46,8 +48,7 @@ class ReportingExporter(SpanExporter):
         self._inner = inner
         self._destination = destination
         self._clock = clock
-        self._base = base_seconds
-        self._cap = cap_seconds
+        self._backoff = Backoff(first=base_seconds, cap=cap_seconds)
         self._failures = 0
         self._dropped = 0
         self._retry_at = 0.0
@@ -74,14 +75,13 @@ class ReportingExporter(SpanExporter):
     def _failed(self, count: int) -> None:
         self._failures += 1
         self._dropped += count
-        pause = min(self._cap, self._base * 2 ** (self._failures - 1))
-        self._retry_at = self._clock() + pause
+        self._retry_at = self._clock() + self._backoff.seconds(self._failures)
         if self._failures == 1:
             log.warning(
                 "cannot export traces to %s; dropping spans and trying again with a growing "
                 "pause (up to %d s) until it answers; nothing more is logged until then",
                 self._destination,
-                int(self._cap),
+                int(self._backoff.cap),
             )
 
     def _recovered(self) -> None:

@@ -39,6 +39,7 @@ from starlette.types import ASGIApp
 
 from oms_gateway.adapters import orm
 from oms_gateway.adapters.orders_client import GrpcOrdersClient
+from oms_gateway.adapters.unit_of_work import GatewayUnitOfWork
 from oms_gateway.channels import build_channels, wechat_adapter
 from oms_gateway.config import Settings
 from oms_gateway.domain.retry_policy import RetryPolicy
@@ -170,11 +171,12 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
     engine = create_engine(settings.database_url, **engine_options(settings.database_url))
     sessions = session_factory(engine)
 
-    def uow_factory() -> UnitOfWork:
-        return UnitOfWork(sessions)
-
     # Only alerts write the outbox (never the intake path); the relay is woken after them.
     notifier = OutboxNotifier()
+
+    def uow_factory() -> GatewayUnitOfWork:
+        return GatewayUnitOfWork(sessions, notifier)
+
     redis_client = connect(settings.redis_url)
     relay = OutboxRelay(
         sessions,
@@ -198,7 +200,6 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         delivery_options(settings),
         aftersales=channels.client,
         translators={**{poller.name: poller for poller in pollers}, **channels.translators},
-        outbox_notifier=notifier,
         orders_health=orders.health,
         owner=delivery_owner(settings),
         reclaim_on_start=delivery_owner(settings) is not None,
@@ -215,7 +216,6 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
         platforms,
         lambda at: build_platforms(settings, at),
         pollers,
-        notifier,
     )
 
     # One Pinduoduo WebSocket per host, as with one worker: only worker 0 opens it.

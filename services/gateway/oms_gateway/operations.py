@@ -13,10 +13,9 @@ from datetime import timedelta
 import redis.asyncio
 from fastapi import APIRouter
 from omslib.clock import Clock
-from omslib.db import UnitOfWork
-from omslib.outbox import OutboxNotifier
 
 from oms_gateway.adapters.rate_limit import RedisRateLimiter
+from oms_gateway.adapters.unit_of_work import GatewayUnitOfWork
 from oms_gateway.config import Settings
 from oms_gateway.config_operations import parse_rate_limit
 from oms_gateway.entrypoints.admin import admin_router
@@ -68,13 +67,12 @@ def build_pollers(settings: Settings) -> list[ChannelPoller]:
 def build_operations(
     settings: Settings,
     clock: Clock,
-    uow_factory: Callable[[], UnitOfWork],
+    uow_factory: Callable[[], GatewayUnitOfWork],
     intake: IntakeService,
     worker: DeliveryWorker,
     platforms: PlatformRegistry,
     platforms_at: Callable[[Clock], PlatformRegistry],
     pollers: list[ChannelPoller],
-    outbox_notifier: OutboxNotifier | None = None,
 ) -> Operations:
     clashing = sorted({poller.name for poller in pollers} & set(platforms.names))
     if clashing:
@@ -102,7 +100,6 @@ def build_operations(
         silence=timedelta(seconds=settings.feed_silence_seconds),
         check_every_seconds=settings.feed_check_seconds,
         webhook=webhook,
-        outbox_notifier=outbox_notifier,
     )
     runner = PollRunner(pollers, intake, uow_factory, clock)
     retention = RejectedRetention(

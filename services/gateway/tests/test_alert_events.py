@@ -18,8 +18,8 @@ from alembic.migration import MigrationContext
 from oms.events.v1.alert_events_pb2 import ALERT_SEVERITY_CRITICAL, ALERT_SEVERITY_WARNING, Alert
 from oms.events.v1.envelope_pb2 import EventEnvelope
 from oms_gateway.adapters import orm
-from oms_gateway.adapters.alerts_repository import AlertRepository
 from oms_gateway.adapters.repository import InboxRepository
+from oms_gateway.adapters.unit_of_work import GatewayUnitOfWork
 from oms_gateway.bootstrap import MIGRATIONS, Running
 from oms_gateway.domain.alerts import dead_lettered
 from oms_gateway.domain.inbox import InboxEntry, InboxState
@@ -113,11 +113,10 @@ async def test_a_feed_going_silent_publishes_exactly_one_alert_event_with_its_ro
 
     def monitor() -> FeedMonitor:  # a replica
         return FeedMonitor(
-            lambda: UnitOfWork(sessions),
+            lambda: GatewayUnitOfWork(sessions, notifier),
             clock,
             lambda: ["shop", "douyin"],
             silence=timedelta(minutes=3),
-            outbox_notifier=notifier,
         )
 
     relay = OutboxRelay(sessions, orm.outbox, redis_client, notifier=notifier)
@@ -184,8 +183,8 @@ async def test_an_alert_rolled_back_leaves_neither_row_nor_event(engine: AsyncEn
         error="boom",
         now=T0,
     )
-    async with UnitOfWork(sessions) as uow:
-        assert await AlertRepository(uow.session).add_if_absent(alert)
+    async with GatewayUnitOfWork(sessions) as uow:
+        assert await uow.raise_alert(alert)
         event_ids = await uow.session.scalars(sa.select(orm.outbox.outbox.c.event_id))
         assert event_ids.all() == [alert.id]  # written with the row, in its transaction
     # Left without commit: rolled back.

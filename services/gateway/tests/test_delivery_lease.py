@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from oms_gateway.adapters.orm import inbox
 from oms_gateway.adapters.repository import InboxRepository
+from oms_gateway.adapters.unit_of_work import GatewayUnitOfWork
 from oms_gateway.bootstrap import MIGRATIONS
 from oms_gateway.domain.inbox import InboxEntry
 from oms_gateway.domain.retry_policy import RetryPolicy
@@ -59,9 +60,9 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def uow_factory(engine: AsyncEngine) -> Callable[[], UnitOfWork]:
+def uow_factory(engine: AsyncEngine) -> Callable[[], GatewayUnitOfWork]:
     sessions = session_factory(engine)
-    return lambda: UnitOfWork(sessions)
+    return lambda: GatewayUnitOfWork(sessions)
 
 
 def platforms() -> PlatformRegistry:

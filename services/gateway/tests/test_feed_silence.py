@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 from oms_gateway.adapters.orm import alerts
 from oms_gateway.adapters.repository import InboxRepository
+from oms_gateway.adapters.unit_of_work import GatewayUnitOfWork
 from oms_gateway.bootstrap import MIGRATIONS
 from oms_gateway.domain.inbox import InboxEntry
 from oms_gateway.service_layer.alert_webhook import AlertWebhook
 from oms_gateway.service_layer.feed_monitor import FeedMonitor
 from omslib.clock import FakeClock
-from omslib.db import UnitOfWork, create_engine, session_factory, upgrade_schema
+from omslib.db import create_engine, session_factory, upgrade_schema
 from omslib.ids import new_id
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -73,7 +74,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 class Setup:
     def __init__(self, engine: AsyncEngine, webhook: AlertWebhook | None) -> None:
         sessions = session_factory(engine)
-        self.uow = lambda: UnitOfWork(sessions)
+        self.uow = lambda: GatewayUnitOfWork(sessions)
         self.engine = engine
         self.clock = FakeClock(T0)
         self.monitor = FeedMonitor(

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from omslib.outbox.tables import dialect_insert
+from omslib.db.inserts import dialect_insert, insert_if_absent
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_aftersales.adapters import orm
@@ -62,17 +62,18 @@ class CustomerRepository:
 
     async def _ensure_customer(self, customer_key: str, at: datetime) -> None:
         ident = parse_key(customer_key)
-        await self._s.execute(
-            dialect_insert(self._s, orm.customers)
-            .values(
-                customer_key=customer_key,
-                platform=ident.platform,
-                buyer_id=ident.buyer_id,
-                phone=ident.phone,
-                wechat_openid=ident.wechat_openid,
-                created_at=at,
-            )
-            .on_conflict_do_nothing(index_elements=[orm.customers.c.customer_key])
+        await insert_if_absent(
+            self._s,
+            orm.customers,
+            {
+                "customer_key": customer_key,
+                "platform": ident.platform,
+                "buyer_id": ident.buyer_id,
+                "phone": ident.phone,
+                "wechat_openid": ident.wechat_openid,
+                "created_at": at,
+            },
+            on=("customer_key",),
         )
 
     async def _alias(self, identity: str, customer_key: str) -> None:

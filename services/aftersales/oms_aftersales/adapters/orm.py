@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from omslib.db.types import BigSerial, UtcDateTime
 from omslib.events import consumer_tables
-from omslib.outbox import UtcDateTime, outbox_tables
+from omslib.outbox import outbox_tables
 from omslib.tcc import coordinator_tables
 from sqlalchemy import (
     JSON,
@@ -22,7 +23,6 @@ from sqlalchemy import (
 metadata = MetaData()
 
 ID = String(26)
-BigSerial = BigInteger().with_variant(Integer(), "sqlite")
 
 tickets = Table(
     "tickets",

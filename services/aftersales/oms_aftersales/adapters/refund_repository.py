@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from omslib.db.inserts import insert_if_absent
 from omslib.errors import Aborted
-from omslib.outbox.tables import dialect_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_aftersales.adapters import orm
@@ -104,12 +104,7 @@ class RefundRepository:
 
     async def add(self, refund: Refund) -> bool:
         """Insert; False when the request_id was taken meanwhile (a concurrent duplicate)."""
-        result = await self._s.execute(
-            dialect_insert(self._s, orm.refunds)
-            .values(**_to_row(refund))
-            .on_conflict_do_nothing(index_elements=[R.request_id])
-        )
-        return bool(getattr(result, "rowcount", 0))
+        return await insert_if_absent(self._s, orm.refunds, _to_row(refund), on=("request_id",))
 
     async def get(self, refund_id: str) -> Refund | None:
         row = (
@@ -192,18 +187,17 @@ class RefundRepository:
     async def record_platform_refund(
         self, platform_refund_id: str, refund_id: str, amount: int, at: datetime
     ) -> bool:
-        c = orm.platform_refunds.c
-        result = await self._s.execute(
-            dialect_insert(self._s, orm.platform_refunds)
-            .values(
-                platform_refund_id=platform_refund_id,
-                refund_id=refund_id,
-                amount=amount,
-                created_at=at,
-            )
-            .on_conflict_do_nothing(index_elements=[c.platform_refund_id])
+        return await insert_if_absent(
+            self._s,
+            orm.platform_refunds,
+            {
+                "platform_refund_id": platform_refund_id,
+                "refund_id": refund_id,
+                "amount": amount,
+                "created_at": at,
+            },
+            on=("platform_refund_id",),
         )
-        return bool(getattr(result, "rowcount", 0))
 
     async def platform_refund(self, platform_refund_id: str) -> str | None:
         c = orm.platform_refunds.c

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from omslib.outbox import UtcDateTime
-from omslib.outbox.tables import dialect_insert
+from omslib.db.inserts import dialect_insert, insert_if_absent
+from omslib.db.types import UtcDateTime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_aftersales.adapters import orm
@@ -217,19 +217,18 @@ class TicketRepository:
         self, scope: str, request_id: str, ticket_id: str, entry_id: str, at: datetime
     ) -> bool:
         """Record the request id; False when it was recorded before (a duplicate)."""
-        c = orm.requests.c
-        result = await self._s.execute(
-            dialect_insert(self._s, orm.requests)
-            .values(
-                scope=scope,
-                request_id=request_id,
-                ticket_id=ticket_id,
-                entry_id=entry_id,
-                created_at=at,
-            )
-            .on_conflict_do_nothing(index_elements=[c.scope, c.request_id])
+        return await insert_if_absent(
+            self._s,
+            orm.requests,
+            {
+                "scope": scope,
+                "request_id": request_id,
+                "ticket_id": ticket_id,
+                "entry_id": entry_id,
+                "created_at": at,
+            },
+            on=("scope", "request_id"),
         )
-        return bool(getattr(result, "rowcount", 0))
 
     async def recorded_request(self, scope: str, request_id: str) -> tuple[str, str] | None:
         c = orm.requests.c

@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import Self
 
 from google.protobuf.message import Message
-from omslib.db import UnitOfWork
-from omslib.outbox import OutboxNotifier, add_event, build_envelope
+from omslib.outbox import OutboxNotifier, OutboxUnitOfWork, build_envelope
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oms_aftersales.adapters import orm
@@ -17,9 +16,10 @@ from oms_aftersales.adapters.repository import TicketRepository
 SOURCE = "aftersales"
 
 
-class AftersalesUnitOfWork(UnitOfWork):
+class AftersalesUnitOfWork(OutboxUnitOfWork):
     """``async with uow:`` gives ``uow.tickets`` and ``uow.customers``; ``emit`` writes an
-    event into the outbox in the same transaction; ``commit()`` then wakes the relay."""
+    event into the outbox in the same transaction; ``commit()`` then wakes the relay
+    (``OutboxUnitOfWork``)."""
 
     tickets: TicketRepository
     customers: CustomerRepository
@@ -27,15 +27,12 @@ class AftersalesUnitOfWork(UnitOfWork):
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], notifier: OutboxNotifier | None = None
     ) -> None:
-        super().__init__(sessions)
-        self._notifier = notifier
-        self._emitted = False
+        super().__init__(sessions, orm.outbox, notifier)
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.tickets = TicketRepository(self.session)
         self.customers = CustomerRepository(self.session)
-        self._emitted = False
         return self
 
     async def emit(
@@ -54,11 +51,4 @@ class AftersalesUnitOfWork(UnitOfWork):
             aggregate_id=aggregate_id,
             occur_time=occur_time,
         )
-        await add_event(self.session, orm.outbox, stream=stream, envelope=envelope)
-        self._emitted = True
-
-    async def commit(self) -> None:
-        await super().commit()
-        if self._emitted and self._notifier is not None:
-            self._notifier.notify()
-        self._emitted = False
+        await self.add_event(stream=stream, envelope=envelope)

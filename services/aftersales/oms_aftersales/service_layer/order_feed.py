@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from oms.events.v1.order_events_pb2 import OrderCreated, OrderStateChanged
 from oms.orders.v1 import order_pb2
 from oms.type.v1 import platform_pb2
+from omslib.db.inserts import insert_if_absent
 from omslib.events import Handler, ReceivedEvent
-from omslib.outbox.tables import dialect_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_aftersales.adapters import orm
@@ -144,20 +144,20 @@ class OrderFeed:
     async def _watch(
         self, session: AsyncSession, order_id: str, due: datetime, *, key: str = RTS_KEY
     ) -> None:
-        c = orm.timers.c
-        await session.execute(
-            dialect_insert(session, orm.timers)
-            .values(
-                subject_type=ORDER,
-                subject_id=order_id,
-                key=key,
-                kind=key,
-                level=0,
-                deadline="promised_ship" if key == RTS_KEY else key,
-                deadline_due_at=due,
-                due_at=due,
-            )
-            .on_conflict_do_nothing(index_elements=[c.subject_type, c.subject_id, c.key])
+        await insert_if_absent(
+            session,
+            orm.timers,
+            {
+                "subject_type": ORDER,
+                "subject_id": order_id,
+                "key": key,
+                "kind": key,
+                "level": 0,
+                "deadline": "promised_ship" if key == RTS_KEY else key,
+                "deadline_due_at": due,
+                "due_at": due,
+            },
+            on=("subject_type", "subject_id", "key"),
         )
 
     async def on_order_timer(self, order_id: str, kind: str, now: datetime) -> None:

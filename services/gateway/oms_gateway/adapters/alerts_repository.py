@@ -1,18 +1,16 @@
-"""Persistence of alerts (insert once per episode, with their event in the outbox) and the
-feed activity they watch."""
+"""Persistence of alerts (inserted once per episode) and the feed activity they watch.
+
+An alert's event goes into the outbox through ``GatewayUnitOfWork.raise_alert``."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from omslib.outbox import STREAM_ALERTS, add_event
+from omslib.db.inserts import insert_if_absent
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_gateway.adapters.alert_events import alert_envelope
-from oms_gateway.adapters.orm import alerts, inbox, outbox
-from oms_gateway.adapters.repository import utc
+from oms_gateway.adapters.orm import alerts, inbox
 from oms_gateway.domain.alerts import Alert
 
 
@@ -22,17 +20,15 @@ class AlertRepository:
 
     async def last_received_at(self, platform: str) -> datetime | None:
         """Time of the platform's newest inbox entry (index ix_inbox_platform_received)."""
-        value = await self._session.scalar(
+        return await self._session.scalar(
             select(func.max(inbox.c.received_at)).where(inbox.c.platform == platform)
         )
-        return utc(value)
 
     async def first_received_at(self, platform: str) -> datetime | None:
         """Time of the platform's oldest inbox entry (same index)."""
-        value = await self._session.scalar(
+        return await self._session.scalar(
             select(func.min(inbox.c.received_at)).where(inbox.c.platform == platform)
         )
-        return utc(value)
 
     async def count_received(
         self, platform: str, start: datetime, end: datetime, *, at_most: int
@@ -51,30 +47,21 @@ class AlertRepository:
         return int(await self._session.scalar(select(func.count()).select_from(rows)) or 0)
 
     async def add_if_absent(self, alert: Alert) -> bool:
-        """True if this call raised the alert; False if it was already raised.
-
-        Raising it also writes its ``oms.events.v1.Alert`` event into the outbox, in the
-        same transaction: the caller's commit stores both or neither.
-        """
-        dialect = (await self._session.connection()).dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        result = await self._session.execute(
-            insert(alerts)
-            .values(
-                id=alert.id,
-                code=alert.code,
-                subject=alert.subject,
-                episode=alert.episode,
-                message=alert.message,
-                details=alert.details,
-                raised_at=alert.raised_at,
-            )
-            .on_conflict_do_nothing(index_elements=["code", "subject", "episode"])
+        """True if this call stored the alert; False if its episode was already stored."""
+        return await insert_if_absent(
+            self._session,
+            alerts,
+            {
+                "id": alert.id,
+                "code": alert.code,
+                "subject": alert.subject,
+                "episode": alert.episode,
+                "message": alert.message,
+                "details": alert.details,
+                "raised_at": alert.raised_at,
+            },
+            on=("code", "subject", "episode"),
         )
-        if getattr(result, "rowcount", 0) != 1:
-            return False
-        await add_event(self._session, outbox, stream=STREAM_ALERTS, envelope=alert_envelope(alert))
-        return True
 
     async def mark_webhook_delivered(self, alert_id: str, now: datetime) -> None:
         await self._session.execute(

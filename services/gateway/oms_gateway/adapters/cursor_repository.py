@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from omslib.db.inserts import insert_if_absent
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_gateway.adapters.orm import poll_cursors
@@ -20,12 +20,11 @@ class CursorRepository:
         self, channel: str, owner: str, now: datetime, lease_until: datetime
     ) -> tuple[bool, str | None]:
         """Take the channel's lease if free; returns (got it, current cursor)."""
-        dialect = (await self._session.connection()).dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await self._session.execute(
-            insert(poll_cursors)
-            .values(channel=channel, cursor=None, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["channel"])
+        await insert_if_absent(
+            self._session,
+            poll_cursors,
+            {"channel": channel, "cursor": None, "updated_at": now},
+            on=("channel",),
         )
         result = await self._session.execute(
             update(poll_cursors)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_gateway.adapters.orm import delivery_attempts, inbox
-from oms_gateway.adapters.repository import row_to_entry, utc
+from oms_gateway.adapters.repository import row_to_entry
 from oms_gateway.domain.inbox import DeliveryAttempt, InboxEntry, InboxState
 
 
@@ -61,7 +61,7 @@ class InboxQueries:
             DeliveryAttempt(
                 id=row.id,
                 inbox_id=row.inbox_id,
-                attempted_at=utc(row.attempted_at) or row.attempted_at,
+                attempted_at=row.attempted_at,
                 worker=row.worker,
                 outcome=row.outcome,
                 error=row.error,

@@ -3,11 +3,11 @@ poller cursors, operator alerts and the outbox that publishes them as events."""
 
 from __future__ import annotations
 
+from omslib.db.types import UtcDateTime
 from omslib.outbox import outbox_tables
 from sqlalchemy import (
     JSON,
     Column,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -26,19 +26,19 @@ inbox = Table(
     Column("id", String(26), primary_key=True),
     Column("platform", String(32), nullable=False),
     Column("event_id", String(255), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
     Column("body", LargeBinary, nullable=False),
     Column("headers", JSON, nullable=False),
     Column("traceparent", String(64)),
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
     Column("lease_owner", String(64)),
-    Column("lease_until", DateTime(timezone=True)),
+    Column("lease_until", UtcDateTime()),
     Column("last_error", Text),
     Column("order_id", String(64)),
     Column("outcome", String(32)),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     UniqueConstraint("platform", "event_id", name="uq_inbox_platform_event"),
     Index("ix_inbox_due", "state", "next_attempt_at"),
     Index("ix_inbox_platform_received", "platform", "received_at"),
@@ -56,7 +56,7 @@ rejected_pushes = Table(
     Column("body_bytes", Integer, nullable=False),
     Column("body_sha256", String(64), nullable=False),
     Column("header_names", JSON, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
     Index("ix_rejected_pushes_received_at", "received_at"),
 )
 
@@ -65,7 +65,7 @@ delivery_attempts = Table(
     metadata,
     Column("id", String(26), primary_key=True),
     Column("inbox_id", String(26), nullable=False),
-    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("attempted_at", UtcDateTime(), nullable=False),
     Column("worker", String(64), nullable=False),
     Column("outcome", String(16), nullable=False),  # delivered | retry | dead
     Column("error", Text),
@@ -78,9 +78,9 @@ poll_cursors = Table(
     metadata,
     Column("channel", String(32), primary_key=True),
     Column("cursor", Text),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("lease_owner", String(64)),
-    Column("lease_until", DateTime(timezone=True)),
+    Column("lease_until", UtcDateTime()),
 )
 
 alerts = Table(
@@ -93,8 +93,8 @@ alerts = Table(
     Column("episode", String(64), nullable=False),
     Column("message", Text, nullable=False),
     Column("details", JSON, nullable=False),
-    Column("raised_at", DateTime(timezone=True), nullable=False),
-    Column("webhook_delivered_at", DateTime(timezone=True)),
+    Column("raised_at", UtcDateTime(), nullable=False),
+    Column("webhook_delivered_at", UtcDateTime()),
     UniqueConstraint("code", "subject", "episode", name="uq_alerts_episode"),
 )
 

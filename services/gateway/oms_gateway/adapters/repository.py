@@ -8,11 +8,11 @@ of the worker that took the entry over.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from omslib.db.inserts import dialect_insert, insert_if_absent
 from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,30 +22,20 @@ from oms_gateway.domain.inbox import DeliveryAttempt, InboxEntry, InboxState, Re
 _PENDING = (InboxState.RECEIVED.value, InboxState.DELIVERING.value)
 
 
-def utc(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def row_to_entry(row: Any) -> InboxEntry:
-    received_at = utc(row.received_at)
-    next_attempt_at = utc(row.next_attempt_at)
-    assert received_at is not None and next_attempt_at is not None
     return InboxEntry(
         id=row.id,
         platform=row.platform,
         event_id=row.event_id,
-        received_at=received_at,
+        received_at=row.received_at,
         body=bytes(row.body),
         headers=dict(row.headers),
         traceparent=row.traceparent,
-        next_attempt_at=next_attempt_at,
+        next_attempt_at=row.next_attempt_at,
         state=InboxState(row.state),
         attempts=row.attempts,
         lease_owner=row.lease_owner,
-        lease_until=utc(row.lease_until),
+        lease_until=row.lease_until,
         last_error=row.last_error,
         order_id=row.order_id,
         outcome=row.outcome,
@@ -58,14 +48,9 @@ class InboxRepository:
 
     async def add_if_absent(self, entry: InboxEntry) -> str | None:
         """Insert ``entry``; if (platform, event_id) exists, return the existing id instead."""
-        insert = await self._dialect_insert()
-        statement = (
-            insert(inbox)
-            .values(**_entry_values(entry))
-            .on_conflict_do_nothing(index_elements=[inbox.c.platform, inbox.c.event_id])
-        )
-        result = await self._session.execute(statement)
-        if _rowcount(result) == 1:
+        if await insert_if_absent(
+            self._session, inbox, _entry_values(entry), on=("platform", "event_id")
+        ):
             return None
         existing = await self._session.scalar(
             select(inbox.c.id).where(
@@ -84,11 +69,10 @@ class InboxRepository:
         first: dict[tuple[str, str], InboxEntry] = {}
         for entry in entries:
             first.setdefault((entry.platform, entry.event_id), entry)
-        insert = await self._dialect_insert()
         # One statement compiled once (cached); "insertmanyvalues" sends the executemany
         # as multi-row INSERTs (an explicit .values([...]) would be compiled per batch).
         statement = (
-            insert(inbox)
+            dialect_insert(self._session, inbox)
             .on_conflict_do_nothing(index_elements=[inbox.c.platform, inbox.c.event_id])
             .returning(inbox.c.id)
         )
@@ -112,10 +96,6 @@ class InboxRepository:
             existing = known[(entry.platform, entry.event_id)]
             found.append(None if existing == entry.id else existing)
         return found
-
-    async def _dialect_insert(self) -> Any:
-        dialect = (await self._session.connection()).dialect.name
-        return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
     async def get(self, entry_id: str) -> InboxEntry | None:
         row = (await self._session.execute(select(inbox).where(inbox.c.id == entry_id))).first()

@@ -12,9 +12,10 @@ acknowledged. Only answers from a running orders count towards ``max_attempts``.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+
+from omslib.retry import Backoff, Draw
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,10 @@ class RetryPolicy:
     def delay(
         self,
         attempts: int,
-        rand: Callable[[float, float], float] = random.uniform,
+        rand: Draw = random.uniform,
         *,
         outage: bool = False,
     ) -> timedelta:
         """Wait before the next attempt after ``attempts`` (>= 1) failed attempts."""
         cap = min(self.cap_seconds, self.outage_cap_seconds) if outage else self.cap_seconds
-        ceiling = min(cap, self.base_seconds * 2 ** max(attempts - 1, 0))
-        return timedelta(seconds=rand(0.0, ceiling))
+        return Backoff(first=self.base_seconds, cap=cap, full_jitter=True).delay(attempts, rand)

@@ -21,12 +21,12 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 from typing import Any
 from urllib.parse import quote
 
 import websockets
 from omslib.clock import Clock
+from omslib.retry import Backoff
 from omslib.telemetry import SPAN_ATTR_PLATFORM, current_traceparent
 from opentelemetry import trace
 
@@ -66,8 +66,10 @@ class PddConnector:
         self._intake = intake
         self._clock = clock
         self._heartbeat = heartbeat_seconds
-        self._base = reconnect_base_seconds
-        self._cap = reconnect_max_seconds
+        # Full jitter, and never back at once (a refused handshake would spin).
+        self._backoff = Backoff(
+            first=reconnect_base_seconds, cap=reconnect_max_seconds, full_jitter=True, floor=0.05
+        )
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         #: Set while a connection is open (tests wait on it).
@@ -115,8 +117,7 @@ class PddConnector:
             if self._stopping:
                 return
             failures += 1
-            delay = random.uniform(0, min(self._cap, self._base * 2 ** (failures - 1)))
-            await asyncio.sleep(max(delay, 0.05))
+            await asyncio.sleep(self._backoff.seconds(failures))
 
     async def _serve(self, ws: Any) -> None:
         heartbeat = asyncio.create_task(self._heartbeats(ws), name="pdd-heartbeat")

@@ -20,15 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from omslib.clock import Clock
-from omslib.db import UnitOfWork
 from omslib.errors import DomainError
 from omslib.ids import new_id
-from omslib.outbox import OutboxNotifier
 from omslib.telemetry import SPAN_ATTR_ORDER_ID, SPAN_ATTR_PLATFORM, context_from_traceparent
 from opentelemetry import trace
 
-from oms_gateway.adapters.alerts_repository import AlertRepository
 from oms_gateway.adapters.repository import InboxRepository
+from oms_gateway.adapters.unit_of_work import GatewayUnitOfWork
 from oms_gateway.domain.alerts import WEBHOOK_DEAD_LETTERED, Alert, dead_lettered
 from oms_gateway.domain.errors import OrdersDown, OrdersUnavailable, OrdersUnreachable
 from oms_gateway.domain.inbox import DeliveryAttempt, InboxEntry
@@ -64,7 +62,7 @@ class DeliveryOptions:
 class DeliveryWorker:
     def __init__(
         self,
-        uow_factory: Callable[[], UnitOfWork],
+        uow_factory: Callable[[], GatewayUnitOfWork],
         orders: OrdersPort,
         platforms: PlatformRegistry,
         clock: Clock,
@@ -73,7 +71,6 @@ class DeliveryWorker:
         aftersales: AftersalesPort | None = None,
         owner: str | None = None,
         translators: Mapping[str, Translator] | None = None,
-        outbox_notifier: OutboxNotifier | None = None,
         orders_health: Callable[[], Awaitable[str]] | None = None,
         reclaim_on_start: bool = False,
     ) -> None:
@@ -86,7 +83,6 @@ class DeliveryWorker:
         self._translators = dict(translators or {})
         self._clock = clock
         self._options = options
-        self._outbox_notifier = outbox_notifier
         self.owner = owner or f"{socket.gethostname()[:30]}:{new_id()}"
         # With an owner id naming a process slot (see bootstrap.delivery_owner), leases
         # still held under it at start are those of a killed predecessor.
@@ -309,7 +305,6 @@ class DeliveryWorker:
         order_id: str | None = None,
         alert: Callable[[datetime], Alert] | None = None,
     ) -> None:
-        raised = False
         uow = self._uow_factory()
         async with uow:
             now = self._clock.now()
@@ -328,10 +323,8 @@ class DeliveryWorker:
                     )
                 )
                 if alert is not None:
-                    raised = await AlertRepository(uow.session).add_if_absent(alert(now))
+                    await uow.raise_alert(alert(now))
             await uow.commit()
-        if raised and self._outbox_notifier is not None:
-            self._outbox_notifier.notify()
         if not still_ours:
             log.warning(
                 "lease lost before recording the result; another worker owns the entry",

@@ -20,11 +20,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from omslib.clock import Clock
-from omslib.db import UnitOfWork
 from omslib.ids import new_id
-from omslib.outbox import OutboxNotifier
 
 from oms_gateway.adapters.alerts_repository import AlertRepository
+from oms_gateway.adapters.unit_of_work import GatewayUnitOfWork
 from oms_gateway.domain.alerts import PLATFORM_FEED_SILENT, Alert, AlertSeverity
 from oms_gateway.domain.feed_rhythm import FeedRhythm, time_of_day_windows
 from oms_gateway.service_layer.alert_webhook import AlertWebhook
@@ -39,14 +38,13 @@ COUNT_CAP = 10_000
 class FeedMonitor:
     def __init__(
         self,
-        uow_factory: Callable[[], UnitOfWork],
+        uow_factory: Callable[[], GatewayUnitOfWork],
         clock: Clock,
         platforms: Callable[[], Sequence[str]],
         *,
         silence: timedelta = timedelta(minutes=3),
         check_every_seconds: float = 30.0,
         webhook: AlertWebhook | None = None,
-        outbox_notifier: OutboxNotifier | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -54,7 +52,6 @@ class FeedMonitor:
         self._silence = silence
         self._check_every = check_every_seconds
         self._webhook = webhook
-        self._outbox_notifier = outbox_notifier
         self._task: asyncio.Task[None] | None = None
 
     async def check(self) -> list[Alert]:
@@ -64,8 +61,6 @@ class FeedMonitor:
             alert = await self._check_platform(platform)
             if alert is not None:
                 raised.append(alert)
-        if raised and self._outbox_notifier is not None:
-            self._outbox_notifier.notify()  # publish the committed alert events now
         for alert in raised:
             log.error(
                 alert.message,
@@ -112,7 +107,7 @@ class FeedMonitor:
                     "usual_gap_seconds": usual,
                 },
             )
-            first = await repo.add_if_absent(alert)
+            first = await uow.raise_alert(alert)
             await uow.commit()
         return alert if first else None
 

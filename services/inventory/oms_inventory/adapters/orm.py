@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 import sqlalchemy as sa
+from omslib.db.types import BigSerial, UtcDateTime
 from omslib.events import consumer_tables
 from omslib.outbox import outbox_tables
-from sqlalchemy.engine import Dialect
 
 metadata = sa.MetaData()
-
-# SQLite only auto-increments an INTEGER PRIMARY KEY.
-BigSerial = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-class UtcDateTime(sa.TypeDecorator[datetime]):
-    """Timezone-aware UTC on the way in and out (SQLite hands back naive values)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime stored; use timezone-aware UTC")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
 
 warehouses = sa.Table(
     "warehouses",

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from omslib.db.inserts import insert_if_absent
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_inventory.adapters.inserts import insert_if_absent
 from oms_inventory.adapters.orm import stock_requests
 
 

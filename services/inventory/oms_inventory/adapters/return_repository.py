@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from omslib.db.inserts import insert_if_absent
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_inventory.adapters.inserts import insert_if_absent
 from oms_inventory.adapters.orm import (
     expected_return_lines,
     expected_returns,

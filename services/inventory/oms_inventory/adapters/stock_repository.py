@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from omslib.db.inserts import insert_if_absent
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_inventory.adapters.inserts import insert_if_absent
 from oms_inventory.adapters.orm import stock_levels
 from oms_inventory.domain.audit import StockChange
 from oms_inventory.domain.stock import StockLevel

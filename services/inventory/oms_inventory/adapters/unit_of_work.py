@@ -6,8 +6,7 @@ from typing import Self
 
 from google.protobuf.message import Message
 from omslib.clock import Clock
-from omslib.db import UnitOfWork
-from omslib.outbox import OutboxNotifier, add_event
+from omslib.outbox import OutboxNotifier, OutboxUnitOfWork
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oms_inventory.adapters import orm
@@ -22,11 +21,11 @@ from oms_inventory.adapters.warehouse_repository import WarehouseCache, Warehous
 SOURCE = "inventory"
 
 
-class InventoryUnitOfWork(UnitOfWork):
+class InventoryUnitOfWork(OutboxUnitOfWork):
     """``async with uow:`` gives the repositories, all on one session and transaction.
 
     ``emit`` writes an event into the outbox in that transaction; a commit that
-    carried events wakes the relay of this process.
+    carried events wakes the relay of this process (``OutboxUnitOfWork``).
     """
 
     warehouses: WarehouseRepository
@@ -44,15 +43,12 @@ class InventoryUnitOfWork(UnitOfWork):
         clock: Clock | None = None,
         warehouse_cache: WarehouseCache | None = None,
     ) -> None:
-        super().__init__(sessions)
-        self._notifier = notifier
+        super().__init__(sessions, orm.outbox, notifier)
         self._clock = clock
         self._warehouse_cache = warehouse_cache
-        self._emitted = False
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        self._emitted = False
         self.warehouses = WarehouseRepository(self.session, self._warehouse_cache)
         self.stock = StockRepository(self.session)
         self.reservations = ReservationRepository(self.session)
@@ -65,9 +61,7 @@ class InventoryUnitOfWork(UnitOfWork):
     async def emit(
         self, stream: str, aggregate_type: str, aggregate_id: str, payload: Message
     ) -> None:
-        await add_event(
-            self.session,
-            orm.outbox,
+        await self.add_event(
             stream=stream,
             payload=payload,
             source=SOURCE,
@@ -75,7 +69,6 @@ class InventoryUnitOfWork(UnitOfWork):
             aggregate_id=aggregate_id,
             clock=self._clock,
         )
-        self._emitted = True
 
     async def commit(self) -> None:
         await super().commit()
@@ -83,6 +76,3 @@ class InventoryUnitOfWork(UnitOfWork):
             self.warehouses.changed = False
             if self._warehouse_cache is not None:
                 self._warehouse_cache.invalidate()
-        if self._emitted and self._notifier is not None:
-            self._notifier.notify()
-        self._emitted = False

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from omslib.db.inserts import insert_if_absent
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_inventory.adapters.inserts import insert_if_absent
 from oms_inventory.adapters.orm import warehouses
 from oms_inventory.domain.warehouse import Warehouse
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from omslib.db.inserts import insert_if_absent
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_orders.adapters.orm import processed_requests
@@ -12,14 +12,6 @@ from oms_orders.domain.sync import ProcessedRequest, SyncOutcome
 _r = processed_requests.c
 # Built once, with bound parameters (see omslib.outbox.writer for why).
 _SELECT = select(processed_requests).where(_r.request_id == bindparam("request_id"))
-_INSERT_IF_ABSENT = {
-    "postgresql": postgresql.insert(processed_requests).on_conflict_do_nothing(
-        index_elements=["request_id"]
-    ),
-    "sqlite": sqlite.insert(processed_requests).on_conflict_do_nothing(
-        index_elements=["request_id"]
-    ),
-}
 
 
 class RequestLog:
@@ -40,9 +32,9 @@ class RequestLog:
 
     async def record(self, request: ProcessedRequest) -> None:
         """Insert if absent: a concurrent twin that got there first keeps its answer."""
-        statement = _INSERT_IF_ABSENT[self._session.get_bind().dialect.name]
-        await self._session.execute(
-            statement,
+        await insert_if_absent(
+            self._session,
+            processed_requests,
             {
                 "request_id": request.request_id,
                 "order_id": request.order_id,
@@ -50,4 +42,5 @@ class RequestLog:
                 "create_time": request.time,
                 "fingerprint": request.fingerprint,
             },
+            on=("request_id",),
         )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from omslib.events.migration_v1 import create_consumer_tables_v1
+from omslib.outbox.migration_v1 import create_outbox_tables_v1
 
 revision = "0001"
 down_revision = None
@@ -163,57 +165,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("subject_type", "subject_id", "key", name="uq_timers_subject_key"),
     )
     op.create_index("ix_timers_due", "timers", ["fired_at", "due_at"])
-    op.create_table(
-        "outbox",
-        sa.Column("id", BigSerial, primary_key=True, autoincrement=True),
-        sa.Column("event_id", sa.String(26), nullable=False, unique=True),
-        sa.Column("stream", sa.String(64), nullable=False),
-        sa.Column("event_type", sa.String(128), nullable=False),
-        sa.Column("aggregate_type", sa.String(64), nullable=False),
-        sa.Column("aggregate_id", sa.String(128), nullable=False),
-        sa.Column("sequence", sa.BigInteger, nullable=False),
-        sa.Column("envelope", sa.LargeBinary, nullable=False),
-        _time("created_at"),
-        _time("sent_at", nullable=True),
-        sa.UniqueConstraint(
-            "aggregate_type", "aggregate_id", "sequence", name="uq_outbox_aggregate_sequence"
-        ),
-    )
-    op.create_index("ix_outbox_pending", "outbox", ["sent_at", "id"])
-    op.create_table(
-        "outbox_sequences",
-        sa.Column("aggregate_type", sa.String(64), primary_key=True),
-        sa.Column("aggregate_id", sa.String(128), primary_key=True),
-        sa.Column("last_sequence", sa.BigInteger, nullable=False),
-    )
-    op.create_table(
-        "outbox_leases",
-        sa.Column("aggregate_type", sa.String(64), primary_key=True),
-        sa.Column("aggregate_id", sa.String(128), primary_key=True),
-        sa.Column("owner", sa.String(64), nullable=False),
-        _time("lease_until"),
-    )
+    create_outbox_tables_v1(op)
     # Only in services that consume events:
-    op.create_table(
-        "processed_events",
-        sa.Column("consumer_group", sa.String(64), primary_key=True),
-        sa.Column("event_id", sa.String(26), primary_key=True),
-        _time("processed_at"),
-    )
-    op.create_index("ix_processed_events_at", "processed_events", ["processed_at"])
-    op.create_table(
-        "parked_events",
-        sa.Column("consumer_group", sa.String(64), primary_key=True),
-        sa.Column("event_id", sa.String(64), primary_key=True),
-        sa.Column("stream", sa.String(64), nullable=False),
-        sa.Column("entry_id", sa.String(32), nullable=False),
-        sa.Column("event_type", sa.String(128), nullable=False),
-        sa.Column("attempts", sa.Integer, nullable=False),
-        sa.Column("error", sa.Text, nullable=False),
-        sa.Column("envelope", sa.LargeBinary, nullable=False),
-        _time("parked_at"),
-    )
-
+    create_consumer_tables_v1(op)
 
 
 def downgrade() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from omslib.tcc.migration_v1 import create_barrier_table_v1
 
 revision = "0001"
 down_revision = None
@@ -100,15 +101,7 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("quantity > 0", name="ck_reservation_item_quantity_positive"),
     )
-    op.create_table(
-        "tcc_barrier",
-        sa.Column("gid", sa.String(128), primary_key=True),
-        sa.Column("branch_id", sa.String(128), primary_key=True),
-        sa.Column("op", sa.String(16), primary_key=True),
-        sa.Column("reason", sa.String(16), nullable=False),
-        _time("created_at"),
-    )
-    op.create_index("ix_tcc_barrier_created", "tcc_barrier", ["created_at"])
+    create_barrier_table_v1(op)
 
 
 def downgrade() -> None:

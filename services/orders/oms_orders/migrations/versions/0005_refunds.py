@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from omslib.tcc.migration_v1 import create_barrier_table_v1
 
 revision = "0005"
 down_revision = "0004"
@@ -35,17 +36,7 @@ def upgrade() -> None:
         _time("update_time"),
     )
     op.create_index("ix_refund_freezes_order", "refund_freezes", ["order_id"])
-    # Frozen as written here (a migration never calls shared code that may change later):
-    # the same columns as omslib.tcc.barrier_table.
-    op.create_table(
-        "tcc_barrier",
-        sa.Column("gid", sa.String(128), primary_key=True),
-        sa.Column("branch_id", sa.String(128), primary_key=True),
-        sa.Column("op", sa.String(16), primary_key=True),
-        sa.Column("reason", sa.String(16), nullable=False),
-        _time("created_at"),
-    )
-    op.create_index("ix_tcc_barrier_created", "tcc_barrier", ["created_at"])
+    create_barrier_table_v1(op)
 
 
 def downgrade() -> None:
