@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from omslib.security.config import SecuritySettings
@@ -105,7 +105,11 @@ def format_settings_error(cls: type[BaseSettings], exc: ValidationError) -> str:
             continue
         field = str(error["loc"][0])
         env = _env_name(cls, field)
-        lines.append(f"  {env}={_shown_value(cls, field, env, error)}: {error['msg']}")
+        # Inside a JSON value: the path to the entry, e.g. VAR[taobao] (union branches
+        # and other non-key steps of the location are left out).
+        path = "".join(f"[{step}]" for step in error["loc"][1:] if not _is_type_step(step))
+        shown = _shown_value(cls, field, env, error)
+        lines.append(f"  {env}{path}={shown}: {error['msg']}")
     return "\n".join(lines)
 
 
@@ -117,11 +121,35 @@ def _shown_value(cls: type[BaseSettings], field: str, env: str, error: Any) -> s
     if error["type"] == "missing":
         return "<missing>"
     value = error.get("input")
-    info = cls.model_fields.get(field)
-    secret_type = info is not None and "SecretStr" in str(info.annotation)
+    # The loc is the alias (the variable's name) when validation_alias is set.
+    info = cls.model_fields.get(field) or next(
+        (f for f in cls.model_fields.values() if f.validation_alias == field), None
+    )
+    # A value of a type holding a secret (a list of channels with tokens) is hidden
+    # whole, and so is any entry inside it.
+    secret_type = info is not None and _holds_secret(info.annotation)
     if secret_type or any(word in env.upper() for word in _SECRET_WORDS):
         return f"<hidden, {len(str(value))} characters>"
     return repr(_without_password(value))
+
+
+def _holds_secret(annotation: object, seen: frozenset[object] = frozenset()) -> bool:
+    """True if the type is or contains a SecretStr (a list of models with a token, too)."""
+    if annotation is SecretStr or annotation in seen:
+        return annotation is SecretStr
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        inner = seen | {annotation}
+        return any(_holds_secret(f.annotation, inner) for f in annotation.model_fields.values())
+    return any(_holds_secret(arg, seen) for arg in get_args(annotation))
+
+
+def _is_type_step(step: object) -> bool:
+    # pydantic adds steps like "function-after[check(), dict[str,int]]" or "int" for
+    # union members; a key or an index is what a reader can find in the JSON.
+    return isinstance(step, str) and ("[" in step or step in _TYPE_STEPS)
+
+
+_TYPE_STEPS = frozenset({"int", "float", "str", "bool", "none", "literal", "[key]"})
 
 
 def _without_password(value: object) -> object:

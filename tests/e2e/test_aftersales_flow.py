@@ -37,7 +37,7 @@ def aftersales_stack(
         redis_url,
         # Shop orders promise shipment 7.2 s after payment, so the test sees one pass.
         extra_env={
-            "OMS_AFTERSALES_SHIP_PROMISE_HOURS_BY_PLATFORM": "shop=0.002",
+            "OMS_AFTERSALES_SHIP_PROMISE_HOURS_BY_PLATFORM": '{"shop": 0.002}',
             "OMS_AFTERSALES_TIMER_INTERVAL_SECONDS": "0.2",
         },
     )

@@ -167,9 +167,7 @@ def build(
     tickets = TicketService(uow_factory, ticket_log, clock)
     intake = CustomerIntake(uow_factory, ticket_log, classifier or default_classifier(), clock)
     profiles = ProfileService(uow_factory, catalogue, clock)
-    promise = ShipPromise(
-        settings.ship_promise_hours, Settings.parse_hours(settings.ship_promise_hours_by_platform)
-    )
+    promise = ShipPromise(settings.ship_promise_hours, settings.ship_promise_hours_by_platform)
     name = instance_name()
     relay = OutboxRelay(
         sessions,

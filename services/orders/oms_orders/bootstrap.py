@@ -147,7 +147,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
     inventory = InventoryClient(channel, timeout=settings.inventory_timeout_seconds)
     rules = ApprovalRules(
         max_amount_minor_units=settings.auto_approve_max_minor_units,
-        buyer_blocklist=settings.blocklist(),
+        buyer_blocklist=settings.buyer_blocklist,
     )
     coordinator = Coordinator(
         sessions,
