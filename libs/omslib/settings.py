@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_args
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from omslib.db.pool import DEFAULT_PING_IDLE_SECONDS, PoolOptions
 from omslib.security.config import SecuritySettings
 
 T = TypeVar("T", bound=BaseSettings)
@@ -50,6 +57,27 @@ class CommonSettings(SecuritySettings):
     # Streams are trimmed to about this many entries (XADD MAXLEN ~): size it for the
     # longest consumer outage to survive (entries / publication rate).
     events_stream_maxlen: int = Field(100_000, ge=100, validation_alias="OMS_EVENTS_STREAM_MAXLEN")
+    # Process tuning of the database pool (docs/configuration.md); unset: per dialect.
+    db_pool_size: int | None = Field(None, ge=1, validation_alias="OMS_DB_POOL_SIZE")
+    db_max_overflow: int | None = Field(None, ge=0, validation_alias="OMS_DB_MAX_OVERFLOW")
+    db_ping_idle_seconds: float = Field(
+        DEFAULT_PING_IDLE_SECONDS, ge=0, validation_alias="OMS_DB_PING_IDLE_SECONDS"
+    )
+    # Set by omslib.workers.supervise in each child it starts; unset: not a worker.
+    worker_index: int | None = Field(None, ge=0, validation_alias="OMS_WORKER_INDEX")
+
+    @field_validator(
+        "db_pool_size", "db_max_overflow", "db_ping_idle_seconds", "worker_index", mode="before"
+    )
+    @classmethod
+    def _blank_tuning_is_default(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str) and not value.strip():
+            return cls.model_fields[str(info.field_name)].default
+        return value
+
+    def db_pool(self) -> PoolOptions:
+        """The pool of this process's engines (``create_engine(url, pool=...)``)."""
+        return PoolOptions(self.db_pool_size, self.db_max_overflow, self.db_ping_idle_seconds)
 
     @field_validator("log_level")
     @classmethod
@@ -58,30 +86,6 @@ class CommonSettings(SecuritySettings):
         if upper not in _LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
         return upper
-
-
-N = TypeVar("N", int, float)
-
-
-def env_number(name: str, default: N, *, minimum: N) -> N:
-    """A numeric tuning variable read outside a Settings class (engine, process model).
-
-    Unset or blank gives ``default``; anything else must parse as the default's type
-    and be at least ``minimum``, or start-up stops with a message naming the variable.
-    """
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    kind = type(default)
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(
-            f"{name}={raw!r} is not a valid {kind.__name__}; unset it or give a number"
-        ) from None
-    if value < minimum:
-        raise ValueError(f"{name}={raw!r} must be at least {minimum}")
-    return value
 
 
 def load_settings(cls: type[T], **overrides: Any) -> T:

@@ -156,7 +156,7 @@ def build(
     except CatalogueError as exc:
         raise SystemExit(f"OMS_AFTERSALES_ISSUE_CODES_FILE: {exc}") from None
     redis_client = connect(settings.redis_url)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool=settings.db_pool())
     sessions = session_factory(engine)
     notifier = OutboxNotifier()
 
@@ -183,6 +183,8 @@ def build(
         host=settings.host,
         port=settings.port,
         error_domain=ERROR_DOMAIN,
+        # Workers started by omslib.workers.supervise share one port on purpose.
+        share_port=settings.worker_index is not None,
         security=security,
     )
     orders_channel = service_channel(settings.orders_addr, security)

@@ -27,6 +27,8 @@ class Settings(CommonSettings):
         default_factory=lambda: default_sqlite_url("orders"),
         validation_alias="OMS_ORDERS_DATABASE_URL",
     )
+    # Processes serving one port (SO_REUSEPORT, omslib.workers); each a full replica.
+    workers: int = Field(1, ge=1, validation_alias="OMS_ORDERS_WORKERS")
     inventory_addr: str = Field(
         default_factory=lambda: addr_default(50052), validation_alias="OMS_INVENTORY_ADDR"
     )
