@@ -71,19 +71,6 @@ def post_push(
     )
 
 
-def wait_until(
-    predicate: Callable[[], object], *, timeout: float = 30.0, what: str = "condition"
-) -> object:
-    """Poll until predicate returns something truthy; fail with `what` after timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
 async def restart_service(stack: Stack, service: str) -> None:
     """Start a killed service again and wait until it is healthy. Forking a (gRPC-busy)
     test process can, rarely, kill the child before it execs (grpc's fork handlers);

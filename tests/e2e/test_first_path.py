@@ -20,7 +20,8 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
 from oms.inventory.v1 import inventory_service_pb2, inventory_service_pb2_grpc
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms_cli.stack import Stack
-from stack_support import post_push, signed_shop_push, wait_until
+from omslib.testing.polling import wait_until
+from stack_support import post_push, signed_shop_push
 
 pytestmark = pytest.mark.e2e
 

@@ -65,7 +65,7 @@ def test_pushes_are_stored_while_orders_is_down_and_delivered_once_it_is_back(
     stack.start_service("orders")
     stack.wait_healthy("orders")
 
-    wait_until(all_orders_exist(stack, ids), timeout=60, what="every order after orders is back")
+    wait_until(all_orders_exist(stack, ids), within=60, what="every order after orders is back")
     wait_until(
         lambda: {e["state"] for e in inbox_entries(stack)} == {"DELIVERED"},
         timeout=30,
@@ -171,7 +171,7 @@ def test_database_unavailable_is_503_and_the_gateway_recovers_by_itself(
         )
         assert after
         wait_until(
-            all_orders_exist(stack, ["DB-0", "DB-1"]), timeout=60, what="both orders delivered"
+            all_orders_exist(stack, ["DB-0", "DB-1"]), within=60, what="both orders delivered"
         )
         stack.check_alive()
     finally:

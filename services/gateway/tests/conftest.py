@@ -22,6 +22,7 @@ from omslib.errors import DomainError
 from omslib.grpc_server import GrpcService
 from omslib.settings import load_settings
 from omslib.telemetry import setup_tracing
+from omslib.testing.polling import eventually
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import select
@@ -189,16 +190,6 @@ async def inbox_rows(running: Running) -> list[Any]:
 async def rejected_rows(running: Running) -> list[Any]:
     async with running.gateway.engine.connect() as conn:
         return list((await conn.execute(select(rejected_pushes))).all())
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], *, within: float = 30.0, what: str = "condition"
-) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 class Kit:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 from collections.abc import AsyncIterator, Callable
@@ -13,6 +12,7 @@ from oms_inventory import bootstrap
 from oms_inventory.config import Settings
 from omslib.settings import load_settings
 from omslib.testing.fake_channel import FakeChannel
+from omslib.testing.polling import eventually
 
 
 @pytest.fixture
@@ -21,14 +21,6 @@ async def channel() -> AsyncIterator[FakeChannel]:
     await fake.start()
     yield fake
     await fake.stop()
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 60) -> None:  # noqa: ASYNC109
-    async with asyncio.timeout(timeout):  # a guard against hanging, not a speed bound
-        while True:
-            if check():
-                return
-            await asyncio.sleep(0.05)
 
 
 async def test_a_burst_of_reservations_reaches_the_channels_exact_and_coalesced(
