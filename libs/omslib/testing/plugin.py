@@ -1,7 +1,7 @@
 """Pytest plugin shared by every test suite (enabled in pyproject via ``-p``).
 
 Fixtures: ``make_database_url``, ``database_url``, ``db_backend``, ``redis_url``,
-``otlp_receiver``. Backends come from ``OMS_TEST_POSTGRES_URL`` and
+``otlp_receiver``, ``spans``. Backends come from ``OMS_TEST_POSTGRES_URL`` and
 ``OMS_TEST_REDIS_URL`` when set, else SQLite files and an embedded redis-server.
 """
 
@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from omslib.testing.otlp import OtlpReceiver
+from omslib.testing.spans import capture_spans
 
 POSTGRES_ENV = "OMS_TEST_POSTGRES_URL"
 REDIS_ENV = "OMS_TEST_REDIS_URL"
@@ -124,3 +126,13 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
         yield receiver
     finally:
         receiver.stop()
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Spans finished during the test, from the process-wide provider (``capture_spans``).
+
+    Request it before starting a service: a database engine is traced only when the
+    provider has a span processor at the time the engine is built."""
+    with capture_spans() as exporter:
+        yield exporter

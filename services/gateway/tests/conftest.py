@@ -21,9 +21,7 @@ from oms_gateway.platforms.shop_signing import new_secret, sample_shop_order, si
 from omslib.errors import DomainError
 from omslib.grpc_server import GrpcService
 from omslib.settings import load_settings
-from omslib.telemetry import setup_tracing
 from omslib.testing.polling import eventually
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import select
 
@@ -115,15 +113,6 @@ def gateway_settings(
 
 
 GatewayFactory = Callable[..., Awaitable[Running]]
-
-
-@pytest.fixture(scope="session")
-def spans() -> InMemorySpanExporter:
-    """Every span the tests' processes finish (the global provider is set once per process)."""
-    provider = setup_tracing("gateway")
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return exporter
 
 
 @pytest.fixture
