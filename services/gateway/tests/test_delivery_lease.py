@@ -23,6 +23,7 @@ from oms_gateway.service_layer.delivery import DeliveryOptions, DeliveryWorker
 from oms_gateway.service_layer.ports import SyncResult
 from omslib.clock import FakeClock, SystemClock
 from omslib.db import UnitOfWork, create_engine, session_factory, upgrade_schema
+from omslib.testing.polling import eventually
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -223,10 +224,7 @@ async def test_a_restarted_process_takes_back_its_killed_predecessors_deliveries
     )
     await worker.start()
     try:
-        for _ in range(200):
-            if orders.calls:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: orders.calls, what="the predecessor's delivery taken back")
     finally:
         await worker.stop()
     assert orders.calls == Counter({"shop:msg_0": 1})
