@@ -40,6 +40,12 @@ class HostileGateway:
     def secrets(self) -> list[str]:
         return [self.shop_secret, self.shop_secret.removeprefix("whsec_"), self.admin_token]
 
+    def idle(self) -> bool:
+        """No connection open and no request being handled: whatever a dropped client
+        set off in the application has finished (and logged what it logs)."""
+        state = self.running.server.server_state
+        return not state.connections and not state.tasks
+
     async def count(self, table: Any) -> int:
         async with self.running.gateway.engine.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())

@@ -18,6 +18,9 @@ from oms_inventory.demo_catalogue import seed_demo_catalogue
 from omslib.ids import new_id
 from omslib.testing.net import free_port
 
+#: The gateway's admin token in a stack started here (tests read its inbox with it).
+STACK_ADMIN_TOKEN = "stack-tests-admin-token-0123456789"
+
 
 def start_stack(
     var_dir: Path,
@@ -33,7 +36,11 @@ def start_stack(
             name: database_url(name) for name in ("gateway", "orders", "inventory", "aftersales")
         },
         redis_url=redis_url,
-        extra_env={"OMS_PLATFORM_SHOP_SECRET": DEV_SHOP_SECRET, **(extra_env or {})},
+        extra_env={
+            "OMS_PLATFORM_SHOP_SECRET": DEV_SHOP_SECRET,
+            "OMS_GATEWAY_ADMIN_TOKEN": STACK_ADMIN_TOKEN,
+            **(extra_env or {}),
+        },
     )
     stack = Stack(config)
     stack.start(timeout=90)
@@ -69,19 +76,6 @@ def post_push(
     return httpx.post(
         f"{stack.gateway_url}/webhooks/{platform}", content=body, headers=headers, timeout=10
     )
-
-
-def wait_until(
-    predicate: Callable[[], object], *, timeout: float = 30.0, what: str = "condition"
-) -> object:
-    """Poll until predicate returns something truthy; fail with `what` after timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 async def restart_service(stack: Stack, service: str) -> None:

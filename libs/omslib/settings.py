@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from omslib.db.pool import DEFAULT_PING_IDLE_SECONDS, PoolOptions
 from omslib.security.config import SecuritySettings
 
 T = TypeVar("T", bound=BaseSettings)
@@ -50,6 +57,27 @@ class CommonSettings(SecuritySettings):
     # Streams are trimmed to about this many entries (XADD MAXLEN ~): size it for the
     # longest consumer outage to survive (entries / publication rate).
     events_stream_maxlen: int = Field(100_000, ge=100, validation_alias="OMS_EVENTS_STREAM_MAXLEN")
+    # Process tuning of the database pool (docs/configuration.md); unset: per dialect.
+    db_pool_size: int | None = Field(None, ge=1, validation_alias="OMS_DB_POOL_SIZE")
+    db_max_overflow: int | None = Field(None, ge=0, validation_alias="OMS_DB_MAX_OVERFLOW")
+    db_ping_idle_seconds: float = Field(
+        DEFAULT_PING_IDLE_SECONDS, ge=0, validation_alias="OMS_DB_PING_IDLE_SECONDS"
+    )
+    # Set by omslib.workers.supervise in each child it starts; unset: not a worker.
+    worker_index: int | None = Field(None, ge=0, validation_alias="OMS_WORKER_INDEX")
+
+    @field_validator(
+        "db_pool_size", "db_max_overflow", "db_ping_idle_seconds", "worker_index", mode="before"
+    )
+    @classmethod
+    def _blank_tuning_is_default(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str) and not value.strip():
+            return cls.model_fields[str(info.field_name)].default
+        return value
+
+    def db_pool(self) -> PoolOptions:
+        """The pool of this process's engines (``create_engine(url, pool=...)``)."""
+        return PoolOptions(self.db_pool_size, self.db_max_overflow, self.db_ping_idle_seconds)
 
     @field_validator("log_level")
     @classmethod
@@ -58,30 +86,6 @@ class CommonSettings(SecuritySettings):
         if upper not in _LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
         return upper
-
-
-N = TypeVar("N", int, float)
-
-
-def env_number(name: str, default: N, *, minimum: N) -> N:
-    """A numeric tuning variable read outside a Settings class (engine, process model).
-
-    Unset or blank gives ``default``; anything else must parse as the default's type
-    and be at least ``minimum``, or start-up stops with a message naming the variable.
-    """
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    kind = type(default)
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(
-            f"{name}={raw!r} is not a valid {kind.__name__}; unset it or give a number"
-        ) from None
-    if value < minimum:
-        raise ValueError(f"{name}={raw!r} must be at least {minimum}")
-    return value
 
 
 def load_settings(cls: type[T], **overrides: Any) -> T:
@@ -105,7 +109,11 @@ def format_settings_error(cls: type[BaseSettings], exc: ValidationError) -> str:
             continue
         field = str(error["loc"][0])
         env = _env_name(cls, field)
-        lines.append(f"  {env}={_shown_value(cls, field, env, error)}: {error['msg']}")
+        # Inside a JSON value: the path to the entry, e.g. VAR[taobao] (union branches
+        # and other non-key steps of the location are left out).
+        path = "".join(f"[{step}]" for step in error["loc"][1:] if not _is_type_step(step))
+        shown = _shown_value(cls, field, env, error)
+        lines.append(f"  {env}{path}={shown}: {error['msg']}")
     return "\n".join(lines)
 
 
@@ -117,11 +125,35 @@ def _shown_value(cls: type[BaseSettings], field: str, env: str, error: Any) -> s
     if error["type"] == "missing":
         return "<missing>"
     value = error.get("input")
-    info = cls.model_fields.get(field)
-    secret_type = info is not None and "SecretStr" in str(info.annotation)
+    # The loc is the alias (the variable's name) when validation_alias is set.
+    info = cls.model_fields.get(field) or next(
+        (f for f in cls.model_fields.values() if f.validation_alias == field), None
+    )
+    # A value of a type holding a secret (a list of channels with tokens) is hidden
+    # whole, and so is any entry inside it.
+    secret_type = info is not None and _holds_secret(info.annotation)
     if secret_type or any(word in env.upper() for word in _SECRET_WORDS):
         return f"<hidden, {len(str(value))} characters>"
     return repr(_without_password(value))
+
+
+def _holds_secret(annotation: object, seen: frozenset[object] = frozenset()) -> bool:
+    """True if the type is or contains a SecretStr (a list of models with a token, too)."""
+    if annotation is SecretStr or annotation in seen:
+        return annotation is SecretStr
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        inner = seen | {annotation}
+        return any(_holds_secret(f.annotation, inner) for f in annotation.model_fields.values())
+    return any(_holds_secret(arg, seen) for arg in get_args(annotation))
+
+
+def _is_type_step(step: object) -> bool:
+    # pydantic adds steps like "function-after[check(), dict[str,int]]" or "int" for
+    # union members; a key or an index is what a reader can find in the JSON.
+    return isinstance(step, str) and ("[" in step or step in _TYPE_STEPS)
+
+
+_TYPE_STEPS = frozenset({"int", "float", "str", "bool", "none", "literal", "[key]"})
 
 
 def _without_password(value: object) -> object:

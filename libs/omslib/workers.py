@@ -4,9 +4,9 @@
 and watches them: SIGTERM/SIGINT are passed on (each child drains gracefully), and
 when a child exits on its own the others are stopped too and the supervisor exits
 non-zero, so that the process manager restarts the whole set rather than leaving a
-service running at half strength without anyone noticing. Each child knows its index
-from ``OMS_WORKER_INDEX`` (``worker_index()``), e.g. to run a job that must have one
-process only.
+service running at half strength without anyone noticing. Each child finds its
+index in ``OMS_WORKER_INDEX``, read like any setting (``CommonSettings.worker_index``),
+e.g. to run a job that must have one process only.
 
 Each worker is a full replica (its own pool, recovery loops, jobs): only services
 that are safe to run as several replicas may use this, and the port must be fixed
@@ -27,7 +27,6 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from omslib import event_loop
-from omslib.settings import env_number
 
 #: Set by the supervisor in each child: its index, 0 to workers - 1.
 WORKER_ENV = "OMS_WORKER_INDEX"
@@ -36,22 +35,7 @@ STOP_GRACE_SECONDS = 30.0
 _PR_SET_PDEATHSIG = 1
 
 
-def workers_from_env(name: str, default: int = 1) -> int:
-    """The worker count in ``name`` (e.g. OMS_ORDERS_WORKERS); ``default`` when unset."""
-    return env_number(name, default, minimum=1)
-
-
-def is_worker() -> bool:
-    """Whether this process was started by a supervisor."""
-    return WORKER_ENV in os.environ
-
-
-def worker_index() -> int:
-    """This process's index among its supervisor's workers (0 without a supervisor)."""
-    return int(os.environ.get(WORKER_ENV, "0"))
-
-
-def process_slot(port: int) -> str | None:
+def process_slot(port: int, worker_index: int | None) -> str | None:
     """A name for this process's place: host, port and worker index; None on port 0.
 
     Two live processes never share a slot (the second could not bind the port;
@@ -61,14 +45,19 @@ def process_slot(port: int) -> str | None:
     """
     if not port:
         return None
-    return f"{socket.gethostname()[:30]}:{port}:{worker_index()}"
+    return f"{socket.gethostname()[:30]}:{port}:{worker_index or 0}"
 
 
 def serve_workers(
-    module: str, main: Callable[[], Coroutine[Any, Any, None]], *, workers: int
+    module: str,
+    main: Callable[[], Coroutine[Any, Any, None]],
+    *,
+    workers: int,
+    worker_index: int | None,
 ) -> int:
-    """Run ``main`` here (one worker, or inside a child) or supervise ``workers`` children."""
-    if workers <= 1 or is_worker():
+    """Run ``main`` here (one worker, or inside a child: ``worker_index`` set) or
+    supervise ``workers`` children."""
+    if workers <= 1 or worker_index is not None:
         event_loop.run(main())
         return 0
     return supervise(module, workers=workers)

@@ -18,7 +18,8 @@ from oms.aftersales.v1 import aftersales_service_pb2_grpc as pb_grpc
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms_cli.stack import DEV_PLATFORM_ENV, Stack
 from oms_gateway.testing import aftersales_samples as samples
-from stack_support import post_push, signed_shop_push, start_stack, wait_until
+from omslib.testing.polling import wait_until
+from stack_support import post_push, signed_shop_push, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +38,7 @@ def aftersales_stack(
         redis_url,
         # Shop orders promise shipment 7.2 s after payment, so the test sees one pass.
         extra_env={
-            "OMS_AFTERSALES_SHIP_PROMISE_HOURS_BY_PLATFORM": "shop=0.002",
+            "OMS_AFTERSALES_SHIP_PROMISE_HOURS_BY_PLATFORM": '{"shop": 0.002}',
             "OMS_AFTERSALES_TIMER_INTERVAL_SECONDS": "0.2",
         },
     )
@@ -91,9 +92,9 @@ def test_late_order_and_wechat_return_wish_become_tickets_with_a_profile(
         PLATFORM_ORDER, [("CAP-RED", 1)], status="paid", buyer_id="buyer-e2e"
     )
     assert post_push(stack, body, headers).status_code == 202
-    order = wait_until(lambda: get_order(stack), timeout=60, what="the order")
+    order = wait_until(lambda: get_order(stack), within=60, what="the order")
 
-    late = wait_until(lambda: tickets(stack, "RTS-001"), timeout=60, what="an RTS-001 ticket")
+    late = wait_until(lambda: tickets(stack, "RTS-001"), within=60, what="an RTS-001 ticket")
     assert [t.order for t in late] == [order.name]  # type: ignore[union-attr]
 
     # The buyer writes on WeChat about the order, then wants to return it.
@@ -105,7 +106,7 @@ def test_late_order_and_wechat_return_wish_become_tickets_with_a_profile(
     # A resent message (same MsgId) is recorded once.
     assert post_wechat(stack, "24602657863450002", "这个不想要了，怎么退货").status_code == 200
 
-    returns = wait_until(lambda: tickets(stack, "RET-001"), timeout=60, what="a RET-001 ticket")
+    returns = wait_until(lambda: tickets(stack, "RET-001"), within=60, what="a RET-001 ticket")
     assert [(t.order, t.channel) for t in returns] == [(order.name, apb.CHANNEL_WECHAT)]  # type: ignore[union-attr]
 
     with grpc.insecure_channel(stack.addr("aftersales")) as channel:

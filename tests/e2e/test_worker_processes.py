@@ -14,7 +14,8 @@ import grpc
 import pytest
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms_cli.stack import Stack
-from stack_support import post_push, signed_shop_push, start_stack, wait_until
+from omslib.testing.polling import wait_until
+from stack_support import post_push, signed_shop_push, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +66,7 @@ def test_pushes_through_two_gateway_workers_become_orders_in_two_orders_workers(
         reply = post_push(stack, *signed_shop_push(f"WORKERS-{n}", [("TEE-WHITE-M", 1)]))
         assert reply.status_code == 202, reply.text
 
-    wait_until(lambda: orders_placed(stack, 20), timeout=60, what="20 orders placed")
+    wait_until(lambda: orders_placed(stack, 20), within=60, what="20 orders placed")
 
 
 def test_a_gateway_worker_killed_stops_its_supervisor_with_an_error(
@@ -78,7 +79,7 @@ def test_a_gateway_worker_killed_stops_its_supervisor_with_an_error(
     os.kill(first, signal.SIGKILL)
 
     assert supervisor.wait(timeout=60) == 128 + signal.SIGKILL
-    wait_until(lambda: gone(second), timeout=30, what="the other worker stopped")
+    wait_until(lambda: gone(second), within=30, what="the other worker stopped")
 
 
 def gone(pid: int) -> bool:

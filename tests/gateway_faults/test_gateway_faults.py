@@ -17,9 +17,10 @@ import pytest
 from gateway_faults.fault_support import ADMIN_TOKEN, PrivatePostgres, fault_stack
 from oms.orders.v1 import orders_service_pb2, orders_service_pb2_grpc
 from oms_cli.stack import Stack
+from omslib.testing.polling import wait_until
 from sqlalchemy.engine import make_url
 from stack_support import inbox_entries as shared_inbox_entries
-from stack_support import post_push, signed_shop_push, wait_until
+from stack_support import post_push, signed_shop_push
 
 pytestmark = pytest.mark.e2e
 
@@ -65,10 +66,10 @@ def test_pushes_are_stored_while_orders_is_down_and_delivered_once_it_is_back(
     stack.start_service("orders")
     stack.wait_healthy("orders")
 
-    wait_until(all_orders_exist(stack, ids), timeout=60, what="every order after orders is back")
+    wait_until(all_orders_exist(stack, ids), within=60, what="every order after orders is back")
     wait_until(
         lambda: {e["state"] for e in inbox_entries(stack)} == {"DELIVERED"},
-        timeout=30,
+        within=30,
         what="every inbox entry DELIVERED",
     )
     # Each entry was delivered once: the first successful attempt is its only "delivered" one.
@@ -98,7 +99,7 @@ def test_nothing_acknowledged_is_lost_when_the_gateway_is_killed_right_after_ans
     stack.wait_healthy("gateway")
     wait_until(
         all_orders_exist(stack, acknowledged),
-        timeout=90,
+        within=90,
         what="every acknowledged push to become an order after the restart",
     )
     assert {e["state"] for e in inbox_entries(stack)} <= {"DELIVERED", "DELIVERING", "RECEIVED"}
@@ -166,12 +167,12 @@ def test_database_unavailable_is_503_and_the_gateway_recovers_by_itself(
         # is right too: a write queued during the outage may complete once it is over.
         after = wait_until(
             lambda: (r := _post(stack, push)).status_code in (200, 202) and r,
-            timeout=60,
+            within=60,
             what="the gateway to accept pushes again",
         )
         assert after
         wait_until(
-            all_orders_exist(stack, ["DB-0", "DB-1"]), timeout=60, what="both orders delivered"
+            all_orders_exist(stack, ["DB-0", "DB-1"]), within=60, what="both orders delivered"
         )
         stack.check_alive()
     finally:

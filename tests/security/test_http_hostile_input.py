@@ -19,12 +19,14 @@ import httpx
 import pytest
 from http_hostile_support import (
     HostileGateway,
+    LogLines,
     captured_logs,
     hostile_gateway,
     raw_exchange,
     status_of,
 )
 from oms_gateway.platforms.shop_signing import new_secret, sample_shop_order, sign_standard_webhook
+from omslib.testing.polling import eventually
 
 #: Short deadlines keep the slow-client cases quick; production defaults are 10 s and 30 s.
 SLOW = {"OMS_GATEWAY_HEADER_TIMEOUT_SECONDS": 1.0, "OMS_GATEWAY_BODY_TIMEOUT_SECONDS": 1.0}
@@ -105,7 +107,8 @@ async def test_a_body_sent_a_byte_at_a_time_is_dropped_with_408_and_logged_once(
 ) -> None:
     with captured_logs() as logs:
         answer, closed = await raw_exchange(gw.port, push_head(200), drip=b"{" * 200)
-        await asyncio.sleep(0.2)  # the application's side of the disconnect logs now
+        # The application's side of the drop has run (and logged) once the server is idle.
+        await eventually(gw.idle, what="the gateway done with the dropped connection")
     assert (status_of(answer), closed) == (408, True)
     assert await gw.inbox_count() == 0 and await gw.rejected() == []
     assert logs.at_or_above(40) == []  # no ERROR, no traceback
@@ -200,12 +203,16 @@ async def test_a_client_gone_mid_body_logs_one_line_not_tracebacks(
         await asyncio.sleep(0.3)  # the application is reading the body now
         writer.close()
         await writer.wait_closed()
-        await asyncio.sleep(0.5)
+        await eventually(gw.idle, what="the gateway done with the dropped connection")
     assert logs.at_or_above(logging.ERROR) == []
     assert not any(record.exc_info for record in logs.records)
-    gone = [r for r in logs.records if getattr(r, "code", "") == "CLIENT_DISCONNECTED"]
+    gone = _disconnects(logs)
     assert len(gone) <= 1
     assert await gw.inbox_count() == 0 and await gw.rejected() == []
+
+
+def _disconnects(logs: LogLines) -> list[logging.LogRecord]:
+    return [r for r in logs.records if getattr(r, "code", "") == "CLIENT_DISCONNECTED"]
 
 
 # -- hostile requests: each answers its documented 4xx, stores nothing, leaks nothing ------

@@ -1,4 +1,5 @@
-"""Crashes: SIGKILL orders or inventory at random moments during a stream of orders.
+"""Crashes: SIGKILL orders or inventory at random moments during a stream of orders
+(seeded: a failure reports the seed; OMS_TEST_SEED replays it).
 
 Afterwards every transaction is CONFIRMED or CANCELLED, every acknowledged payment
 is kept, and stock is conserved.
@@ -29,6 +30,9 @@ from tcc_support import (
     sync,
     with_retries,
 )
+
+# Starts the whole stack as separate processes (services and Redis).
+pytestmark = pytest.mark.e2e
 
 OP = order_pb2
 STOCK = 30
@@ -77,8 +81,7 @@ async def _killer(stack, service: str, rounds: int, rng: random.Random) -> None:
         await restart_service(stack, service)
 
 
-async def _run(stack, service: str) -> None:  # type: ignore[no-untyped-def]
-    rng = random.Random()
+async def _run(stack, service: str, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
     async with (
         grpc.aio.insecure_channel(stack.addr("orders")) as oc,
         grpc.aio.insecure_channel(stack.addr("inventory")) as ic,
@@ -127,5 +130,7 @@ async def _run(stack, service: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("service", ["orders", "inventory"])
-def test_sigkill_during_a_stream_of_orders(tcc_stack, service: str) -> None:  # type: ignore[no-untyped-def]
-    asyncio.run(_run(tcc_stack, service))
+def test_sigkill_during_a_stream_of_orders(  # type: ignore[no-untyped-def]
+    tcc_stack, service: str, chaos_rng: random.Random
+) -> None:
+    asyncio.run(_run(tcc_stack, service, chaos_rng))

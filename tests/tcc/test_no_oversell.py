@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import grpc.aio
+import pytest
 from oms.inventory.v1 import inventory_service_pb2_grpc
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 
@@ -19,6 +20,9 @@ from tcc_support import (
     sync,
     with_retries,
 )
+
+# Starts the whole stack as separate processes (services and Redis).
+pytestmark = pytest.mark.e2e
 
 ORDERS = 500
 STOCK = 20

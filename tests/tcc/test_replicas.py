@@ -31,6 +31,9 @@ from tcc_support import (
     with_retries,
 )
 
+# Starts the whole stack as separate processes (services and Redis).
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
 OP = order_pb2
 STOCK = 60
 ORDERS = 120

@@ -20,11 +20,12 @@ from omslib.db import create_engine, session_factory
 from omslib.events import EventConsumer, ReceivedEvent, consumer_tables
 from omslib.outbox import STREAM_INVENTORY, STREAM_ORDERS
 from omslib.redis_conn import connect
+from omslib.testing.polling import wait_until
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy.ext.asyncio import AsyncSession
-from stack_support import post_push, signed_shop_push, wait_until
+from stack_support import post_push, signed_shop_push
 
 pytestmark = pytest.mark.e2e
 
@@ -62,7 +63,7 @@ def test_a_push_events_carry_its_trace_and_a_consumer_links_to_it(
                         return env
             return None
 
-        event = wait_until(created, timeout=60, what="OrderCreated on oms.orders")
+        event = wait_until(created, within=60, what="OrderCreated on oms.orders")
         assert isinstance(event, EventEnvelope)
 
         def push_root() -> str | None:
@@ -71,7 +72,7 @@ def test_a_push_events_carry_its_trace_and_a_consumer_links_to_it(
                     return str(s.trace_id)
             return None
 
-        trace_id = wait_until(push_root, timeout=30, what="the push's root span")
+        trace_id = wait_until(push_root, within=30, what="the push's root span")
         assert _trace_id(event.traceparent) == trace_id
         assert event.source == "orders" and event.aggregate_type == "order"
 
@@ -82,7 +83,7 @@ def test_a_push_events_carry_its_trace_and_a_consumer_links_to_it(
                 if _trace_id(e.traceparent) == trace_id
             ]
 
-        inventory_events = wait_until(reserved, timeout=60, what="inventory events of the push")
+        inventory_events = wait_until(reserved, within=60, what="inventory events of the push")
         assert isinstance(inventory_events, list)
         assert {"StockReservationChanged", "AvailabilityChanged"} <= {
             e.type for e in inventory_events

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 from oms_cli.stack import Stack
-from stack_support import post_push, signed_shop_push, wait_until
+from omslib.testing.polling import wait_until
+from stack_support import post_push, signed_shop_push
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +38,7 @@ def test_one_push_is_one_trace_across_gateway_orders_and_inventory(
             return trace if {"gateway", "orders", "inventory"} <= services and has_reserve else None
 
         first_seen = wait_until(
-            push_trace, timeout=30, what="spans from gateway, orders and inventory"
+            push_trace, within=30, what="spans from gateway, orders and inventory"
         )
     finally:
         # A graceful stop flushes every span still batched in the services.

@@ -1,16 +1,13 @@
 """Async engine factory with per-dialect settings and OpenTelemetry instrumentation.
 
-Pool settings can be tuned per process from the environment: ``OMS_DB_POOL_SIZE``
-and ``OMS_DB_MAX_OVERFLOW`` (PostgreSQL: default 10 and 10; SQLite files:
-SQLAlchemy's default unless set) and, for PostgreSQL, ``OMS_DB_PING_IDLE_SECONDS``
-(default 10: a pooled connection idle longer than that is pinged before use; 0 pings
-at every checkout).
+The pool is tuned per process by ``PoolOptions``, which the service's settings build
+from ``OMS_DB_POOL_SIZE``, ``OMS_DB_MAX_OVERFLOW`` and ``OMS_DB_PING_IDLE_SECONDS``
+(``CommonSettings.db_pool()``); nothing here reads the environment.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 import weakref
 from pathlib import Path
@@ -21,10 +18,16 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from omslib.db.pool import DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE, PoolOptions
 from omslib.db.urls import normalize_url
-from omslib.settings import env_number
 
-__all__ = ["create_engine", "instrument_engine", "normalize_url", "single_writer_options"]
+__all__ = [
+    "PoolOptions",
+    "create_engine",
+    "instrument_engine",
+    "normalize_url",
+    "single_writer_options",
+]
 
 # Writers wait this long for the SQLite write lock instead of failing at once.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -33,18 +36,25 @@ _instrumented: weakref.WeakSet[Engine] = weakref.WeakSet()
 log = logging.getLogger(__name__)
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Create an instrumented :class:`AsyncEngine` for ``url`` (normalised first)."""
+def create_engine(url: str, *, pool: PoolOptions | None = None, **kwargs: Any) -> AsyncEngine:
+    """Create an instrumented :class:`AsyncEngine` for ``url`` (normalised first).
+
+    ``pool`` (default: ``PoolOptions()``) comes from the service's settings; ``kwargs``
+    are SQLAlchemy engine options and win over it.
+    """
+    pool = pool or PoolOptions()
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = _sqlite_engine(url, **kwargs)
+        engine = _sqlite_engine(url, pool, **kwargs)
     else:
-        ping_idle = env_number("OMS_DB_PING_IDLE_SECONDS", DEFAULT_PING_IDLE_SECONDS, minimum=0.0)
+        ping_idle = pool.ping_idle_seconds
         options: dict[str, Any] = {
             # Sized for a few dozen concurrent calls per process: with a smaller pool,
             # the overflow connections are opened and closed again under load.
-            "pool_size": env_number("OMS_DB_POOL_SIZE", DEFAULT_POOL_SIZE, minimum=1),
-            "max_overflow": env_number("OMS_DB_MAX_OVERFLOW", DEFAULT_MAX_OVERFLOW, minimum=0),
+            "pool_size": DEFAULT_POOL_SIZE if pool.size is None else pool.size,
+            "max_overflow": (
+                DEFAULT_MAX_OVERFLOW if pool.max_overflow is None else pool.max_overflow
+            ),
             # Replicas sit behind load balancers and DB proxies that drop idle links:
             # a link is checked before use when it sat idle (see _ping_when_idle).
             "pool_pre_ping": ping_idle <= 0,
@@ -58,11 +68,6 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
-DEFAULT_POOL_SIZE = 10
-DEFAULT_MAX_OVERFLOW = 10
-# Proxies and load balancers drop links idle for minutes; a link used a few seconds
-# ago is alive, and pinging it would cost one more round trip per transaction.
-DEFAULT_PING_IDLE_SECONDS = 10.0
 _IDLE_SINCE = "oms_idle_since"
 
 
@@ -94,22 +99,22 @@ def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
     event.listen(sync_engine, "checkout", checkout)
 
 
-def single_writer_options(url: str) -> dict[str, Any]:
+def single_writer_options(url: str, pool: PoolOptions | None = None) -> dict[str, Any]:
     """Engine options for a service whose calls write: on a SQLite file, one pooled
     connection, so writers queue in asyncio (cheap, in order) instead of in SQLite's
     busy handler (sleeps of up to 100 ms, p99 of seconds under load). Nothing for
-    other backends, or when ``OMS_DB_POOL_SIZE`` is set. Code using it must never hold
-    two sessions at once (the second would wait for the first)."""
+    other backends, or when ``pool`` sets a size (``OMS_DB_POOL_SIZE``). Code using it
+    must never hold two sessions at once (the second would wait for the first)."""
     url = normalize_url(url)
     database = make_url(url).database if url.startswith("sqlite") else None
     if not database or database == ":memory:" or database.startswith("file:"):
         return {}  # not a SQLite file (in-memory databases have a pool of their own)
-    if os.environ.get("OMS_DB_POOL_SIZE", "").strip():
+    if pool is not None and pool.size is not None:
         return {}
     return {"pool_size": 1, "max_overflow": 0}
 
 
-def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def _sqlite_engine(url: str, pool: PoolOptions, **kwargs: Any) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -118,12 +123,10 @@ def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # Unset: SQLAlchemy's default pool for files. OMS_DB_POOL_SIZE=1 with
         # OMS_DB_MAX_OVERFLOW=0 makes writers queue in asyncio instead of in SQLite's
         # busy handler (which sleeps up to 100 ms at a time).
-        for name, key, minimum in (
-            ("OMS_DB_POOL_SIZE", "pool_size", 1),
-            ("OMS_DB_MAX_OVERFLOW", "max_overflow", 0),
-        ):
-            if os.environ.get(name, "").strip():
-                options[key] = env_number(name, 0, minimum=minimum)
+        if pool.size is not None:
+            options["pool_size"] = pool.size
+        if pool.max_overflow is not None:
+            options["max_overflow"] = pool.max_overflow
     options.update(kwargs)
     engine = create_async_engine(url, **options)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

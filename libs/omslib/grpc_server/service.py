@@ -23,7 +23,6 @@ from omslib.grpc_server.reflection import enable_reflection
 from omslib.grpc_server.validation_interceptor import ValidationInterceptor
 from omslib.security import GrpcSecurity
 from omslib.telemetry.instrument import instrument_grpc_server
-from omslib.workers import is_worker
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +86,15 @@ class GrpcService:
         error_domain: str,
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
         port_variable: str | None = None,
-        share_port: bool | None = None,
+        share_port: bool = False,
         security: GrpcSecurity | None = None,
     ) -> None:
         self.name = name
         #: The variable a user changes to move the service (named when the port is taken).
         self.port_variable = port_variable or f"OMS_{name.upper()}_PORT"
-        # Workers started by omslib.workers.supervise share one port on purpose.
-        self.share_port = is_worker() if share_port is None else share_port
+        # Only workers started by omslib.workers.supervise share one port (their
+        # settings say so: CommonSettings.worker_index).
+        self.share_port = share_port
         # Bare (plaintext, no authorization) unless the composition root says otherwise.
         self.security = security or GrpcSecurity.bare(name)
         self.host = host

@@ -1,19 +1,24 @@
 """Pytest plugin shared by every test suite (enabled in pyproject via ``-p``).
 
 Fixtures: ``make_database_url``, ``database_url``, ``db_backend``, ``redis_url``,
-``otlp_receiver``. Backends come from ``OMS_TEST_POSTGRES_URL`` and
-``OMS_TEST_REDIS_URL`` when set, else SQLite files and an embedded redis-server.
+``otlp_receiver``, ``spans``, ``chaos_rng`` (its seed is reported when the test
+fails). Backends come from ``OMS_TEST_POSTGRES_URL`` and ``OMS_TEST_REDIS_URL`` when
+set, else SQLite files and an embedded redis-server.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+import random
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from omslib.testing.otlp import OtlpReceiver
+from omslib.testing.seeds import SEED_KEY, chosen_seed, seed_report
+from omslib.testing.spans import capture_spans
 
 POSTGRES_ENV = "OMS_TEST_POSTGRES_URL"
 REDIS_ENV = "OMS_TEST_REDIS_URL"
@@ -124,3 +129,33 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
         yield receiver
     finally:
         receiver.stop()
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Spans finished during the test, from the process-wide provider (``capture_spans``).
+
+    Request it before starting a service: a database engine is traced only when the
+    provider has a span processor at the time the engine is built."""
+    with capture_spans() as exporter:
+        yield exporter
+
+
+@pytest.fixture
+def chaos_rng(request: pytest.FixtureRequest) -> random.Random:
+    """A ``random.Random`` for chaos; its seed is in the report of a failing test."""
+    seed = chosen_seed()
+    request.node.stash[SEED_KEY] = seed
+    print(seed_report(seed))  # shown with -s, for runs watched as they go
+    return random.Random(seed)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    seed = item.stash.get(SEED_KEY, None)
+    if report.failed and seed is not None:
+        report.sections.append(("random seed", seed_report(seed)))
+    return report

@@ -7,9 +7,8 @@ python events_harness.py consumer-hang DB_URL REDIS_URL GROUP NAME HANG_AT MARKE
 from __future__ import annotations
 
 import asyncio
-import inspect
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -41,24 +40,6 @@ applied = sa.Table(
     sa.Column("sequence", sa.Integer, nullable=False),
     sa.Column("consumer", sa.String(64), nullable=False),
 )
-
-
-async def eventually(
-    check: Callable[[], bool | Awaitable[bool]],
-    timeout: float = 60,  # noqa: ASYNC109 - a guard against hanging, not a performance bound
-    between: Callable[[], object] | None = None,
-) -> None:
-    """Poll ``check`` until it holds (calling ``between`` after each miss)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            result = check()
-            if inspect.isawaitable(result):
-                result = await result
-            if result:
-                return
-            if between is not None:
-                between()
-            await asyncio.sleep(0.02)
 
 
 async def open_db(url: str) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:

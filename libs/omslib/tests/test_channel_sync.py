@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from events_harness import CONSUMER, OUTBOX, emit, eventually, open_db
+from events_harness import CONSUMER, OUTBOX, emit, open_db
 from omslib.channel_sync import (
     ChannelPolicy,
     ChannelStockSync,
@@ -20,6 +20,7 @@ from omslib.events import ConsumerSettings, EventConsumer
 from omslib.outbox import STREAM_INVENTORY, OutboxRelay, RelaySettings
 from omslib.redis_conn import connect
 from omslib.testing.fake_channel import FakeChannel
+from omslib.testing.polling import eventually
 
 
 @pytest.mark.parametrize(

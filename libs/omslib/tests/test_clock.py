@@ -10,8 +10,9 @@ def test_system_clock_is_utc_aware() -> None:
 
 
 def test_fake_clock_moves_only_when_advanced() -> None:
-    clock = FakeClock(datetime(2025, 3, 1, tzinfo=UTC))
-    assert clock.now() == clock.now()
+    start = datetime(2025, 3, 1, tzinfo=UTC)
+    clock = FakeClock(start)
+    assert clock.now() == start  # not the wall clock's time, however long ago it started
     clock.advance(timedelta(minutes=15))
     assert clock.now() == datetime(2025, 3, 1, 0, 15, tzinfo=UTC)
 

@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 import sqlalchemy as sa
-from events_harness import CONSUMER, OUTBOX, Sessions, applied, emit, eventually, recorder
+from events_harness import CONSUMER, OUTBOX, Sessions, applied, emit, recorder
 from omslib.clock import FakeClock, SystemClock
 from omslib.events import ConsumerSettings, EventConsumer, ReceivedEvent, parked_events
 from omslib.outbox import STREAM_INVENTORY, OutboxRelay
 from omslib.redis_conn import connect
 from omslib.testing.otlp import OtlpReceiver
+from omslib.testing.polling import eventually
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from omslib.db.pool import PoolOptions
 from omslib.settings import (
     CommonSettings,
     Port,
@@ -79,16 +80,26 @@ def test_stream_length_reaches_the_relay_and_a_tiny_one_is_refused(
     assert "OMS_EVENTS_STREAM_MAXLEN" in str(exc.value)
 
 
-def test_tuning_variables_outside_settings_name_themselves_when_bad(
+def test_tuning_variables_are_settings_that_name_themselves_when_bad(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from omslib.settings import env_number
-
     monkeypatch.setenv("OMS_DB_POOL_SIZE", "lots")
-    with pytest.raises(ValueError, match="OMS_DB_POOL_SIZE='lots' is not a valid int"):
-        env_number("OMS_DB_POOL_SIZE", 10, minimum=1)
+    with pytest.raises(SystemExit, match="OMS_DB_POOL_SIZE='lots': Input should be a valid int"):
+        load_settings(OrdersSettings)
     monkeypatch.setenv("OMS_DB_POOL_SIZE", "0")
-    with pytest.raises(ValueError, match="at least 1"):
-        env_number("OMS_DB_POOL_SIZE", 10, minimum=1)
+    with pytest.raises(SystemExit, match="OMS_DB_POOL_SIZE='0': Input should be greater than or"):
+        load_settings(OrdersSettings)
     monkeypatch.setenv("OMS_DB_POOL_SIZE", " ")
-    assert env_number("OMS_DB_POOL_SIZE", 10, minimum=1) == 10
+    monkeypatch.setenv("OMS_DB_PING_IDLE_SECONDS", "")
+    assert load_settings(OrdersSettings).db_pool() == PoolOptions()
+    monkeypatch.setenv("OMS_DB_POOL_SIZE", "3")
+    monkeypatch.setenv("OMS_DB_MAX_OVERFLOW", "0")
+    monkeypatch.setenv("OMS_DB_PING_IDLE_SECONDS", "0")
+    assert load_settings(OrdersSettings).db_pool() == PoolOptions(3, 0, 0.0)
+
+
+def test_the_worker_index_is_read_with_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMS_WORKER_INDEX", raising=False)
+    assert load_settings(OrdersSettings).worker_index is None
+    monkeypatch.setenv("OMS_WORKER_INDEX", "1")
+    assert load_settings(OrdersSettings).worker_index == 1

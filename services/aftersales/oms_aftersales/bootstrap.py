@@ -155,7 +155,7 @@ def build(
     except CatalogueError as exc:
         raise SystemExit(f"OMS_AFTERSALES_ISSUE_CODES_FILE: {exc}") from None
     redis_client = connect(settings.redis_url)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool=settings.db_pool())
     sessions = session_factory(engine)
     notifier = OutboxNotifier()
 
@@ -166,9 +166,7 @@ def build(
     tickets = TicketService(uow_factory, ticket_log, clock)
     intake = CustomerIntake(uow_factory, ticket_log, classifier or default_classifier(), clock)
     profiles = ProfileService(uow_factory, catalogue, clock)
-    promise = ShipPromise(
-        settings.ship_promise_hours, Settings.parse_hours(settings.ship_promise_hours_by_platform)
-    )
+    promise = ShipPromise(settings.ship_promise_hours, settings.ship_promise_hours_by_platform)
     name = instance_name()
     relay = OutboxRelay(
         sessions,
@@ -184,6 +182,8 @@ def build(
         host=settings.host,
         port=settings.port,
         error_domain=ERROR_DOMAIN,
+        # Workers started by omslib.workers.supervise share one port on purpose.
+        share_port=settings.worker_index is not None,
         security=security,
     )
     orders_channel = service_channel(settings.orders_addr, security)

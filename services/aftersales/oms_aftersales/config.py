@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from omslib.settings import CommonSettings, addr_default, default_sqlite_url
+from omslib.settings_json import ChannelName, json_from_env
 from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
+
+# A promised ship time, in hours after payment: above 0, at most 30 days.
+PromiseHours = Annotated[float, Field(gt=0, le=720)]
 
 
 class Settings(CommonSettings):
@@ -38,9 +44,13 @@ class Settings(CommonSettings):
     ship_promise_hours: int = Field(
         48, ge=1, le=24 * 30, validation_alias="OMS_AFTERSALES_SHIP_PROMISE_HOURS"
     )
-    # Per platform, e.g. "pdd=48,douyin=48,shopify=72" (decimal hours allowed: "shop=0.5").
-    ship_promise_hours_by_platform: str = Field(
-        "", max_length=500, validation_alias="OMS_AFTERSALES_SHIP_PROMISE_HOURS_BY_PLATFORM"
+    # Per platform, JSON: {"pdd": 48, "douyin": 48, "shopify": 72} (decimal hours allowed).
+    ship_promise_hours_by_platform: Annotated[
+        dict[ChannelName, PromiseHours],
+        NoDecode,
+        json_from_env('{"pdd": 48, "shopify": 72, "shop": 0.5}'),
+    ] = Field(
+        default_factory=dict, validation_alias="OMS_AFTERSALES_SHIP_PROMISE_HOURS_BY_PLATFORM"
     )
 
     # Refunds: a refund-only of an unshipped order at or under this is approved at once.
@@ -112,23 +122,3 @@ class Settings(CommonSettings):
         if v and not v.startswith(("http://", "https://")):
             raise ValueError("OMS_ALERT_WEBHOOK_URL must be an http(s) URL")
         return v or None
-
-    @field_validator("ship_promise_hours_by_platform")
-    @classmethod
-    def _per_platform(cls, v: str) -> str:
-        cls.parse_hours(v)
-        return v
-
-    @staticmethod
-    def parse_hours(text: str) -> dict[str, float]:
-        hours: dict[str, float] = {}
-        for item in filter(None, (p.strip() for p in text.split(","))):
-            name, sep, value = item.partition("=")
-            try:
-                number = float(value)
-            except ValueError:
-                number = -1.0
-            if not sep or not name.strip() or not 0 < number <= 720:
-                raise ValueError(f"expected platform=hours (above 0, at most 720), got {item!r}")
-            hours[name.strip().lower()] = number
-        return hours

@@ -41,7 +41,7 @@ async def service(
     monkeypatch.setenv("OMS_AFTERSALES_HOST", "127.0.0.1")
     monkeypatch.setenv("OMS_AFTERSALES_DATABASE_URL", make_database_url("aftersales"))
     monkeypatch.setenv("OMS_REDIS_URL", redis_url)
-    monkeypatch.setenv("OMS_AFTERSALES_SHIP_PROMISE_HOURS_BY_PLATFORM", "taobao=24")
+    monkeypatch.setenv("OMS_AFTERSALES_SHIP_PROMISE_HOURS_BY_PLATFORM", '{"taobao": 24}')
     clock = FakeClock(T0)
     running = await start(Settings(), clock=clock, jobs=False)
     client = redis.asyncio.Redis.from_url(redis_url)

@@ -4,8 +4,6 @@ holds the refund for an agent; Confirm restocks by disposition, exactly once."""
 
 from __future__ import annotations
 
-import asyncio
-
 import grpc
 import pytest
 from oms.aftersales.v1 import aftersales_pb2 as apb
@@ -157,11 +155,12 @@ async def test_an_unknown_payout_outcome_is_retried_with_the_same_key_and_pays_o
         )
     ).refund
     assert refund.state == apb.REFUND_STATE_REFUNDING
-    for _ in range(300):  # the payout worker retries (every 0.1 s here)
-        await asyncio.sleep(0.05)
+
+    async def refunded() -> apb.Refund | None:  # the payout worker retries (every 0.1 s here)
         shown = (await s.aftersales.GetRefund(pb.GetRefundRequest(name=refund.name))).refund
-        if shown.state == apb.REFUND_STATE_REFUNDED:
-            break
+        return shown if shown.state == apb.REFUND_STATE_REFUNDED else None
+
+    shown = await eventually(refunded, what="the refund paid after the retries")
     assert shown.state == apb.REFUND_STATE_REFUNDED
     key = f"refund-{refund.refund_id}"
     assert s.payments.payments == {key: 1}

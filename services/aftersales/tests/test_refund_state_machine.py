@@ -57,6 +57,7 @@ def test_every_move_outside_the_table_names_both_states(source: S, target: S) ->
 
 def test_terminal_states_and_money_only_after_refunding() -> None:
     assert frozenset({S.REFUNDED, S.REJECTED, S.CANCELLED, S.FAILED}) == TERMINAL
+    assert not {s: MOVES[s] for s in TERMINAL if MOVES.get(s)}  # no way out of them
     assert [s for s, targets in MOVES.items() if S.REFUNDED in targets] == [S.REFUNDING]
 
 

@@ -3,44 +3,10 @@ orders' freeze methods (over gRPC) and the payout."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from oms.aftersales.v1 import aftersales_pb2 as apb
 from oms.aftersales.v1 import aftersales_service_pb2 as pb
 from oms.type.v1 import money_pb2
-from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-
-class _Recorder(SpanProcessor):
-    """Records finished spans until detached (a provider cannot drop a processor)."""
-
-    def __init__(self, exporter: InMemorySpanExporter) -> None:
-        self.exporter = exporter
-        self.recording = True
-
-    def on_end(self, span: ReadableSpan) -> None:
-        if self.recording:
-            self.exporter.export([span])
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        trace.set_tracer_provider(TracerProvider())
-        provider = trace.get_tracer_provider()
-    assert isinstance(provider, TracerProvider)
-    exporter = InMemorySpanExporter()
-    recorder = _Recorder(exporter)
-    provider.add_span_processor(recorder)
-    try:
-        yield exporter
-    finally:
-        recorder.recording = False
-        exporter.clear()
 
 
 async def test_a_refund_is_one_trace_across_aftersales_and_orders(

@@ -32,7 +32,7 @@ from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
 from omslib.settings import load_settings
 from omslib.telemetry import configure_logging, setup_tracing
-from omslib.workers import is_worker, process_slot, supervise, worker_index
+from omslib.workers import process_slot, supervise
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
@@ -136,12 +136,6 @@ def http_limits(settings: Settings) -> HttpLimits:
     )
 
 
-def engine_options(database_url: str) -> dict[str, object]:
-    """SQLite takes one writer at a time; with one pooled connection, writers queue in
-    asyncio (cheap) instead of in SQLite's busy handler (sleeps of up to 100 ms)."""
-    return single_writer_options(database_url)
-
-
 def delivery_options(settings: Settings) -> DeliveryOptions:
     return DeliveryOptions(
         concurrency=settings.delivery_concurrency,
@@ -163,12 +157,17 @@ def delivery_owner(settings: Settings) -> str | None:
     gateway restarted after a crash takes back the deliveries its predecessor left in
     flight at once. Two live processes never share a slot: the second could not bind the
     port (workers on one port have distinct indices). None (a random id) on port 0."""
-    return process_slot(settings.port)
+    return process_slot(settings.port, settings.worker_index)
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
     clock = clock or SystemClock()
-    engine = create_engine(settings.database_url, **engine_options(settings.database_url))
+    # SQLite takes one writer at a time; with one pooled connection, writers queue in
+    # asyncio (cheap) instead of in SQLite's busy handler (sleeps of up to 100 ms).
+    pool = settings.db_pool()
+    engine = create_engine(
+        settings.database_url, pool=pool, **single_writer_options(settings.database_url, pool)
+    )
     sessions = session_factory(engine)
 
     # Only alerts write the outbox (never the intake path); the relay is woken after them.
@@ -219,7 +218,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Gateway:
     )
 
     # One Pinduoduo WebSocket per host, as with one worker: only worker 0 opens it.
-    connectors = build_connectors(settings, platforms, intake, clock) if worker_index() == 0 else []
+    connectors = (
+        build_connectors(settings, platforms, intake, clock) if not settings.worker_index else []
+    )
 
     async def ping_database() -> None:
         async with engine.connect() as conn:
@@ -343,7 +344,7 @@ async def start(settings: Settings, *, clock: Clock | None = None) -> Running:
 def run() -> None:
     """``python -m oms_gateway``: one process, or a supervisor of OMS_GATEWAY_WORKERS."""
     settings = load_settings(Settings)
-    if settings.workers > 1 and not is_worker():
+    if settings.workers > 1 and settings.worker_index is None:
         configure_logging(SERVICE_NAME, settings.log_level)
         raise SystemExit(supervise_workers(settings))
     asyncio.run(main())
@@ -373,7 +374,7 @@ def supervise_workers(settings: Settings) -> int:
     """
 
     async def upgrade() -> None:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, pool=settings.db_pool())
         try:
             await upgrade_schema(engine, MIGRATIONS)
         finally:

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Annotated
 
 from omslib.settings import CommonSettings, addr_default
-from pydantic import Field, SecretStr, field_validator
+from omslib.settings_json import json_from_env
+from pydantic import AfterValidator, Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
 
 from oms_gateway.config_operations import RateLimit, parse_rate_limit
 from oms_gateway.platforms.web_form import MERCHANT_PATTERN
@@ -16,6 +19,18 @@ from oms_gateway.platforms.web_form import MERCHANT_PATTERN
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 MIN_FORM_TOKEN_LENGTH = 16
 MAX_FORM_TOKEN_LENGTH = 256
+
+
+def _origin(value: str) -> str:
+    if not ORIGIN.match(value):
+        raise ValueError(
+            f"{value[:100]!r} is not an origin like https://shop.example.com "
+            "(scheme and host, optional port, no path)"
+        )
+    return value
+
+
+Origin = Annotated[str, AfterValidator(_origin)]
 
 
 class ChannelSettings(CommonSettings):
@@ -35,9 +50,13 @@ class ChannelSettings(CommonSettings):
     form_max_body_bytes: int = Field(
         16_384, gt=0, le=1_048_576, validation_alias="OMS_FORM_MAX_BODY_BYTES"
     )
-    #: Comma-separated origins whose pages may post the form from a browser (CORS), e.g.
-    #: ``https://shop.example.com``; empty: same-origin only.
-    form_allowed_origins: str = Field("", validation_alias="OMS_FORM_ALLOWED_ORIGINS")
+    #: Origins whose pages may post the form from a browser (CORS), JSON, e.g.
+    #: ``["https://shop.example.com"]``; empty: same-origin only.
+    form_allowed_origins: Annotated[
+        list[Origin],
+        NoDecode,
+        json_from_env('["https://shop.example.com", "https://m.example.com:8443"]'),
+    ] = Field(default_factory=list, validation_alias="OMS_FORM_ALLOWED_ORIGINS")
 
     @field_validator("wechat_token")
     @classmethod
@@ -64,29 +83,14 @@ class ChannelSettings(CommonSettings):
         parse_rate_limit(value)
         return value
 
-    @field_validator("form_allowed_origins")
-    @classmethod
-    def _origins(cls, value: str) -> str:
-        for origin in split_origins(value):
-            if not ORIGIN.match(origin):
-                raise ValueError(
-                    f"{origin[:100]!r} is not an origin like https://shop.example.com "
-                    "(scheme and host, optional port, no path)"
-                )
-        return value
-
     def form_origins(self) -> list[str]:
-        return split_origins(self.form_allowed_origins)
+        return list(self.form_allowed_origins)
 
     def form_token_map(self) -> dict[str, str]:
         return parse_form_tokens(self.form_tokens.get_secret_value()) if self.form_tokens else {}
 
     def form_rate(self) -> RateLimit | None:
         return parse_rate_limit(self.form_rate_limit)
-
-
-def split_origins(value: str) -> list[str]:
-    return [origin.strip() for origin in value.split(",") if origin.strip()]
 
 
 def parse_form_tokens(text: str) -> dict[str, str]:

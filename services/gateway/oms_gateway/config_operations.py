@@ -3,13 +3,20 @@ pollers. Mixed into ``config.Settings``; environment only, validated at start-up
 
 from __future__ import annotations
 
-import functools
-import json
 import re
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 from omslib.settings import CommonSettings
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from omslib.settings_json import json_from_env, known_keys
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import NoDecode
 
 MAX_POLL_INTERVAL_SECONDS = 300.0
 KNOWN_PLATFORMS = ("shop", "shopify", "taobao", "jd", "pdd", "douyin", "youzan")
@@ -36,6 +43,14 @@ def parse_rate_limit(spec: str) -> RateLimit | None:
     return RateLimit(float(match[1]), int(match[2]))
 
 
+def _spec(value: object) -> object:
+    return parse_rate_limit(value) if isinstance(value, str) else value
+
+
+#: A bucket written ``"RATE:BURST"`` or ``"off"`` (None), the notation of every rate variable.
+RateLimitSpec = Annotated[RateLimit | None, BeforeValidator(_spec)]
+
+
 class PollChannelConfig(BaseModel):
     """One channel that cannot push: polled for orders modified since a cursor."""
 
@@ -60,22 +75,26 @@ class OperationsSettings(CommonSettings):
     # and delivery apart, or to measure intake alone.
     delivery_enabled: bool = Field(True, validation_alias="OMS_GATEWAY_DELIVERY_ENABLED")
     admin_token: SecretStr | None = Field(None, validation_alias="OMS_GATEWAY_ADMIN_TOKEN")
-    rate_limit_default: str = Field("1000:2000", validation_alias="OMS_GATEWAY_RATE_LIMIT")
-    rate_limits: str = Field("", validation_alias="OMS_GATEWAY_RATE_LIMITS")
+    rate_limit_default: RateLimitSpec = Field(
+        RateLimit(1000.0, 2000), validation_alias="OMS_GATEWAY_RATE_LIMIT"
+    )
+    # Per platform, JSON: {"douyin": "3000:6000", "shop": "off"}; others use the default.
+    rate_limits: Annotated[
+        dict[str, RateLimitSpec],
+        NoDecode,
+        json_from_env('{"douyin": "3000:6000", "shop": "off"}'),
+        known_keys(KNOWN_PLATFORMS),
+    ] = Field(default_factory=dict, validation_alias="OMS_GATEWAY_RATE_LIMITS")
     feed_silence_seconds: float = Field(
         180.0, gt=0, validation_alias="OMS_GATEWAY_FEED_SILENCE_SECONDS"
     )
     feed_check_seconds: float = Field(30.0, gt=0, validation_alias="OMS_GATEWAY_FEED_CHECK_SECONDS")
     alert_webhook_url: str | None = Field(None, validation_alias="OMS_ALERT_WEBHOOK_URL")
-    poll_channels: list[PollChannelConfig] = Field(
-        default_factory=list, validation_alias="OMS_GATEWAY_POLL_CHANNELS"
-    )
-
-    @field_validator("poll_channels", mode="before")
-    @classmethod
-    def _json_list(cls, value: object) -> object:
-        # The environment gives JSON text; overrides in code may pass the same text.
-        return json.loads(value) if isinstance(value, str | bytes) else value
+    poll_channels: Annotated[
+        list[PollChannelConfig],
+        NoDecode,
+        json_from_env('[{"name": "taobao-poll", "platform": "taobao", "url": "https://host"}]'),
+    ] = Field(default_factory=list, validation_alias="OMS_GATEWAY_POLL_CHANNELS")
 
     @field_validator("admin_token")
     @classmethod
@@ -84,18 +103,6 @@ class OperationsSettings(CommonSettings):
             return None
         if len(value.get_secret_value()) < 16:
             raise ValueError("use at least 16 characters (e.g. `openssl rand -hex 24`)")
-        return value
-
-    @field_validator("rate_limit_default")
-    @classmethod
-    def _default_rate(cls, value: str) -> str:
-        parse_rate_limit(value)
-        return value
-
-    @field_validator("rate_limits")
-    @classmethod
-    def _per_platform_rates(cls, value: str) -> str:
-        parse_platform_rates(value)
         return value
 
     @field_validator("alert_webhook_url")
@@ -115,24 +122,7 @@ class OperationsSettings(CommonSettings):
         return self
 
     def rate_limit_for(self, platform: str) -> RateLimit | None:
-        # Asked on every push: parsed once per (spec, platform), not per call.
-        return _rate_limit_for(self.rate_limits, self.rate_limit_default, platform)
-
-
-@functools.lru_cache(maxsize=256)
-def _rate_limit_for(rate_limits: str, default: str, platform: str) -> RateLimit | None:
-    overrides = parse_platform_rates(rate_limits)
-    if platform in overrides:
-        return overrides[platform]
-    return parse_rate_limit(default)
-
-
-def parse_platform_rates(spec: str) -> dict[str, RateLimit | None]:
-    """``"shop=50:100,douyin=off"`` -> {"shop": RateLimit(50, 100), "douyin": None}."""
-    rates: dict[str, RateLimit | None] = {}
-    for item in filter(None, (part.strip() for part in spec.split(","))):
-        platform, sep, rate = item.partition("=")
-        if not sep or not platform.strip():
-            raise ValueError(f"{item!r}: expected PLATFORM=RATE:BURST")
-        rates[platform.strip().lower()] = parse_rate_limit(rate)
-    return rates
+        """The bucket of ``platform``'s pushes (None: unlimited); asked on every push."""
+        if platform in self.rate_limits:
+            return self.rate_limits[platform]
+        return self.rate_limit_default

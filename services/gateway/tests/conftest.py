@@ -18,19 +18,29 @@ from oms_gateway.adapters.orm import inbox, rejected_pushes
 from oms_gateway.bootstrap import Running, start
 from oms_gateway.config import Settings
 from oms_gateway.platforms.shop_signing import new_secret, sample_shop_order, sign_standard_webhook
-from omslib.errors import DomainError
+from omslib.errors import DomainError, InvalidArgument
 from omslib.grpc_server import GrpcService
 from omslib.settings import load_settings
-from omslib.telemetry import setup_tracing
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from omslib.testing.polling import eventually
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import select
 
 ORDERS_SERVICE = "oms.orders.v1.OrdersService"
 
 
+class RequestIdReused(InvalidArgument):
+    """As orders answers a request id that comes back naming another push."""
+
+    reason = "REQUEST_ID_REUSED"
+
+
 class RecordingOrders(orders_service_pb2_grpc.OrdersServiceServicer):
-    """Answers SyncPlatformOrder like orders would (idempotent by request_id) and records calls.
+    """Answers SyncPlatformOrder like orders would and records calls.
+
+    Idempotent by ``request_id``, as orders is: a request id seen before for the same
+    push (platform, order, status) gets the earlier answer as DUPLICATE; one naming
+    another push is refused (INVALID_ARGUMENT, REQUEST_ID_REUSED). A new request id for
+    a known order is ADVANCED when its update time is later than any seen, else STALE.
 
     ``fail`` (if set) is raised for every call, or for the next ``fail_times`` calls when
     that is set; ``delay`` slows each call down.
@@ -41,7 +51,9 @@ class RecordingOrders(orders_service_pb2_grpc.OrdersServiceServicer):
         self.fail: DomainError | None = None
         self.fail_times: int | None = None
         self.delay = 0.0
-        self._orders: dict[str, str] = {}
+        self._orders: dict[tuple[int, str], str] = {}  # (platform, platform order) -> id
+        self._updated: dict[tuple[int, str], int] = {}  # ... -> latest update time (ns)
+        self._answers: dict[str, tuple[tuple[int, str, int], str]] = {}  # request id -> push
 
     async def SyncPlatformOrder(
         self,
@@ -55,14 +67,37 @@ class RecordingOrders(orders_service_pb2_grpc.OrdersServiceServicer):
             if self.fail_times is not None:
                 self.fail_times -= 1
             raise self.fail
-        key = request.snapshot.platform_order_id
-        duplicate = key in self._orders
-        order_id = self._orders.setdefault(key, f"ord-{len(self._orders) + 1}")
+        snapshot = request.snapshot
+        key = (snapshot.platform, snapshot.platform_order_id)
+        push = (*key, snapshot.status)
+        if request.request_id in self._answers:
+            seen, order_id = self._answers[request.request_id]
+            if seen != push:
+                raise RequestIdReused(f"request_id {request.request_id!r} named another push")
+            return self._answer(
+                order_id, key, orders_service_pb2.SYNC_PLATFORM_ORDER_OUTCOME_DUPLICATE
+            )
+        updated = snapshot.update_time.ToNanoseconds()
+        if key not in self._orders:
+            outcome = orders_service_pb2.SYNC_PLATFORM_ORDER_OUTCOME_CREATED
+            self._orders[key] = f"ord-{len(self._orders) + 1}"
+        elif updated > self._updated[key]:
+            outcome = orders_service_pb2.SYNC_PLATFORM_ORDER_OUTCOME_ADVANCED
+        else:
+            outcome = orders_service_pb2.SYNC_PLATFORM_ORDER_OUTCOME_STALE
+        self._updated[key] = max(updated, self._updated.get(key, updated))
+        if request.request_id:
+            self._answers[request.request_id] = (push, self._orders[key])
+        return self._answer(self._orders[key], key, outcome)
+
+    @staticmethod
+    def _answer(
+        order_id: str,
+        key: tuple[int, str],
+        outcome: orders_service_pb2.SyncPlatformOrderOutcome.ValueType,
+    ) -> orders_service_pb2.SyncPlatformOrderResponse:
         return orders_service_pb2.SyncPlatformOrderResponse(
-            order=order_pb2.Order(order_id=order_id, platform_order_id=key),
-            outcome=orders_service_pb2.SYNC_PLATFORM_ORDER_OUTCOME_DUPLICATE
-            if duplicate
-            else orders_service_pb2.SYNC_PLATFORM_ORDER_OUTCOME_CREATED,
+            order=order_pb2.Order(order_id=order_id, platform_order_id=key[1]), outcome=outcome
         )
 
     def request_ids(self) -> list[str]:
@@ -114,15 +149,6 @@ def gateway_settings(
 
 
 GatewayFactory = Callable[..., Awaitable[Running]]
-
-
-@pytest.fixture(scope="session")
-def spans() -> InMemorySpanExporter:
-    """Every span the tests' processes finish (the global provider is set once per process)."""
-    provider = setup_tracing("gateway")
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return exporter
 
 
 @pytest.fixture
@@ -189,16 +215,6 @@ async def inbox_rows(running: Running) -> list[Any]:
 async def rejected_rows(running: Running) -> list[Any]:
     async with running.gateway.engine.connect() as conn:
         return list((await conn.execute(select(rejected_pushes))).all())
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], *, within: float = 30.0, what: str = "condition"
-) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 class Kit:

@@ -810,7 +810,7 @@ async def test_form_answers_cors_for_the_configured_origins_only(
         None,
         OMS_AFTERSALES_ADDR=f"127.0.0.1:{aftersales.port}",  # type: ignore[attr-defined]
         OMS_FORM_TOKENS=ENV["OMS_FORM_TOKENS"],
-        OMS_FORM_ALLOWED_ORIGINS="https://shop.example.com, https://m.example.com:8443",
+        OMS_FORM_ALLOWED_ORIGINS='["https://shop.example.com", "https://m.example.com:8443"]',
     )
     preflight = {
         "access-control-request-method": "POST",

@@ -5,7 +5,7 @@ real Redis. Waits poll (up to 30 s); nothing asserts on wall-clock speed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from omslib.errors import InvalidArgument
 from omslib.ids import new_id
 from omslib.outbox import STREAM_ALERTS, OutboxNotifier, OutboxRelay
 from omslib.redis_conn import connect
+from omslib.testing.polling import eventually
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -51,14 +52,6 @@ async def redis_client(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
     await client.aclose()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + 30.0
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 async def alert_events(client: redis.asyncio.Redis) -> list[tuple[EventEnvelope, Alert]]:
     out = []
     for _, fields in await client.xrange(STREAM_ALERTS):
@@ -77,7 +70,7 @@ async def published_alerts(redis_url: str, what: str) -> list[tuple[EventEnvelop
         async def published() -> bool:
             return len(await alert_events(client)) >= 1
 
-        await eventually(published, what)
+        await eventually(published, what=what)
         return await alert_events(client)
     finally:
         await client.aclose()
@@ -130,14 +123,14 @@ async def test_a_feed_going_silent_publishes_exactly_one_alert_event_with_its_ro
         async def published() -> bool:
             return len(await alert_events(redis_client)) >= 1
 
-        await eventually(published, "the alert on oms.alerts")
+        await eventually(published, what="the alert on oms.alerts")
         clock.advance(timedelta(minutes=10))  # the same silence, seen again by two replicas
         assert await monitor().check() == [] and await monitor().check() == []
 
         async def all_sent() -> bool:
             return (await outbox_counts(engine))[1] == 0
 
-        await eventually(all_sent, "an empty outbox backlog")
+        await eventually(all_sent, what="an empty outbox backlog")
     finally:
         relay.stop()
         await relay_task

@@ -61,6 +61,6 @@ def test_lease_must_outlive_the_aftersales_deadline(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.parametrize("bad", ["shop.example.com", "https://shop.example.com/", "*"])
 def test_form_origins_must_be_origins(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
-    monkeypatch.setenv("OMS_FORM_ALLOWED_ORIGINS", f"https://ok.example.com,{bad}")
+    monkeypatch.setenv("OMS_FORM_ALLOWED_ORIGINS", json.dumps(["https://ok.example.com", bad]))
     with pytest.raises(SystemExit, match="OMS_FORM_ALLOWED_ORIGINS"):
         load_settings(Settings)

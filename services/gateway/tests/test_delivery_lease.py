@@ -24,6 +24,7 @@ from oms_gateway.service_layer.delivery import DeliveryOptions, DeliveryWorker
 from oms_gateway.service_layer.ports import SyncResult
 from omslib.clock import FakeClock, SystemClock
 from omslib.db import UnitOfWork, create_engine, session_factory, upgrade_schema
+from omslib.testing.polling import eventually
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -109,10 +110,11 @@ async def test_two_workers_on_one_inbox_deliver_each_entry_exactly_once(
     for worker in workers:
         await worker.start()
     try:
-        for _ in range(400):
-            if (await all_states(engine))["DELIVERED"] == 30:
-                break
-            await asyncio.sleep(0.05)
+
+        async def all_delivered() -> bool:
+            return (await all_states(engine))["DELIVERED"] == 30
+
+        await eventually(all_delivered, what="30 entries delivered")
     finally:
         for worker in workers:
             await worker.stop()
@@ -171,10 +173,7 @@ async def test_graceful_stop_releases_leases_of_unfinished_deliveries(
     options = DeliveryOptions(sweep_interval_seconds=0.02, shutdown_grace_seconds=0.1)
     worker = DeliveryWorker(uow_factory, orders, platforms(), SystemClock(), options, owner="w")
     await worker.start()
-    for _ in range(200):
-        if orders.calls:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: orders.calls, what="the delivery under way")
     await worker.stop()
     async with uow_factory() as uow:
         stored = await InboxRepository(uow.session).get(entry_id)
@@ -190,10 +189,7 @@ async def test_finished_in_flight_delivery_is_recorded_on_stop(
     options = DeliveryOptions(sweep_interval_seconds=0.02, shutdown_grace_seconds=5)
     worker = DeliveryWorker(uow_factory, orders, platforms(), SystemClock(), options, owner="w")
     await worker.start()
-    for _ in range(200):
-        if orders.calls:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: orders.calls, what="the delivery under way")
     await worker.stop()
     async with uow_factory() as uow:
         stored = await InboxRepository(uow.session).get(entry_id)
@@ -224,10 +220,7 @@ async def test_a_restarted_process_takes_back_its_killed_predecessors_deliveries
     )
     await worker.start()
     try:
-        for _ in range(200):
-            if orders.calls:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: orders.calls, what="the predecessor's delivery taken back")
     finally:
         await worker.stop()
     assert orders.calls == Counter({"shop:msg_0": 1})

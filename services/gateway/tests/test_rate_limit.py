@@ -60,7 +60,7 @@ async def test_over_the_limit_is_429_with_retry_after_and_not_stored(
         f"127.0.0.1:{service.bound_port}",
         shop_secret,
         OMS_REDIS_URL=redis_url,
-        OMS_GATEWAY_RATE_LIMITS="shop=0.001:2",  # one token per 1000 s after the burst
+        OMS_GATEWAY_RATE_LIMITS='{"shop": "0.001:2"}',  # one token per 1000 s after the burst
     )
     statuses = []
     async with httpx.AsyncClient(base_url=running.base_url) as http:
@@ -82,7 +82,7 @@ async def test_redis_down_fails_open_and_logs(
         f"127.0.0.1:{service.bound_port}",
         shop_secret,
         OMS_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
-        OMS_GATEWAY_RATE_LIMITS="shop=0.001:1",
+        OMS_GATEWAY_RATE_LIMITS='{"shop": "0.001:1"}',
     )
     caplog.set_level(logging.WARNING, logger="oms_gateway.adapters.rate_limit")
     async with httpx.AsyncClient(base_url=running.base_url) as http:

@@ -23,7 +23,7 @@ async def test_forged_pushes_do_not_spend_the_platforms_budget(
     running = await make_gateway(
         f"127.0.0.1:{service.bound_port}",
         shop_secret,
-        OMS_GATEWAY_RATE_LIMITS="shop=0.001:2",  # two pushes, then one per 1000 s
+        OMS_GATEWAY_RATE_LIMITS='{"shop": "0.001:2"}',  # two pushes, then one per 1000 s
         OMS_GATEWAY_AUTH_FAILURE_RATE_LIMIT="off",
     )
     forger = new_secret()

@@ -118,7 +118,10 @@ async def _finish(task: asyncio.Task[None], what: str) -> None:
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Inventory:
-    engine = create_engine(settings.database_url, **single_writer_options(settings.database_url))
+    pool = settings.db_pool()
+    engine = create_engine(
+        settings.database_url, pool=pool, **single_writer_options(settings.database_url, pool)
+    )
     sessions = session_factory(engine)
     clock = clock or SystemClock()
     notifier = OutboxNotifier()
@@ -156,6 +159,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Inventory:
         host=settings.host,
         port=settings.port,
         error_domain=ERROR_DOMAIN,
+        # Workers started by omslib.workers.supervise share one port on purpose.
+        share_port=settings.worker_index is not None,
         security=settings.grpc_security(SERVICE_NAME),
     )
     server.add(pb_grpc.add_InventoryServiceServicer_to_server, servicer, FULL_SERVICE_NAME)

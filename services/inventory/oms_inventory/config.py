@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from typing import Annotated
 
 from omslib.channel_sync import ChannelPolicy
 from omslib.settings import CommonSettings, Port, default_sqlite_url
-from pydantic import Field, ValidationInfo, field_validator
+from omslib.settings_json import ChannelName, json_from_env
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_settings import NoDecode
 
-_CHANNEL = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+def _http_url(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return url
+
+
+PushUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class ChannelAllocation(BaseModel):
+    """The most a channel is shown: ``default`` for every SKU, ``skus`` for one SKU (wins)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: NonNegativeInt | None = None
+    skus: dict[Annotated[str, Field(min_length=1)], NonNegativeInt] = Field(default_factory=dict)
 
 
 class Settings(CommonSettings):
@@ -41,12 +66,25 @@ class Settings(CommonSettings):
         600.0, gt=0, validation_alias="OMS_INVENTORY_BARRIER_PURGE_INTERVAL_SECONDS"
     )
     # Channel stock sync (docs/events.md): off unless at least one channel has a URL.
-    # "taobao=http://host/stock,jd=https://host/stock"
-    channel_sync_urls: str = Field("", validation_alias="OMS_INVENTORY_CHANNEL_SYNC_URLS")
-    # Units kept back per channel: "taobao=2,jd=0" (unnamed channels: 0).
-    channel_safety_buffer: str = Field("", validation_alias="OMS_INVENTORY_CHANNEL_SAFETY_BUFFER")
-    # Caps: "taobao=100" for every SKU on a channel, "taobao:SKU-1=10" for one SKU.
-    channel_allocation: str = Field("", validation_alias="OMS_INVENTORY_CHANNEL_ALLOCATION")
+    # JSON: {"taobao": "http://host/stock", "jd": "https://host/stock"}
+    channel_sync_urls: Annotated[
+        dict[ChannelName, PushUrl],
+        NoDecode,
+        json_from_env('{"taobao": "http://host/stock", "jd": "https://host/stock"}'),
+    ] = Field(default_factory=dict, validation_alias="OMS_INVENTORY_CHANNEL_SYNC_URLS")
+    # Units kept back per channel, JSON: {"taobao": 2, "jd": 0} (unnamed channels: 0).
+    channel_safety_buffer: Annotated[
+        dict[ChannelName, NonNegativeInt],
+        NoDecode,
+        json_from_env('{"taobao": 2, "jd": 0}'),
+    ] = Field(default_factory=dict, validation_alias="OMS_INVENTORY_CHANNEL_SAFETY_BUFFER")
+    # Caps per channel: "default" for every SKU, "skus" for one SKU (wins), JSON:
+    # {"taobao": {"default": 100, "skus": {"SKU-1": 10}}}
+    channel_allocation: Annotated[
+        dict[ChannelName, ChannelAllocation],
+        NoDecode,
+        json_from_env('{"taobao": {"default": 100, "skus": {"SKU-1": 10}}}'),
+    ] = Field(default_factory=dict, validation_alias="OMS_INVENTORY_CHANNEL_ALLOCATION")
     channel_sync_coalesce_seconds: float = Field(
         1.0, gt=0, validation_alias="OMS_INVENTORY_CHANNEL_SYNC_COALESCE_SECONDS"
     )
@@ -61,109 +99,33 @@ class Settings(CommonSettings):
         15.0, ge=1, validation_alias="OMS_INVENTORY_CHANNEL_SYNC_LEASE_SECONDS"
     )
 
-    @field_validator("channel_sync_urls")
+    @field_validator("channel_safety_buffer", "channel_allocation")
     @classmethod
-    def _urls_valid(cls, value: str) -> str:
-        parse_channel_urls(value)
-        return value
-
-    @field_validator("channel_safety_buffer")
-    @classmethod
-    def _buffers_valid(cls, value: str, info: ValidationInfo) -> str:
-        _known_channels(parse_safety_buffers(value), info)
-        return value
-
-    @field_validator("channel_allocation")
-    @classmethod
-    def _allocations_valid(cls, value: str, info: ValidationInfo) -> str:
-        _known_channels(parse_allocations(value), info)
+    def _known_channels(cls, value: dict[str, object], info: ValidationInfo) -> dict[str, object]:
+        urls = info.data.get("channel_sync_urls")
+        if urls is None:  # the URLs themselves were invalid; that error is reported
+            return value
+        unknown = sorted(set(value) - set(urls))
+        if unknown:
+            raise ValueError(
+                f"channel(s) {', '.join(unknown)} have no URL in OMS_INVENTORY_CHANNEL_SYNC_URLS"
+            )
         return value
 
     def channel_urls(self) -> dict[str, str]:
-        return parse_channel_urls(self.channel_sync_urls)
+        return dict(self.channel_sync_urls)
 
     def channel_policies(self) -> list[ChannelPolicy]:
         """One policy per channel with a URL (none: channel sync is off)."""
-        buffers = parse_safety_buffers(self.channel_safety_buffer)
-        caps = parse_allocations(self.channel_allocation)
-        return [
-            ChannelPolicy(
-                channel,
-                safety_buffer=buffers.get(channel, 0),
-                allocation=caps.get(channel, ({}, None))[1],
-                allocations=caps.get(channel, ({}, None))[0],
+        policies = []
+        for channel in self.channel_sync_urls:
+            caps = self.channel_allocation.get(channel, ChannelAllocation())
+            policies.append(
+                ChannelPolicy(
+                    channel,
+                    safety_buffer=self.channel_safety_buffer.get(channel, 0),
+                    allocation=caps.default,
+                    allocations=dict(caps.skus),
+                )
             )
-            for channel in self.channel_urls()
-        ]
-
-
-def _items(value: str) -> list[tuple[str, str]]:
-    """``"a=1, b=2"`` as [("a", "1"), ("b", "2")]; blank items are skipped."""
-    pairs = []
-    for item in value.split(","):
-        if not item.strip():
-            continue
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip() or not text.strip():
-            raise ValueError(f"{item.strip()!r} is not NAME=VALUE")
-        pairs.append((key.strip(), text.strip()))
-    return pairs
-
-
-def _channel(name: str) -> str:
-    if not _CHANNEL.fullmatch(name):
-        raise ValueError(f"channel name {name!r} must be lower-case letters, digits, - or _")
-    return name
-
-
-def _count(key: str, text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise ValueError(f"{key}: {text!r} is not a whole number") from None
-    if number < 0:
-        raise ValueError(f"{key}: {number} must not be negative")
-    return number
-
-
-def parse_channel_urls(value: str) -> dict[str, str]:
-    urls: dict[str, str] = {}
-    for name, url in _items(value):
-        if _channel(name) in urls:
-            raise ValueError(f"channel {name!r} is named twice")
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"{name}: {url!r} is not an http:// or https:// URL")
-        urls[name] = url
-    return urls
-
-
-def parse_safety_buffers(value: str) -> dict[str, int]:
-    return {_channel(name): _count(name, text) for name, text in _items(value)}
-
-
-# channel -> ({sku: cap}, cap for every other SKU or None)
-Allocations = dict[str, tuple[dict[str, int], int | None]]
-
-
-def parse_allocations(value: str) -> Allocations:
-    caps: Allocations = {}
-    for key, text in _items(value):
-        name, _, sku = key.partition(":")
-        per_sku, default = caps.get(_channel(name), ({}, None))
-        if sku:
-            per_sku[sku] = _count(key, text)
-        else:
-            default = _count(key, text)
-        caps[name] = (per_sku, default)
-    return caps
-
-
-def _known_channels(named: Mapping[str, object], info: ValidationInfo) -> None:
-    urls = info.data.get("channel_sync_urls")
-    if urls is None:  # the URLs themselves were invalid; that error is reported
-        return
-    unknown = sorted(set(named) - set(parse_channel_urls(urls)))
-    if unknown:
-        raise ValueError(
-            f"channel(s) {', '.join(unknown)} have no URL in OMS_INVENTORY_CHANNEL_SYNC_URLS"
-        )
+        return policies

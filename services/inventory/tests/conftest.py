@@ -20,8 +20,6 @@ from oms_inventory import bootstrap
 from oms_inventory.config import Settings
 from omslib.grpc_errors import RemoteError, remote_error
 from omslib.ids import new_id
-from omslib.telemetry import setup_tracing
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 
@@ -39,15 +37,6 @@ def inventory_settings(database_url: str, **extra: Any) -> Settings:
 def settings_for() -> Callable[..., Settings]:
     """``settings_for(database_url, **env)``: a service's settings for tests that start one."""
     return inventory_settings
-
-
-@pytest.fixture(scope="session")
-def spans() -> InMemorySpanExporter:
-    """Every span finished in this process (the global provider is set once per process)."""
-    provider = setup_tracing("inventory")
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return exporter
 
 
 @pytest.fixture

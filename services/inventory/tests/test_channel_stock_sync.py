@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import json
 import random
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -12,6 +12,7 @@ from oms_inventory import bootstrap
 from oms_inventory.config import Settings
 from omslib.settings import load_settings
 from omslib.testing.fake_channel import FakeChannel
+from omslib.testing.polling import eventually
 
 
 @pytest.fixture
@@ -20,14 +21,6 @@ async def channel() -> AsyncIterator[FakeChannel]:
     await fake.start()
     yield fake
     await fake.stop()
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 60) -> None:  # noqa: ASYNC109
-    async with asyncio.timeout(timeout):  # a guard against hanging, not a speed bound
-        while True:
-            if check():
-                return
-            await asyncio.sleep(0.05)
 
 
 async def test_a_burst_of_reservations_reaches_the_channels_exact_and_coalesced(
@@ -40,9 +33,11 @@ async def test_a_burst_of_reservations_reaches_the_channels_exact_and_coalesced(
     settings = settings_for(
         make_database_url("inventory"),
         OMS_REDIS_URL=redis_url,
-        OMS_INVENTORY_CHANNEL_SYNC_URLS=f"shop={channel.base}/stock,mall={channel.base}/stock",
-        OMS_INVENTORY_CHANNEL_SAFETY_BUFFER="shop=5,mall=2",
-        OMS_INVENTORY_CHANNEL_ALLOCATION="mall=30,mall:SOCKS=4",
+        OMS_INVENTORY_CHANNEL_SYNC_URLS=json.dumps(
+            {"shop": f"{channel.base}/stock", "mall": f"{channel.base}/stock"}
+        ),
+        OMS_INVENTORY_CHANNEL_SAFETY_BUFFER='{"shop": 5, "mall": 2}',
+        OMS_INVENTORY_CHANNEL_ALLOCATION='{"mall": {"default": 30, "skus": {"SOCKS": 4}}}',
     )
     running = await bootstrap.start(settings)
     try:
@@ -101,7 +96,10 @@ async def test_a_restart_starts_from_the_stock_in_the_database(
         await running.stop()
     await _flush(redis_url)  # the events are gone: only the database knows
 
-    channels = {"channel_sync_urls": f"shop={channel.base}/s", "channel_safety_buffer": "shop=1"}
+    channels = {
+        "channel_sync_urls": {"shop": f"{channel.base}/s"},
+        "channel_safety_buffer": {"shop": 1},
+    }
     synced = plain.model_copy(update=channels)
     running = await bootstrap.start(synced)
     try:
@@ -120,7 +118,7 @@ async def test_one_replica_syncs_and_another_takes_over_when_it_stops(
     settings = settings_for(
         make_database_url("inventory"),
         OMS_REDIS_URL=redis_url,
-        OMS_INVENTORY_CHANNEL_SYNC_URLS=f"shop={channel.base}/stock",
+        OMS_INVENTORY_CHANNEL_SYNC_URLS=json.dumps({"shop": f"{channel.base}/stock"}),
         OMS_INVENTORY_CHANNEL_SYNC_LEASE_SECONDS=1,
     )
     first = await bootstrap.start(settings)
@@ -172,22 +170,38 @@ async def _flush(redis_url: str) -> None:
             "OMS_INVENTORY_CHANNEL_SYNC_URLS='taobao'",
         ),
         (
-            {"OMS_INVENTORY_CHANNEL_SYNC_URLS": "taobao=ftp://x"},
-            "is not an http:// or https:// URL",
+            # The old NAME=VALUE form is refused with the JSON form to write instead.
+            {"OMS_INVENTORY_CHANNEL_SYNC_URLS": "taobao=http://x/stock"},
+            'write it as JSON, e.g. {"taobao": "http://host/stock"',
+        ),
+        (
+            {"OMS_INVENTORY_CHANNEL_SYNC_URLS": '{"taobao": "ftp://x"}'},
+            "OMS_INVENTORY_CHANNEL_SYNC_URLS[taobao]='ftp://x': Value error, must be an "
+            "http:// or https:// URL",
+        ),
+        (
+            {"OMS_INVENTORY_CHANNEL_SYNC_URLS": '{"taobao": "http://a/s", "taobao": "http://b/s"}'},
+            "'taobao' is named twice",
+        ),
+        (
+            {"OMS_INVENTORY_CHANNEL_SYNC_URLS": '{"TaoBao": "http://x/stock"}'},
+            "OMS_INVENTORY_CHANNEL_SYNC_URLS[TaoBao]='TaoBao': String should match pattern",
         ),
         (
             {
-                "OMS_INVENTORY_CHANNEL_SYNC_URLS": "taobao=http://x/stock",
-                "OMS_INVENTORY_CHANNEL_SAFETY_BUFFER": "jd=2",
+                "OMS_INVENTORY_CHANNEL_SYNC_URLS": '{"taobao": "http://x/stock"}',
+                "OMS_INVENTORY_CHANNEL_SAFETY_BUFFER": '{"jd": 2}',
             },
-            "OMS_INVENTORY_CHANNEL_SAFETY_BUFFER='jd=2': Value error, channel(s) jd have no URL",
+            """OMS_INVENTORY_CHANNEL_SAFETY_BUFFER='{"jd": 2}': Value error, channel(s) jd """
+            "have no URL",
         ),
         (
             {
-                "OMS_INVENTORY_CHANNEL_SYNC_URLS": "taobao=http://x/stock",
-                "OMS_INVENTORY_CHANNEL_ALLOCATION": "taobao:SKU-1=many",
+                "OMS_INVENTORY_CHANNEL_SYNC_URLS": '{"taobao": "http://x/stock"}',
+                "OMS_INVENTORY_CHANNEL_ALLOCATION": '{"taobao": {"skus": {"SKU-1": "many"}}}',
             },
-            "taobao:SKU-1: 'many' is not a whole number",
+            "OMS_INVENTORY_CHANNEL_ALLOCATION[taobao][skus][SKU-1]='many': Input should be a "
+            "valid integer",
         ),
         (
             {"OMS_INVENTORY_CHANNEL_SYNC_FULL_REFRESH_SECONDS": "600"},
@@ -206,9 +220,13 @@ def test_bad_channel_settings_stop_the_start_with_a_clear_message(
 
 
 def test_channel_settings_become_one_policy_per_channel(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OMS_INVENTORY_CHANNEL_SYNC_URLS", "taobao=http://a/s, jd=https://b/s")
-    monkeypatch.setenv("OMS_INVENTORY_CHANNEL_SAFETY_BUFFER", "taobao=2")
-    monkeypatch.setenv("OMS_INVENTORY_CHANNEL_ALLOCATION", "jd=100,jd:SKU-1=5")
+    monkeypatch.setenv(
+        "OMS_INVENTORY_CHANNEL_SYNC_URLS", '{"taobao": "http://a/s", "jd": "https://b/s"}'
+    )
+    monkeypatch.setenv("OMS_INVENTORY_CHANNEL_SAFETY_BUFFER", '{"taobao": 2}')
+    monkeypatch.setenv(
+        "OMS_INVENTORY_CHANNEL_ALLOCATION", '{"jd": {"default": 100, "skus": {"SKU-1": 5}}}'
+    )
     settings = load_settings(Settings)
     assert settings.channel_urls() == {"taobao": "http://a/s", "jd": "https://b/s"}
     taobao, jd = settings.channel_policies()

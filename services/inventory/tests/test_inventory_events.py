@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,21 +25,8 @@ from omslib.outbox import STREAM_INVENTORY
 from omslib.redis_conn import EmbeddedRedis, connect
 from omslib.telemetry import context_from_traceparent, current_traceparent
 from omslib.testing.net import free_port
+from omslib.testing.polling import eventually
 from opentelemetry import trace
-
-
-async def eventually(
-    check: Callable[[], bool | Awaitable[bool]],
-    timeout: float = 30,  # noqa: ASYNC109 - a guard against hanging, not a speed bound
-) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            result = check()
-            if inspect.isawaitable(result):
-                result = await result
-            if result:
-                return
-            await asyncio.sleep(0.05)
 
 
 async def unsent(running: bootstrap.Running) -> int:

@@ -6,10 +6,15 @@
 
 import sys
 
-from omslib.workers import serve_workers, workers_from_env
+from omslib.settings import load_settings
+from omslib.workers import serve_workers
 
 from oms_orders import bootstrap
+from oms_orders.config import Settings
 
+settings = load_settings(Settings)
 sys.exit(
-    serve_workers("oms_orders", bootstrap.main, workers=workers_from_env("OMS_ORDERS_WORKERS"))
+    serve_workers(
+        "oms_orders", bootstrap.main, workers=settings.workers, worker_index=settings.worker_index
+    )
 )

@@ -125,7 +125,10 @@ class Orders:
 def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
     clock = clock or SystemClock()
     redis_client = connect(settings.redis_url)  # a bad OMS_REDIS_URL fails before anything opens
-    engine = create_engine(settings.database_url, **single_writer_options(settings.database_url))
+    pool = settings.db_pool()
+    engine = create_engine(
+        settings.database_url, pool=pool, **single_writer_options(settings.database_url, pool)
+    )
     sessions = session_factory(engine)
     notifier = OutboxNotifier()
     wake_relay_after_commit(sessions, notifier)
@@ -146,7 +149,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
     inventory = InventoryClient(channel, timeout=settings.inventory_timeout_seconds)
     rules = ApprovalRules(
         max_amount_minor_units=settings.auto_approve_max_minor_units,
-        buyer_blocklist=settings.blocklist(),
+        buyer_blocklist=settings.buyer_blocklist,
     )
     coordinator = Coordinator(
         sessions,
@@ -161,7 +164,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
             max_attempts=settings.tcc_max_attempts,
         ),
         lease=timedelta(seconds=settings.tcc_lease_seconds),
-        owner=process_slot(settings.port),
+        owner=process_slot(settings.port, settings.worker_index),
         hooks=OrderTransactionHooks(
             clock, rules, ship_within=timedelta(hours=settings.ship_within_hours)
         ),
@@ -185,6 +188,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
         host=settings.host,
         port=settings.port,
         error_domain=ERROR_DOMAIN,
+        # Workers started by omslib.workers.supervise share one port on purpose.
+        share_port=settings.worker_index is not None,
         security=security,
     )
     server.add(

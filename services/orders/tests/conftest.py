@@ -251,8 +251,8 @@ async def clocked_orders(
         # Generous: under a loaded CI machine a 2 s Confirm can time out and leave
         # the order PAID for the recovery loop, which these tests do not wait for.
         OMS_ORDERS_INVENTORY_TIMEOUT_SECONDS=5,
-        OMS_ORDERS_PAYMENT_DEADLINE_BY_PLATFORM="taobao=15",
-        OMS_ORDERS_BUYER_BLOCKLIST="bad-buyer",
+        OMS_ORDERS_PAYMENT_DEADLINE_BY_PLATFORM='{"taobao": 15}',
+        OMS_ORDERS_BUYER_BLOCKLIST='["bad-buyer"]',
         OMS_ORDERS_TCC_MAX_ATTEMPTS=3,
     )
     clock = FakeClock(datetime.now(UTC))

@@ -15,6 +15,7 @@ from oms.orders.v1 import order_pb2 as OP
 from oms.orders.v1 import orders_service_pb2 as pb
 from oms.tcc.v1 import tcc_pb2
 from oms.type.v1 import address_pb2
+from omslib.testing.polling import eventually
 
 FULL_ADDRESS = address_pb2.Address(
     province="Zhejiang", city="Hangzhou", line1="1 Lake Rd", recipient_name="Li", phone="138"
@@ -36,15 +37,14 @@ def place(sync, make_snapshot, put_stock):  # type: ignore[no-untyped-def]
 
 async def tx_state(stub, gid: str) -> int:  # type: ignore[no-untyped-def]
     """The transaction's state once its round has finished."""
-    for _ in range(100):
+
+    async def finished() -> tuple[int] | None:  # a tuple: truthy whatever the state's number
         tx = (await stub.GetTransaction(pb.GetTransactionRequest(gid=gid))).transaction
-        if tx.state not in (
-            tcc_pb2.TRANSACTION_STATE_CONFIRMING,
-            tcc_pb2.TRANSACTION_STATE_CANCELLING,
-        ):
-            return tx.state
-        await asyncio.sleep(0.05)
-    return tx.state
+        busy = (tcc_pb2.TRANSACTION_STATE_CONFIRMING, tcc_pb2.TRANSACTION_STATE_CANCELLING)
+        return None if tx.state in busy else (tx.state,)
+
+    (state,) = await eventually(finished, what=f"{gid}'s round to finish")
+    return state
 
 
 async def test_rejecting_an_unpaid_order_releases_its_reservation(

@@ -28,6 +28,7 @@ from oms_orders.adapters import orm
 from omslib.ids import new_id
 from omslib.outbox import STREAM_ALERTS, STREAM_ORDERS
 from omslib.redis_conn import connect
+from omslib.testing.polling import eventually
 
 PAID = OP.PLATFORM_ORDER_STATUS_PAID
 outbox = orm.outbox.outbox
@@ -84,15 +85,17 @@ async def wait_for(
     client: redis.asyncio.Redis, stream: str, done: Callable[[list[Entry]], bool]
 ) -> list[Entry]:
     """The stream's entries once ``done(entries)``; fails after TIMEOUT seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT
-    while True:
-        entries = await read(client, stream)
-        if done(entries):
-            return entries
-        if loop.time() > deadline:
-            raise AssertionError(f"{stream} never got there; it holds {entries}")
-        await asyncio.sleep(0.05)
+    seen: list[Entry] = []
+
+    async def finished() -> tuple[list[Entry]] | None:
+        seen[:] = await read(client, stream)
+        return (list(seen),) if done(seen) else None  # a tuple: truthy even when empty
+
+    try:
+        (entries,) = await eventually(finished, within=TIMEOUT, what=f"{stream} to get there")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; it holds {seen}") from None
+    return entries
 
 
 def of(entries: list[Entry], order_id: str) -> list[Entry]:

@@ -57,6 +57,7 @@ def test_every_other_move_is_an_invalid_transition(
 
 def test_final_states_have_no_way_out() -> None:
     assert {S.COMPLETED, S.CANCELLED, S.REJECTED} == FINAL_STATES
+    assert not [(a, b) for a in FINAL_STATES for b in OrderState if a != b and can_move(a, b)]
 
 
 def test_new_orders_start_pending_payment_only() -> None:

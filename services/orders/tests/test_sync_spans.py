@@ -2,49 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 Fn = Any
-
-
-class _Recorder(SpanProcessor):
-    """Records finished spans until detached.
-
-    The SDK cannot remove a processor from a provider, and a shut-down one warns on
-    every later span of the test session, so this one just stops recording.
-    """
-
-    def __init__(self, exporter: InMemorySpanExporter) -> None:
-        self.exporter = exporter
-        self.recording = True
-
-    def on_end(self, span: ReadableSpan) -> None:
-        if self.recording:
-            self.exporter.export([span])
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    """Spans finished during the test, from the process-wide provider (installed if none is)."""
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        trace.set_tracer_provider(TracerProvider())
-        provider = trace.get_tracer_provider()
-    assert isinstance(provider, TracerProvider)
-    exporter = InMemorySpanExporter()
-    recorder = _Recorder(exporter)
-    provider.add_span_processor(recorder)
-    try:
-        yield exporter
-    finally:
-        recorder.recording = False
-        exporter.clear()
 
 
 def _named(spans: InMemorySpanExporter, fragment: str) -> list[ReadableSpan]:

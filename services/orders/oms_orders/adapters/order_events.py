@@ -22,18 +22,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from oms_orders.adapters import orm
-from oms_orders.domain.events import OrderAnnounced, OrderEvent, StateChanged
-from oms_orders.domain.order import Order, StateTransition
-from oms_orders.domain.refunds import RefundFreeze
-from oms_orders.domain.values import Money
 
 # Events carry the same oms.orders.v1 messages as the gRPC API, so they share its
-# mapping (pure: domain <-> generated code, nothing of the server).
-from oms_orders.entrypoints.proto_mapping import (
+# mapping (pure: domain -> generated code, nothing of the server).
+from oms_orders.adapters.order_messages import (
     money_to_proto,
     order_to_proto,
     transition_to_proto,
 )
+from oms_orders.domain.events import OrderAnnounced, OrderEvent, StateChanged
+from oms_orders.domain.order import Order, StateTransition
+from oms_orders.domain.refunds import RefundFreeze
+from oms_orders.domain.values import Money
 
 SOURCE = "orders"
 ORDER = "order"

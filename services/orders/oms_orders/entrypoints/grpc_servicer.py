@@ -14,6 +14,7 @@ from oms.orders.v1 import orders_service_pb2 as pb
 from oms.orders.v1 import orders_service_pb2_grpc as pb_grpc
 from oms.type.v1 import platform_pb2
 
+from oms_orders.adapters import order_messages as msg
 from oms_orders.domain.errors import InvalidRequest
 from oms_orders.entrypoints import proto_mapping as m
 from oms_orders.service_layer import commands as c
@@ -51,7 +52,7 @@ class OrdersServicer(pb_grpc.OrdersServiceServicer):
                 request_id=request.request_id,
             )
         )
-        return pb.CancelOrderResponse(order=m.order_to_proto(order))
+        return pb.CancelOrderResponse(order=msg.order_to_proto(order))
 
     async def RecordPayment(
         self, request: pb.RecordPaymentRequest, context: grpc.aio.ServicerContext
@@ -65,7 +66,7 @@ class OrdersServicer(pb_grpc.OrdersServiceServicer):
                 request_id=request.request_id,
             )
         )
-        return pb.RecordPaymentResponse(order=m.order_to_proto(order))
+        return pb.RecordPaymentResponse(order=msg.order_to_proto(order))
 
     async def RecordShipment(
         self, request: pb.RecordShipmentRequest, context: grpc.aio.ServicerContext
@@ -82,7 +83,7 @@ class OrdersServicer(pb_grpc.OrdersServiceServicer):
                 request_id=request.request_id,
             )
         )
-        return pb.RecordShipmentResponse(order=m.order_to_proto(order))
+        return pb.RecordShipmentResponse(order=msg.order_to_proto(order))
 
     async def ApproveOrder(
         self, request: pb.ApproveOrderRequest, context: grpc.aio.ServicerContext
@@ -95,7 +96,7 @@ class OrdersServicer(pb_grpc.OrdersServiceServicer):
                 request_id=request.request_id,
             )
         )
-        return pb.ApproveOrderResponse(order=m.order_to_proto(order))
+        return pb.ApproveOrderResponse(order=msg.order_to_proto(order))
 
     async def RejectOrder(
         self, request: pb.RejectOrderRequest, context: grpc.aio.ServicerContext
@@ -108,7 +109,7 @@ class OrdersServicer(pb_grpc.OrdersServiceServicer):
                 request_id=request.request_id,
             )
         )
-        return pb.RejectOrderResponse(order=m.order_to_proto(order))
+        return pb.RejectOrderResponse(order=msg.order_to_proto(order))
 
     async def RetryTransaction(
         self, request: pb.RetryTransactionRequest, context: grpc.aio.ServicerContext
@@ -127,7 +128,7 @@ class OrdersServicer(pb_grpc.OrdersServiceServicer):
             await self._order_id(request.order),
             m.required_money(request, "amount"),
         )
-        return pb.TryFreezeRefundResponse(remaining_refundable=m.money_to_proto(left))
+        return pb.TryFreezeRefundResponse(remaining_refundable=msg.money_to_proto(left))
 
     async def ConfirmFreezeRefund(
         self, request: pb.ConfirmFreezeRefundRequest, context: grpc.aio.ServicerContext
@@ -152,8 +153,8 @@ class OrdersServicer(pb_grpc.OrdersServiceServicer):
         reply = pb.GetFlowMetricsResponse(open_by_state=open_by_state)
         for s in stages:
             stage = reply.stages.add(
-                from_state=m.order_state_to_proto(s.from_state),
-                to_state=m.order_state_to_proto(s.to_state),
+                from_state=msg.order_state_to_proto(s.from_state),
+                to_state=msg.order_state_to_proto(s.to_state),
                 count=s.count,
             )
             stage.mean.FromTimedelta(s.mean)
@@ -168,14 +169,14 @@ class OrdersServicer(pb_grpc.OrdersServiceServicer):
             SyncPlatformOrder(request.request_id, m.snapshot_from_proto(request.snapshot))
         )
         return pb.SyncPlatformOrderResponse(
-            order=m.order_to_proto(result.order), outcome=m.outcome_to_proto(result.outcome)
+            order=msg.order_to_proto(result.order), outcome=m.outcome_to_proto(result.outcome)
         )
 
     async def GetOrder(
         self, request: pb.GetOrderRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetOrderResponse:
         order = await self._queries.get_order(request.name)
-        return pb.GetOrderResponse(order=m.order_to_proto(order))
+        return pb.GetOrderResponse(order=msg.order_to_proto(order))
 
     async def ListOrders(
         self, request: pb.ListOrdersRequest, context: grpc.aio.ServicerContext
@@ -190,7 +191,7 @@ class OrdersServicer(pb_grpc.OrdersServiceServicer):
             token=request.page_token,
         )
         return pb.ListOrdersResponse(
-            orders=[m.order_to_proto(o) for o in page.items],
+            orders=[msg.order_to_proto(o) for o in page.items],
             next_page_token=page.next_page_token,
         )
 
