@@ -24,7 +24,7 @@ from http_hostile_support import (
     raw_exchange,
     status_of,
 )
-from oms_gateway.platforms.shop_signing import new_secret, sample_shop_order, sign_standard_webhook
+from omslib.platforms.samples.shop import new_secret, sample_shop_order, sign_standard_webhook
 
 #: Short deadlines keep the slow-client cases quick; production defaults are 10 s and 30 s.
 SLOW = {"OMS_GATEWAY_HEADER_TIMEOUT_SECONDS": 1.0, "OMS_GATEWAY_BODY_TIMEOUT_SECONDS": 1.0}

@@ -12,6 +12,8 @@ from typing import Annotated
 import httpx
 import typer
 from omslib.ids import new_id
+from omslib.platforms.samples import douyin, jd, shopify, taobao, youzan
+from omslib.platforms.samples.shop import sample_shop_order, sign_standard_webhook
 
 from oms_cli import local_stack
 from oms_cli.dev_credentials import DEV_PLATFORM_ENV, DEV_SHOP_SECRET
@@ -93,10 +95,6 @@ def build_push(
     recipient: tuple[str, str] = SAMPLE_RECIPIENT,
 ) -> SignedPush:
     """A correctly signed sample push of ``platform`` (see docs/platforms.md)."""
-    # Imported here: every `oms` command would otherwise load every platform's models.
-    from oms_gateway.platforms import douyin, jd, shopify, taobao, youzan
-    from oms_gateway.platforms.shop_signing import sample_shop_order, sign_standard_webhook
-
     event = f"msg_{new_id()}"
     if platform == "shop":
         oid = order_id or f"A{new_id()[-8:]}"

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from omslib.clock import Clock
+from omslib.platforms.china_time import CHINA, CHINA_TIME_FORMAT
 from pydantic import BaseModel, ValidationError
 
 from oms_gateway.domain.errors import (
@@ -31,9 +32,6 @@ M = TypeVar("M", bound=BaseModel)
 #: the stored push (headers + body) holds everything a signature covers (Taobao, JD).
 QUERY_HEADER = "x-oms-query-string"
 
-#: Taobao, JD and Pinduoduo write local times in China Standard Time.
-CHINA = timezone(timedelta(hours=8), "CST")
-CHINA_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: What the platforms' own SDKs send (docs/platforms.md, "Timestamps"): older JD and
 #: every Taobao/Youzan/Pinduoduo SDK ``yyyy-MM-dd HH:mm:ss`` in UTC+8; newer JD SDKs
 #: ``yyyy-MM-dd HH:mm:ss.SSS+0800`` (Java's ``SSSZ``). Milliseconds and an explicit
@@ -230,10 +228,6 @@ def china_time(value: str, *, field: str) -> datetime:
             f"{field}: {str(value)[:40]!r} is not {CHINA_TIME_FORMATS}", metadata={"field": field}
         )
     return when.astimezone(UTC)
-
-
-def format_china_time(value: datetime) -> str:
-    return value.astimezone(CHINA).strftime(CHINA_TIME_FORMAT)
 
 
 def unix_time(value: int, *, field: str) -> datetime:

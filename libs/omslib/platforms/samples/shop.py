@@ -1,4 +1,4 @@
-"""Build and sign shop pushes the way our web shop does (for the CLI, tests and benchmarks)."""
+"""Shop pushes built and signed the way our web shop does (CLI, tests, benchmarks)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from oms_gateway.platforms.standard_webhooks import (
+from omslib.platforms.signing.standard_webhooks import (
     HEADER_ID,
     HEADER_SIGNATURE,
     HEADER_TIMESTAMP,

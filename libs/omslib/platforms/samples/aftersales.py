@@ -1,8 +1,5 @@
-"""Correctly signed sample pushes of the after-sales intake channels (tests, ``oms send``).
-
-Each signs with the platform's own signing function, so a sample is accepted exactly
-when a real push would be. Kept out of the adapters: serving code never builds pushes.
-"""
+"""Correctly signed sample pushes of the after-sales intake channels (tests,
+``oms send-aftersales``): refunds, disputes, WeChat messages and web forms."""
 
 from __future__ import annotations
 
@@ -12,8 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from oms_gateway.platforms import jd, shopify, taobao, wechat, youzan
-from oms_gateway.platforms.common import format_china_time
+from omslib.platforms.china_time import format_china_time
+from omslib.platforms.samples import jd, shopify, taobao, youzan
+from omslib.platforms.signing.wechat import signature as wechat_signature
 
 Signed = tuple[bytes, dict[str, str]]
 
@@ -196,7 +194,7 @@ def wechat_query(
     """The signed query parameters WeChat puts on its callback URL."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     return {
-        "signature": wechat.signature(token, stamp, nonce),
+        "signature": wechat_signature(token, stamp, nonce),
         "timestamp": stamp,
         "nonce": nonce,
     }
