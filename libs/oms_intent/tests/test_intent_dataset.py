@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from oms_aftersales.intent import Intent, load_default_classifier
-from oms_aftersales.intent.dataset import TEST_FILE, load, load_all, train_files
-from oms_aftersales.intent.evaluate import evaluate, scores
+from oms_intent import Intent, load_default_classifier
+from oms_intent.dataset import TEST_FILE, load, load_all, train_files
+from oms_intent.evaluate import evaluate, scores
 
 
 def test_the_training_set_has_thousands_of_messages_of_every_intent() -> None:

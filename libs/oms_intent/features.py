@@ -10,7 +10,7 @@ import itertools
 import re
 import unicodedata
 
-from oms_aftersales.intent.hant import TO_SIMPLIFIED
+from oms_intent.hant import TO_SIMPLIFIED
 
 # Bounding the input bounds the scoring time. A long message is mostly story;
 # the request sits at its start or its end, so both ends are kept.

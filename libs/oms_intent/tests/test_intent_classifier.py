@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from oms_aftersales.intent import (
+from oms_intent import (
     Classification,
     Intent,
     ModelFileError,
@@ -15,8 +15,8 @@ from oms_aftersales.intent import (
     load_classifier,
     load_default_classifier,
 )
-from oms_aftersales.intent.classifier import DEFAULT_MODEL, IntentClassifier
-from oms_aftersales.intent.features import MAX_CHARS
+from oms_intent.classifier import DEFAULT_MODEL, IntentClassifier
+from oms_intent.features import MAX_CHARS
 
 
 @pytest.fixture(scope="module")

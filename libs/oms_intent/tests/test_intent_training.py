@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oms_aftersales.intent import compose, train
-from oms_aftersales.intent.classifier import DEFAULT_MODEL
+from oms_intent import compose, train
+from oms_intent.classifier import DEFAULT_MODEL
 
 pytest.importorskip("sklearn", reason="training needs scikit-learn (dev dependency group)")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oms_aftersales.intent.features import TOKENIZER, tokenize
+from oms_intent.features import TOKENIZER, tokenize
 
 FORMAT = 1
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from oms_aftersales.intent.labels import ISSUE_CODE, RETURN_INTENTS, Intent, Mood
-from oms_aftersales.intent.model import LinearModel
+from oms_intent.labels import ISSUE_CODE, RETURN_INTENTS, Intent, Mood
+from oms_intent.model import LinearModel
 
 DEFAULT_MODEL = Path(__file__).parent / "data" / "model.json.gz"
 

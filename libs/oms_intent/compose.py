@@ -5,7 +5,7 @@ closing and mood marks, then light noise (no punctuation, emoji, repeated marks)
 Every core and modifier here was written by hand; composing them multiplies the
 ways they meet. The held-out test file is written apart and never built here.
 
-    python -m oms_aftersales.intent.compose   # deterministic (fixed seed)
+    python -m oms_intent.compose   # deterministic (fixed seed)
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import re
 import sys
 from dataclasses import dataclass, field
 
-from oms_aftersales.intent.dataset import DATA_DIR
-from oms_aftersales.intent.labels import Intent
+from oms_intent.dataset import DATA_DIR
+from oms_intent.labels import Intent
 
 SEED = 20261129
 PER_CORE = 5

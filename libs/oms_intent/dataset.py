@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from oms_aftersales.intent.labels import Intent, Mood
+from oms_intent.labels import Intent, Mood
 
 DATA_DIR = Path(__file__).parent / "data"
 TEST_FILE = DATA_DIR / "test.jsonl"

@@ -1,7 +1,7 @@
 """Train the intent and mood model from data/train_*.jsonl and write data/model.json.gz.
 
-    python -m oms_aftersales.intent.train            # retrain, write the model, print eval
-    python -m oms_aftersales.intent.train --compare  # char n-grams vs jieba words, no write
+    python -m oms_intent.train            # retrain, write the model, print eval
+    python -m oms_intent.train --compare  # char n-grams vs jieba words, no write
 
 Needs the dev dependencies (scikit-learn; jieba for --compare). Deterministic: the
 solver is lbfgs (no randomness) and the file is written with sorted keys, rounded
@@ -19,11 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from oms_aftersales.intent.classifier import DEFAULT_MODEL, load_classifier
-from oms_aftersales.intent.dataset import TEST_FILE, Example, load, load_all, train_files
-from oms_aftersales.intent.evaluate import evaluate
-from oms_aftersales.intent.features import TOKENIZER, tokenize
-from oms_aftersales.intent.model import FORMAT
+from oms_intent.classifier import DEFAULT_MODEL, load_classifier
+from oms_intent.dataset import TEST_FILE, Example, load, load_all, train_files
+from oms_intent.evaluate import evaluate
+from oms_intent.features import TOKENIZER, tokenize
+from oms_intent.model import FORMAT
 
 # Regularisation strength, chosen on a split of the training files only (not the test file).
 C_INTENT = 10.0
@@ -112,7 +112,7 @@ def compare() -> None:
     """Held-out scores of the char n-gram tokeniser against jieba words (+ char unigrams)."""
     import jieba
 
-    from oms_aftersales.intent.features import normalize
+    from oms_intent.features import normalize
 
     jieba.setLogLevel(60)
 

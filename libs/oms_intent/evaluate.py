@@ -7,13 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from oms_aftersales.intent.classifier import (
+from oms_intent.classifier import (
     DEFAULT_MODEL,
     Classification,
     load_classifier,
 )
-from oms_aftersales.intent.dataset import TEST_FILE, Example, load
-from oms_aftersales.intent.labels import RETURN_INTENTS
+from oms_intent.dataset import TEST_FILE, Example, load
+from oms_intent.labels import RETURN_INTENTS
 
 
 @dataclass(frozen=True)
