@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from omslib.channel_sync import ChannelPolicy
 from omslib.settings import CommonSettings, Port, default_sqlite_url
 from pydantic import Field, ValidationInfo, field_validator
+
+from oms_inventory.channel_sync.policy import ChannelPolicy
 
 _CHANNEL = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 

@@ -26,7 +26,6 @@ from datetime import timedelta
 
 import httpx
 import redis.asyncio
-from omslib.channel_sync import ChannelStockSync, HttpJsonPusher, PushFailure, SyncSettings
 from omslib.clock import Clock
 from omslib.events import ConsumerSettings, EventConsumer
 from omslib.outbox import STREAM_INVENTORY
@@ -34,6 +33,8 @@ from omslib.outbox.named_lease import NamedLease
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oms_inventory.adapters import orm
+from oms_inventory.channel_sync.pusher import HttpJsonPusher
+from oms_inventory.channel_sync.sync import ChannelStockSync, PushFailure, SyncSettings
 from oms_inventory.config import Settings
 from oms_inventory.service_layer.channel_snapshot import AvailabilitySnapshot
 

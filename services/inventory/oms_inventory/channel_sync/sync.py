@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from oms.events.v1.inventory_events_pb2 import AvailabilityChanged
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from omslib.channel_sync.policy import ChannelPolicy
-from omslib.channel_sync.pusher import StockPusher, StockUpdate
 from omslib.clock import Clock, SystemClock
 from omslib.events.consumer import ReceivedEvent
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oms_inventory.channel_sync.policy import ChannelPolicy
+from oms_inventory.channel_sync.pusher import StockPusher, StockUpdate
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,9 @@
-"""Shared by the event tests and run as a subprocess by them (relay/consumer to be killed).
+"""Outbox and consumer tables in a fresh database, for the event tests (omslib's and the
+inventory's channel sync); also run by them as a subprocess (relay/consumer to be killed).
 
-python events_harness.py relay-hang DB_URL REDIS_URL MARKER
-python events_harness.py consumer-hang DB_URL REDIS_URL GROUP NAME HANG_AT MARKER GROUP_COMMIT(0|1)
+python -m omslib.testing.events_harness relay-hang DB_URL REDIS_URL MARKER
+python -m omslib.testing.events_harness consumer-hang DB_URL REDIS_URL GROUP NAME HANG_AT MARKER
+    GROUP_COMMIT(0|1)
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from oms.events.v1.inventory_events_pb2 import AvailabilityChanged
 from oms.inventory.v1.inventory_pb2 import Availability
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
 from omslib.db import create_engine, session_factory
 from omslib.events import ConsumerSettings, EventConsumer, ReceivedEvent, consumer_tables
 from omslib.outbox import (
@@ -25,7 +29,6 @@ from omslib.outbox import (
     outbox_tables,
 )
 from omslib.redis_conn import connect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 metadata = sa.MetaData()
 OUTBOX = outbox_tables(metadata)

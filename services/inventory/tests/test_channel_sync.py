@@ -6,19 +6,14 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from events_harness import CONSUMER, OUTBOX, emit, eventually, open_db
-from omslib.channel_sync import (
-    ChannelPolicy,
-    ChannelStockSync,
-    HttpJsonPusher,
-    PushFailure,
-    StockUpdate,
-    SyncSettings,
-)
+from oms_inventory.channel_sync.policy import ChannelPolicy
+from oms_inventory.channel_sync.pusher import HttpJsonPusher, StockUpdate
+from oms_inventory.channel_sync.sync import ChannelStockSync, PushFailure, SyncSettings
 from omslib.clock import FakeClock
 from omslib.events import ConsumerSettings, EventConsumer
 from omslib.outbox import STREAM_INVENTORY, OutboxRelay, RelaySettings
 from omslib.redis_conn import connect
+from omslib.testing.events_harness import CONSUMER, OUTBOX, emit, eventually, open_db
 from omslib.testing.fake_channel import FakeChannel
 
 
