@@ -68,9 +68,11 @@ def jd_afs(
     expect: int = 10,
     question: str = "收到的商品有破损，要求退货",  # noqa: RUF001
     status: int = 10,
+    refund_amount: str | None = None,
     when: datetime | None = None,
 ) -> Signed:
-    """A signed JOS after-sales push (form-encoded body)."""
+    """A signed JOS after-sales push (form-encoded body); ``refund_amount`` (yuan) with
+    status 50 is JD saying it refunded the buyer."""
     stamp = format_china_time(_now(when))
     service = {
         "afsServiceId": afs_service_id,
@@ -82,6 +84,7 @@ def jd_afs(
         "afsServiceStatus": status,
         "afsApplyTime": stamp,
         "updateTime": stamp,
+        **({"refundAmount": refund_amount} if refund_amount is not None else {}),
     }
     body = jd.signed_form(app_key, secret, service, method="jingdong.afs.service.push")
     return body, {"content-type": "application/x-www-form-urlencoded"}
