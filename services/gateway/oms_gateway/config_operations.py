@@ -8,11 +8,11 @@ import json
 import re
 from typing import NamedTuple
 
+from omslib.platforms.names import PLATFORM_NAMES
 from omslib.settings import CommonSettings
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 MAX_POLL_INTERVAL_SECONDS = 300.0
-KNOWN_PLATFORMS = ("shop", "shopify", "taobao", "jd", "pdd", "douyin", "youzan")
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+)\s*$")
 
@@ -45,8 +45,8 @@ class PollChannelConfig(BaseModel):
     @field_validator("platform")
     @classmethod
     def _known_platform(cls, value: str) -> str:
-        if value not in KNOWN_PLATFORMS:
-            raise ValueError(f"unknown platform {value!r}; one of {', '.join(KNOWN_PLATFORMS)}")
+        if value not in PLATFORM_NAMES:
+            raise ValueError(f"unknown platform {value!r}; one of {', '.join(PLATFORM_NAMES)}")
         return value
 
     url: str = Field(pattern=r"^https?://", description="base URL of the channel's order API")

@@ -25,6 +25,8 @@ _STATUS_FOR_NAME = {
     "completed": (5, "103"),
     "cancelled": (4, "105"),
 }
+#: The statuses a sample can have (``status=``).
+STATUSES = tuple(_STATUS_FOR_NAME)
 
 
 def sample_order_data(

@@ -44,6 +44,8 @@ _STATUS_FOR_NAME = {
     "completed": "FINISHED_L",
     "cancelled": "TRADE_CANCELED",
 }
+#: The statuses a sample can have (``status=``).
+STATUSES = tuple(_STATUS_FOR_NAME)
 
 
 def sample_order(

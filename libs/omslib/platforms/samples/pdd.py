@@ -17,6 +17,8 @@ _STATUS_FOR_NAME = {
     "delivered": (3, 1, "pdd_trade_TradeSuccess"),
     "cancelled": (1, 4, "pdd_refund_RefundSuccess"),
 }
+#: The statuses a sample can have (``status=``).
+STATUSES = tuple(_STATUS_FOR_NAME)
 
 
 def sample_frame(

@@ -39,6 +39,8 @@ _EVENT_FOR_STATUS = {
     "paid": "order.paid",
     "cancelled": "order.cancelled",
 }
+#: The statuses a sample can have (``status=``).
+STATUSES = tuple(_EVENT_FOR_STATUS)
 
 
 def sample_shop_order(

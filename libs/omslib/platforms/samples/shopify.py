@@ -30,6 +30,8 @@ _FINANCIAL_FOR_STATUS = {
     "cancelled": ("voided", None, True),
     "shipped": ("paid", "fulfilled", False),
 }
+#: The statuses a sample can have (``status=``).
+STATUSES = tuple(_FINANCIAL_FOR_STATUS)
 
 
 def sample_order(

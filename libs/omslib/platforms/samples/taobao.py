@@ -44,6 +44,8 @@ _STATUS_FOR_NAME = {
     "completed": "TRADE_FINISHED",
     "cancelled": "TRADE_CLOSED",
 }
+#: The statuses a sample can have (``status=``).
+STATUSES = tuple(_STATUS_FOR_NAME)
 
 
 def sample_trade(

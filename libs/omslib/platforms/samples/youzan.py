@@ -30,6 +30,8 @@ _STATUS_FOR_NAME = {
     "completed": ("TRADE_SUCCESS", "trade_TradeSuccess"),
     "cancelled": ("TRADE_CLOSE", "trade_TradeClose"),
 }
+#: The statuses a sample can have (``status=``).
+STATUSES = tuple(_STATUS_FOR_NAME)
 
 
 def sample_push_body(

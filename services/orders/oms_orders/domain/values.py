@@ -5,25 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from omslib.platforms.names import Platform
 
-class Platform(enum.Enum):
-    """A sales channel; the value is the lower-case name used in resource names."""
-
-    TAOBAO = "taobao"
-    JD = "jd"
-    PDD = "pdd"
-    DOUYIN = "douyin"
-    YOUZAN = "youzan"
-    SHOPIFY = "shopify"
-    SHOP = "shop"
-
-    @classmethod
-    def parse(cls, text: str) -> Platform | None:
-        """The platform named ``text`` (lower case), or None."""
-        try:
-            return cls(text)
-        except ValueError:
-            return None
+__all__ = ["Platform"]
 
 
 class PlatformOrderStatus(enum.Enum):
