@@ -21,25 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oms_gateway.domain.errors import InvalidSignature, MalformedJson, MissingSignatureHeaders
 from oms_gateway.domain.inbox import RawPush
-from oms_gateway.domain.snapshot import (
-    Address,
-    Buyer,
-    Money,
-    OrderLine,
-    OrderSnapshot,
-    PlatformOrderStatus,
-    Translation,
-)
+from oms_gateway.domain.snapshot import Buyer, OrderSnapshot, PlatformOrderStatus, Translation
+from oms_gateway.platforms.china_orders import Read, YuanLine, china_address, yuan_snapshot
 from oms_gateway.platforms.common import (
     MAX_QUANTITY,
     CredentialedAdapter,
     Credentials,
     check_china_timestamp,
     check_key,
-    china_time,
     event_id,
     load_json,
-    minor_units,
     query_params,
     same,
     status_of,
@@ -50,7 +41,6 @@ NAME = "jd"
 SECRET_ENV = "OMS_PLATFORM_JD_SECRET"
 KEY_ENV = "OMS_PLATFORM_JD_KEY"
 REQUIRED_PARAMS = ("app_key", "method", "timestamp", PARAM_JSON, "sign")
-CURRENCY = "CNY"
 DEFAULT_TOLERANCE = timedelta(minutes=10)
 
 #: JD ``orderState`` -> canonical status.
@@ -177,39 +167,32 @@ def push_params(push: RawPush) -> dict[str, str]:
 
 def to_snapshot(order: JdOrder) -> OrderSnapshot:
     prefix = PARAM_JSON
-    status = status_of(STATUS_MAP, order.orderState, field=f"{prefix}.orderState")
     consignee = order.consigneeInfo
-    return OrderSnapshot(
+    return yuan_snapshot(
         platform=NAME,
-        platform_order_id=str(order.orderId),
-        status=status,
+        order_id=str(order.orderId),
+        status=status_of(STATUS_MAP, order.orderState, field=f"{prefix}.orderState"),
         platform_status=order.orderState,
-        create_time=china_time(order.orderStartTime, field=f"{prefix}.orderStartTime"),
-        update_time=china_time(order.modified, field=f"{prefix}.modified"),
-        total=Money(minor_units(order.orderPayment, field=f"{prefix}.orderPayment"), CURRENCY),
+        created=Read(order.orderStartTime, f"{prefix}.orderStartTime"),
+        updated=Read(order.modified, f"{prefix}.modified"),
+        payment=Read(order.orderPayment, f"{prefix}.orderPayment"),
         buyer=Buyer(id=order.pin, name=consignee.fullname),
-        shipping_address=Address(
-            province=consignee.province,
-            city=consignee.city,
-            district=consignee.county,
-            line1=consignee.fullAddress,
+        address=china_address(
+            consignee.province,
+            consignee.city,
+            consignee.county,
+            consignee.fullAddress,
             recipient_name=consignee.fullname,
             phone=consignee.mobile,
-            country_code="CN",
         ),
-        lines=tuple(
-            OrderLine(
-                sku=item.outerSkuId,
-                quantity=item.itemTotal,
-                unit_price=Money(
-                    minor_units(item.jdPrice, field=f"{prefix}.itemInfoList.{n}.jdPrice"),
-                    CURRENCY,
-                ),
-                title=item.skuName,
+        lines=(
+            YuanLine(
+                item.outerSkuId,
+                item.itemTotal,
+                Read(item.jdPrice, f"{prefix}.itemInfoList.{n}.jdPrice"),
+                item.skuName,
             )
             for n, item in enumerate(order.itemInfoList)
         ),
-        pay_time=china_time(order.paymentConfirmTime, field=f"{prefix}.paymentConfirmTime")
-        if order.paymentConfirmTime
-        else None,
+        paid=Read(order.paymentConfirmTime, f"{prefix}.paymentConfirmTime"),
     )

@@ -16,23 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oms_gateway.domain.errors import InvalidSignature
 from oms_gateway.domain.inbox import RawPush
-from oms_gateway.domain.snapshot import (
-    Address,
-    Buyer,
-    Money,
-    OrderLine,
-    OrderSnapshot,
-    PlatformOrderStatus,
-    Translation,
-)
+from oms_gateway.domain.snapshot import Buyer, OrderSnapshot, PlatformOrderStatus, Translation
+from oms_gateway.platforms.china_orders import Read, YuanLine, china_address, yuan_snapshot
 from oms_gateway.platforms.common import (
     MAX_QUANTITY,
     CredentialedAdapter,
     Credentials,
-    china_time,
     event_id,
     load_json,
-    minor_units,
     status_of,
     validate,
 )
@@ -41,7 +32,6 @@ NAME = "pdd"
 SECRET_ENV = "OMS_PLATFORM_PDD_SECRET"
 ID_ENV = "OMS_PLATFORM_PDD_ID"
 URL_ENV = "OMS_PLATFORM_PDD_WS_URL"
-CURRENCY = "CNY"
 #: Header the connector puts on the pushes it stores (for support; never trusted from HTTP).
 TRANSPORT_HEADER = "x-oms-transport"
 
@@ -184,38 +174,31 @@ def to_snapshot(content: PddOrderContent) -> OrderSnapshot:
     prefix = "message.content"
     status = status_of(STATUS_MAP, content.order_status, field=f"{prefix}.order_status")
     refund = status_of(REFUND_STATUS_MAP, content.refund_status, field=f"{prefix}.refund_status")
-    platform_status = f"{content.order_status}/{content.refund_status}"
-    return OrderSnapshot(
+    return yuan_snapshot(
         platform=NAME,
-        platform_order_id=content.order_sn,
+        order_id=content.order_sn,
         status=refund or status,
-        platform_status=platform_status,
-        create_time=china_time(content.created_time, field=f"{prefix}.created_time"),
-        update_time=china_time(content.updated_at, field=f"{prefix}.updated_at"),
-        total=Money(minor_units(content.pay_amount, field=f"{prefix}.pay_amount"), CURRENCY),
+        platform_status=f"{content.order_status}/{content.refund_status}",
+        created=Read(content.created_time, f"{prefix}.created_time"),
+        updated=Read(content.updated_at, f"{prefix}.updated_at"),
+        payment=Read(content.pay_amount, f"{prefix}.pay_amount"),
         buyer=Buyer(id="", name=content.receiver_name),
-        shipping_address=Address(
-            province=content.province,
-            city=content.city,
-            district=content.town,
-            line1=content.address,
+        address=china_address(
+            content.province,
+            content.city,
+            content.town,
+            content.address,
             recipient_name=content.receiver_name,
             phone=content.receiver_phone,
-            country_code="CN",
         ),
-        lines=tuple(
-            OrderLine(
-                sku=item.outer_id,
-                quantity=item.goods_count,
-                unit_price=Money(
-                    minor_units(item.goods_price, field=f"{prefix}.item_list.{n}.goods_price"),
-                    CURRENCY,
-                ),
-                title=item.goods_name,
+        lines=(
+            YuanLine(
+                item.outer_id,
+                item.goods_count,
+                Read(item.goods_price, f"{prefix}.item_list.{n}.goods_price"),
+                item.goods_name,
             )
             for n, item in enumerate(content.item_list)
         ),
-        pay_time=china_time(content.confirm_time, field=f"{prefix}.confirm_time")
-        if content.confirm_time
-        else None,
+        paid=Read(content.confirm_time, f"{prefix}.confirm_time"),
     )

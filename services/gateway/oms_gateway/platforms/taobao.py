@@ -23,25 +23,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oms_gateway.domain.errors import InvalidSignature, MissingSignatureHeaders
 from oms_gateway.domain.inbox import RawPush
-from oms_gateway.domain.snapshot import (
-    Address,
-    Buyer,
-    Money,
-    OrderLine,
-    OrderSnapshot,
-    PlatformOrderStatus,
-    Translation,
-)
+from oms_gateway.domain.snapshot import Buyer, OrderSnapshot, PlatformOrderStatus, Translation
+from oms_gateway.platforms.china_orders import Read, YuanLine, china_address, yuan_snapshot
 from oms_gateway.platforms.common import (
     MAX_QUANTITY,
     CredentialedAdapter,
     Credentials,
     check_china_timestamp,
     check_key,
-    china_time,
     event_id,
     load_json,
-    minor_units,
     query_params,
     same,
     status_of,
@@ -51,7 +42,6 @@ from oms_gateway.platforms.common import (
 NAME = "taobao"
 SECRET_ENV = "OMS_PLATFORM_TAOBAO_SECRET"
 KEY_ENV = "OMS_PLATFORM_TAOBAO_KEY"
-CURRENCY = "CNY"
 REQUIRED_PARAMS = ("method", "app_key", "timestamp", "sign_method", "sign")
 SIGN_METHODS = ("md5", "hmac-sha256")
 DEFAULT_TOLERANCE = timedelta(minutes=10)
@@ -172,36 +162,27 @@ class TaobaoAdapter(CredentialedAdapter):
 
 
 def to_snapshot(trade: TaobaoTrade) -> OrderSnapshot:
-    status = status_of(STATUS_MAP, trade.status, field="trade.status")
-    return OrderSnapshot(
+    return yuan_snapshot(
         platform=NAME,
-        platform_order_id=str(trade.tid),
-        status=status,
+        order_id=str(trade.tid),
+        status=status_of(STATUS_MAP, trade.status, field="trade.status"),
         platform_status=trade.status,
-        create_time=china_time(trade.created, field="trade.created"),
-        update_time=china_time(trade.modified, field="trade.modified"),
-        total=Money(minor_units(trade.payment, field="trade.payment"), CURRENCY),
+        created=Read(trade.created, "trade.created"),
+        updated=Read(trade.modified, "trade.modified"),
+        payment=Read(trade.payment, "trade.payment"),
         buyer=Buyer(id=trade.buyer_open_uid, name=trade.buyer_nick),
-        shipping_address=Address(
-            province=trade.receiver_state,
-            city=trade.receiver_city,
-            district=trade.receiver_district,
-            line1=trade.receiver_address,
+        address=china_address(
+            trade.receiver_state,
+            trade.receiver_city,
+            trade.receiver_district,
+            trade.receiver_address,
             postal_code=trade.receiver_zip,
             recipient_name=trade.receiver_name,
             phone=trade.receiver_mobile,
-            country_code="CN",
         ),
-        lines=tuple(
-            OrderLine(
-                sku=order.outer_sku_id,
-                quantity=order.num,
-                unit_price=Money(
-                    minor_units(order.price, field=f"trade.orders.order.{n}.price"), CURRENCY
-                ),
-                title=order.title,
-            )
-            for n, order in enumerate(trade.orders.order)
+        lines=(
+            YuanLine(o.outer_sku_id, o.num, Read(o.price, f"trade.orders.order.{n}.price"), o.title)
+            for n, o in enumerate(trade.orders.order)
         ),
-        pay_time=china_time(trade.pay_time, field="trade.pay_time") if trade.pay_time else None,
+        paid=Read(trade.pay_time, "trade.pay_time"),
     )

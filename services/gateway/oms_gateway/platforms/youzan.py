@@ -20,24 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oms_gateway.domain.errors import InvalidSignature
 from oms_gateway.domain.inbox import RawPush
-from oms_gateway.domain.snapshot import (
-    Address,
-    Buyer,
-    Money,
-    OrderLine,
-    OrderSnapshot,
-    PlatformOrderStatus,
-    Translation,
-)
+from oms_gateway.domain.snapshot import Buyer, OrderSnapshot, PlatformOrderStatus, Translation
+from oms_gateway.platforms.china_orders import Read, YuanLine, china_address, yuan_snapshot
 from oms_gateway.platforms.common import (
     MAX_QUANTITY,
     CredentialedAdapter,
     Credentials,
     check_key,
-    china_time,
     event_id,
     load_json,
-    minor_units,
     require_headers,
     same,
     status_of,
@@ -47,7 +38,6 @@ from oms_gateway.platforms.common import (
 NAME = "youzan"
 SECRET_ENV = "OMS_PLATFORM_YOUZAN_SECRET"
 ID_ENV = "OMS_PLATFORM_YOUZAN_ID"
-CURRENCY = "CNY"
 ACKNOWLEDGEMENT = {"code": 0, "msg": "success"}
 
 #: Youzan trade ``status`` -> canonical status.
@@ -170,44 +160,36 @@ class YouzanAdapter(CredentialedAdapter):
 def to_snapshot(info: YouzanFullOrderInfo) -> OrderSnapshot:
     prefix = "msg.full_order_info"
     order = info.order_info
-    status = status_of(STATUS_MAP, order.status, field=f"{prefix}.order_info.status")
     address = info.address_info
-    return OrderSnapshot(
+    return yuan_snapshot(
         platform=NAME,
-        platform_order_id=order.tid,
-        status=status,
+        order_id=order.tid,
+        status=status_of(STATUS_MAP, order.status, field=f"{prefix}.order_info.status"),
         platform_status=order.status,
-        create_time=china_time(order.created, field=f"{prefix}.order_info.created"),
-        update_time=china_time(order.update_time, field=f"{prefix}.order_info.update_time"),
-        total=Money(
-            minor_units(info.pay_info.payment, field=f"{prefix}.pay_info.payment"), CURRENCY
-        ),
+        created=Read(order.created, f"{prefix}.order_info.created"),
+        updated=Read(order.update_time, f"{prefix}.order_info.update_time"),
+        payment=Read(info.pay_info.payment, f"{prefix}.pay_info.payment"),
         buyer=Buyer(
             id=str(info.buyer_info.yz_open_id or info.buyer_info.buyer_id or ""),
             name=info.buyer_info.fans_nickname,
         ),
-        shipping_address=Address(
-            province=address.delivery_province,
-            city=address.delivery_city,
-            district=address.delivery_district,
-            line1=address.delivery_address,
+        address=china_address(
+            address.delivery_province,
+            address.delivery_city,
+            address.delivery_district,
+            address.delivery_address,
             postal_code=address.delivery_postal_code,
             recipient_name=address.receiver_name,
             phone=address.receiver_tel,
-            country_code="CN",
         ),
-        lines=tuple(
-            OrderLine(
-                sku=item.outer_sku_id,
-                quantity=item.num,
-                unit_price=Money(
-                    minor_units(item.price, field=f"{prefix}.orders.{n}.price"), CURRENCY
-                ),
-                title=item.title,
+        lines=(
+            YuanLine(
+                item.outer_sku_id,
+                item.num,
+                Read(item.price, f"{prefix}.orders.{n}.price"),
+                item.title,
             )
             for n, item in enumerate(info.orders)
         ),
-        pay_time=china_time(order.pay_time, field=f"{prefix}.order_info.pay_time")
-        if order.pay_time
-        else None,
+        paid=Read(order.pay_time, f"{prefix}.order_info.pay_time"),
     )
