@@ -17,8 +17,10 @@ import httpx
 import pytest
 from oms.orders.v1 import order_pb2
 from oms_gateway.bootstrap import Running
-from oms_gateway.platforms import douyin, shopify, youzan
+from oms_gateway.platforms.app_signed import ACKNOWLEDGEMENT
 from omslib.platforms import samples
+from omslib.platforms.signing import body_md5
+from omslib.platforms.signing import shopify as shopify_signing
 
 Kit = Any
 KEY = "app-key-123"
@@ -113,7 +115,7 @@ def douyin_push(n: int, *, when: datetime | None = None) -> Push:
     body, headers = samples.douyin.sample_push(
         KEY, SECRET, [samples.douyin.sample_message(f"msg-{n}", data)]
     )
-    return Push("/webhooks/douyin", body, headers, f"msg-{n}", order_id, douyin.ACKNOWLEDGEMENT)
+    return Push("/webhooks/douyin", body, headers, f"msg-{n}", order_id, ACKNOWLEDGEMENT)
 
 
 def youzan_push(n: int, *, when: datetime | None = None) -> Push:
@@ -123,7 +125,7 @@ def youzan_push(n: int, *, when: datetime | None = None) -> Push:
     )
     envelope = json.loads(body)
     event = f"{envelope['type']}:{tid}:{envelope['version']}"
-    return Push("/webhooks/youzan", body, headers, event, tid, youzan.ACKNOWLEDGEMENT)
+    return Push("/webhooks/youzan", body, headers, event, tid, ACKNOWLEDGEMENT)
 
 
 def taobao_push(n: int, *, when: datetime | None = None, sign_method: str = "md5") -> Push:
@@ -209,7 +211,7 @@ PLATFORMS = [
             (
                 "wrong-signature",
                 lambda p: p.with_headers(
-                    **{"x-shopify-hmac-sha256": shopify.sign("other", p.body)}
+                    **{"x-shopify-hmac-sha256": shopify_signing.sign("other", p.body)}
                 ),
                 "INVALID_SIGNATURE",
             ),
@@ -236,7 +238,7 @@ PLATFORMS = [
         [
             (
                 "wrong-signature",
-                lambda p: p.with_headers(**{"event-sign": douyin.sign(KEY, "other", p.body)}),
+                lambda p: p.with_headers(**{"event-sign": body_md5.sign(KEY, "other", p.body)}),
                 "INVALID_SIGNATURE",
             ),
             (
@@ -264,7 +266,7 @@ PLATFORMS = [
         [
             (
                 "wrong-signature",
-                lambda p: p.with_headers(**{"event-sign": youzan.sign(KEY, "other", p.body)}),
+                lambda p: p.with_headers(**{"event-sign": body_md5.sign(KEY, "other", p.body)}),
                 "INVALID_SIGNATURE",
             ),
             (
@@ -553,7 +555,7 @@ async def test_signed_but_invalid_body_is_400_naming_the_field(
         push = Push(
             push.path,
             raw,
-            {**push.headers, "x-shopify-hmac-sha256": shopify.sign(SECRET, raw)},
+            {**push.headers, "x-shopify-hmac-sha256": shopify_signing.sign(SECRET, raw)},
             push.event_id,
             push.order_id,
         )

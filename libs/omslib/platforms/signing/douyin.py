@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
+from omslib.platforms.signing.body_md5 import sign
 
 HEADER_APP_ID = "app-id"
 HEADER_SIGN = "event-sign"
 
-
-def sign(app_key: str, secret: str, body: bytes) -> str:
-    """``event-sign`` for ``body``: hex MD5(app_key + body + secret)."""
-    return hashlib.md5(app_key.encode() + body + secret.encode()).hexdigest()
+__all__ = ["HEADER_APP_ID", "HEADER_SIGN", "sign"]

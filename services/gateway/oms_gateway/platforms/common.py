@@ -166,6 +166,28 @@ def check_china_timestamp(stamp: str, clock: Clock, tolerance: timedelta, *, fie
         )
 
 
+def check_signed_params(
+    params: Mapping[str, str],
+    required: Sequence[str],
+    *,
+    scheme: str,
+    app_key: str,
+    key_env: str,
+    clock: Clock,
+    tolerance: timedelta,
+) -> None:
+    """Taobao (Qimen) and JD (JOS) sign parameters: each required one is there, ``app_key``
+    is ours and ``timestamp`` is fresh; the caller then checks ``sign``."""
+    missing = [name for name in required if not params.get(name, "").strip()]
+    if missing:
+        raise MissingSignatureHeaders(
+            f"missing {scheme} parameter(s): {', '.join(missing)}",
+            metadata={"headers": ",".join(missing)},
+        )
+    check_key(params["app_key"], app_key, what="app_key", env=key_env)
+    check_china_timestamp(params["timestamp"], clock, tolerance, field="timestamp")
+
+
 def load_json(raw: bytes | str, *, what: str = "the body") -> Any:
     try:
         return json.loads(raw)

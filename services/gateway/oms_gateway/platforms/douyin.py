@@ -11,13 +11,11 @@ The platform expects ``{"code": 0, "msg": "success"}`` back.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
-from omslib.clock import Clock
-from omslib.platforms.signing.douyin import HEADER_APP_ID, HEADER_SIGN, sign
+from omslib.platforms.signing.douyin import HEADER_APP_ID, HEADER_SIGN
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from oms_gateway.domain.errors import InvalidPayload, InvalidSignature
+from oms_gateway.domain.errors import InvalidPayload
 from oms_gateway.domain.inbox import RawPush
 from oms_gateway.domain.snapshot import (
     Address,
@@ -28,16 +26,12 @@ from oms_gateway.domain.snapshot import (
     PlatformOrderStatus,
     Translation,
 )
+from oms_gateway.platforms.app_signed import AppSignedAdapter
 from oms_gateway.platforms.common import (
     MAX_MINOR_UNITS,
     MAX_QUANTITY,
-    CredentialedAdapter,
-    Credentials,
-    check_key,
     event_id,
     load_json,
-    require_headers,
-    same,
     status_of,
     unix_time,
     validate,
@@ -47,7 +41,6 @@ NAME = "douyin"
 SECRET_ENV = "OMS_PLATFORM_DOUYIN_SECRET"
 KEY_ENV = "OMS_PLATFORM_DOUYIN_KEY"
 CURRENCY = "CNY"
-ACKNOWLEDGEMENT = {"code": 0, "msg": "success"}
 
 #: Order message tags (trade_TradeCreate, ...Paid, ...SellerShip, ...Success, ...Canceled,
 #: ...AmountChanged, ...AddressChanged, ...Pending). Other tags are acknowledged and ignored.
@@ -133,28 +126,16 @@ class DouyinOrderData(_Model):
     sku_order_list: list[DouyinSkuOrder] = Field(min_length=1)
 
 
-class DouyinAdapter(CredentialedAdapter):
+class DouyinAdapter(AppSignedAdapter):
     name = NAME
     body_model: type[BaseModel] = DouyinPush
-
-    def __init__(self, app_key: str | None, secret: str | None, *, clock: Clock) -> None:
-        self._credentials = Credentials(
-            secret=secret, secret_env=SECRET_ENV, key=app_key, key_env=KEY_ENV
-        )
-        self._clock = clock
-
-    def acknowledge(self, *, inbox_id: str, duplicate: bool) -> tuple[int, dict[str, Any]]:
-        return 200, dict(ACKNOWLEDGEMENT)
-
-    def verify(self, push: RawPush) -> None:
-        app_key, secret = self._credentials.require()
-        app_id, signature = require_headers(push, (HEADER_APP_ID, HEADER_SIGN), "Douyin push")
-        check_key(app_id, app_key, what=HEADER_APP_ID, env=KEY_ENV)
-        if not same(signature, sign(app_key, secret, push.body), ignore_case=True):
-            raise InvalidSignature(
-                f"{HEADER_SIGN} does not match MD5(app_key + raw body + app_secret) "
-                f"(secret from {SECRET_ENV})"
-            )
+    headers = (HEADER_APP_ID, HEADER_SIGN)
+    key_header = HEADER_APP_ID
+    sign_header = HEADER_SIGN
+    scheme = "Douyin push"
+    formula = "MD5(app_key + raw body + app_secret)"
+    secret_env = SECRET_ENV
+    key_env = KEY_ENV
 
     def translate(self, push: RawPush) -> Translation:
         messages = validate(DouyinPush, load_json(push.body)).root

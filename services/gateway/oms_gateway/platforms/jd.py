@@ -19,7 +19,7 @@ from omslib.clock import Clock
 from omslib.platforms.signing.jd import PARAM_JSON, sign
 from pydantic import BaseModel, ConfigDict, Field
 
-from oms_gateway.domain.errors import InvalidSignature, MalformedJson, MissingSignatureHeaders
+from oms_gateway.domain.errors import InvalidSignature, MalformedJson
 from oms_gateway.domain.inbox import RawPush
 from oms_gateway.domain.snapshot import Buyer, OrderSnapshot, PlatformOrderStatus, Translation
 from oms_gateway.platforms.china_orders import Read, YuanLine, china_address, yuan_snapshot
@@ -27,8 +27,7 @@ from oms_gateway.platforms.common import (
     MAX_QUANTITY,
     CredentialedAdapter,
     Credentials,
-    check_china_timestamp,
-    check_key,
+    check_signed_params,
     event_id,
     load_json,
     query_params,
@@ -130,14 +129,15 @@ class JdAdapter(CredentialedAdapter):
     def verify(self, push: RawPush) -> None:
         app_key, secret = self._credentials.require()
         params = push_params(push)
-        missing = [name for name in REQUIRED_PARAMS if not params.get(name, "").strip()]
-        if missing:
-            raise MissingSignatureHeaders(
-                f"missing JOS parameter(s): {', '.join(missing)}",
-                metadata={"headers": ",".join(missing)},
-            )
-        check_key(params["app_key"], app_key, what="app_key", env=KEY_ENV)
-        check_china_timestamp(params["timestamp"], self._clock, self._tolerance, field="timestamp")
+        check_signed_params(
+            params,
+            REQUIRED_PARAMS,
+            scheme="JOS",
+            app_key=app_key,
+            key_env=KEY_ENV,
+            clock=self._clock,
+            tolerance=self._tolerance,
+        )
         if not same(params["sign"], sign(secret, params)):
             raise InvalidSignature(
                 "sign does not match MD5(secret + sorted name+value pairs + secret) "

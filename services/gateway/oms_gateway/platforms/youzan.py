@@ -11,26 +11,19 @@ Youzan expects ``{"code": 0, "msg": "success"}`` back.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 from urllib.parse import unquote
 
-from omslib.clock import Clock
-from omslib.platforms.signing.youzan import HEADER_CLIENT_ID, HEADER_SIGN, HEADER_TYPE, sign
+from omslib.platforms.signing.youzan import HEADER_CLIENT_ID, HEADER_SIGN, HEADER_TYPE
 from pydantic import BaseModel, ConfigDict, Field
 
-from oms_gateway.domain.errors import InvalidSignature
 from oms_gateway.domain.inbox import RawPush
 from oms_gateway.domain.snapshot import Buyer, OrderSnapshot, PlatformOrderStatus, Translation
+from oms_gateway.platforms.app_signed import AppSignedAdapter
 from oms_gateway.platforms.china_orders import Read, YuanLine, china_address, yuan_snapshot
 from oms_gateway.platforms.common import (
     MAX_QUANTITY,
-    CredentialedAdapter,
-    Credentials,
-    check_key,
     event_id,
     load_json,
-    require_headers,
-    same,
     status_of,
     validate,
 )
@@ -38,7 +31,6 @@ from oms_gateway.platforms.common import (
 NAME = "youzan"
 SECRET_ENV = "OMS_PLATFORM_YOUZAN_SECRET"
 ID_ENV = "OMS_PLATFORM_YOUZAN_ID"
-ACKNOWLEDGEMENT = {"code": 0, "msg": "success"}
 
 #: Youzan trade ``status`` -> canonical status.
 STATUS_MAP: dict[str, PlatformOrderStatus] = {
@@ -121,30 +113,16 @@ class YouzanMsg(_Model):
     full_order_info: YouzanFullOrderInfo
 
 
-class YouzanAdapter(CredentialedAdapter):
+class YouzanAdapter(AppSignedAdapter):
     name = NAME
     body_model: type[BaseModel] = YouzanPush
-
-    def __init__(self, client_id: str | None, secret: str | None, *, clock: Clock) -> None:
-        self._credentials = Credentials(
-            secret=secret, secret_env=SECRET_ENV, key=client_id, key_env=ID_ENV
-        )
-        self._clock = clock
-
-    def acknowledge(self, *, inbox_id: str, duplicate: bool) -> tuple[int, dict[str, Any]]:
-        return 200, dict(ACKNOWLEDGEMENT)
-
-    def verify(self, push: RawPush) -> None:
-        client_id, secret = self._credentials.require()
-        signature, got_id, _ = require_headers(
-            push, (HEADER_SIGN, HEADER_CLIENT_ID, HEADER_TYPE), "Youzan push"
-        )
-        check_key(got_id, client_id, what=HEADER_CLIENT_ID, env=ID_ENV)
-        if not same(signature, sign(client_id, secret, push.body), ignore_case=True):
-            raise InvalidSignature(
-                f"{HEADER_SIGN} does not match MD5(client_id + raw body + client_secret) "
-                f"(secret from {SECRET_ENV})"
-            )
+    headers = (HEADER_SIGN, HEADER_CLIENT_ID, HEADER_TYPE)
+    key_header = HEADER_CLIENT_ID
+    sign_header = HEADER_SIGN
+    scheme = "Youzan push"
+    formula = "MD5(client_id + raw body + client_secret)"
+    secret_env = SECRET_ENV
+    key_env = ID_ENV
 
     def translate(self, push: RawPush) -> Translation:
         envelope = validate(YouzanPush, load_json(push.body))
