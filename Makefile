@@ -96,7 +96,7 @@ proto-breaking:
 	else echo "(no $(PROTO_BASE) branch here: skipping the breaking check)"; fi
 
 typecheck: setup
-	$(VENV)/bin/mypy libs/omslib libs/oms_cli services/*/oms_*
+	$(VENV)/bin/mypy libs/omslib libs/oms_cli libs/oms_intent services/*/oms_*
 
 bench: setup
 	$(PY) tests/bench/bench_tcc.py
@@ -106,11 +106,11 @@ bench: setup
 	$(PY) tests/bench/bench_events.py
 
 eval: setup
-	$(PY) -m oms_aftersales.intent.evaluate
+	$(PY) -m oms_intent.evaluate
 
 train: setup
-	$(PY) -m oms_aftersales.intent.compose
-	$(PY) -m oms_aftersales.intent.train
+	$(PY) -m oms_intent.compose
+	$(PY) -m oms_intent.train
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(GEN) libs/buf var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -14,7 +14,7 @@ from typing import Any
 from oms_gateway.adapters.orm import inbox, rejected_pushes
 from oms_gateway.bootstrap import Running, start
 from oms_gateway.config import Settings
-from oms_gateway.platforms.shop_signing import new_secret
+from omslib.platforms.samples.shop import new_secret
 from omslib.settings import load_settings
 from omslib.testing.net import free_port
 from sqlalchemy import func, select

@@ -12,10 +12,10 @@ from typing import Any
 import grpc
 import httpx
 from oms.inventory.v1 import inventory_service_pb2_grpc
+from oms_cli.demo_catalogue import seed_demo_catalogue
 from oms_cli.stack import DEV_SHOP_SECRET, ServiceExited, Stack, StackConfig
-from oms_gateway.platforms.shop_signing import sample_shop_order, sign_standard_webhook
-from oms_inventory.demo_catalogue import seed_demo_catalogue
 from omslib.ids import new_id
+from omslib.platforms.samples.shop import sample_shop_order, sign_standard_webhook
 from omslib.testing.net import free_port
 
 #: The gateway's admin token in a stack started here (tests read its inbox with it).

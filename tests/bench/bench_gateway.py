@@ -37,8 +37,8 @@ from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from oms_gateway.platforms.shop_signing import new_secret, sample_shop_order, sign_standard_webhook
 from omslib.ids import new_id
+from omslib.platforms.samples.shop import new_secret, sample_shop_order, sign_standard_webhook
 from omslib.redis_conn import EmbeddedRedis
 from omslib.testing.net import free_port
 from omslib.testing.postgres import create_database, database_url, drop_database, fresh_name

@@ -36,7 +36,7 @@ from oms.inventory.v1 import inventory_service_pb2_grpc
 from oms.orders.v1 import order_pb2, orders_service_pb2_grpc
 from oms.tcc.v1 import tcc_pb2
 from oms_cli.stack import DEV_SHOP_SECRET, Stack
-from oms_gateway.platforms.shop_signing import sample_shop_order, sign_standard_webhook
+from omslib.platforms.samples.shop import sample_shop_order, sign_standard_webhook
 from stack_support import inbox_entries, restart_service, start_stack
 from tcc.tcc_support import all_orders, all_transactions, availability, set_stock
 

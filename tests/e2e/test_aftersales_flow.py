@@ -17,7 +17,7 @@ from oms.aftersales.v1 import aftersales_service_pb2 as pb
 from oms.aftersales.v1 import aftersales_service_pb2_grpc as pb_grpc
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms_cli.stack import DEV_PLATFORM_ENV, Stack
-from oms_gateway.testing import aftersales_samples as samples
+from omslib.platforms.samples import aftersales as samples
 from omslib.testing.polling import wait_until
 from stack_support import post_push, signed_shop_push, start_stack
 

@@ -230,8 +230,8 @@ def test_bad_input_is_refused_and_stores_no_order(
 
 def _resign(raw: bytes) -> tuple[bytes, dict[str, str]]:
     from oms_cli.stack import DEV_SHOP_SECRET
-    from oms_gateway.platforms.shop_signing import sign_standard_webhook
     from omslib.ids import new_id
+    from omslib.platforms.samples.shop import sign_standard_webhook
 
     headers = sign_standard_webhook(DEV_SHOP_SECRET, f"msg_{new_id()}", int(time.time()), raw)
     headers["content-type"] = "application/json"

@@ -25,7 +25,7 @@ from http_hostile_support import (
     raw_exchange,
     status_of,
 )
-from oms_gateway.platforms.shop_signing import new_secret, sample_shop_order, sign_standard_webhook
+from omslib.platforms.samples.shop import new_secret, sample_shop_order, sign_standard_webhook
 from omslib.testing.polling import eventually
 
 #: Short deadlines keep the slow-client cases quick; production defaults are 10 s and 30 s.

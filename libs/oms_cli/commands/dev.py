@@ -41,9 +41,10 @@ def _request_stop(signum: int, _frame: FrameType | None) -> None:
 
 async def _seed(addr: str) -> None:
     from oms.inventory.v1 import inventory_service_pb2_grpc
-    from oms_inventory.demo_catalogue import seed_demo_catalogue
     from omslib.grpc_client import service_channel
     from omslib.security import GrpcSecurity
+
+    from oms_cli.demo_catalogue import seed_demo_catalogue
 
     # The local stack is bare, or signs calls when OMS_SERVICE_TOKEN_SECRET is set (stack.py).
     secret = os.environ.get("OMS_SERVICE_TOKEN_SECRET")

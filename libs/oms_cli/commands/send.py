@@ -12,19 +12,20 @@ from typing import Annotated
 import httpx
 import typer
 from omslib.ids import new_id
+from omslib.platforms import samples
+from omslib.platforms.names import Platform
+from omslib.platforms.samples import douyin, jd, shopify, taobao, youzan
+from omslib.platforms.samples.shop import sample_shop_order, sign_standard_webhook
 
 from oms_cli import local_stack
 from oms_cli.dev_credentials import DEV_PLATFORM_ENV, DEV_SHOP_SECRET
 from oms_cli.render import console
 
-SUPPORTED_PLATFORMS = ("shop", "shopify", "douyin", "youzan", "taobao", "jd")
-STATUSES = {
-    "shop": ("pending", "paid", "cancelled"),
-    "shopify": ("pending", "paid", "cancelled", "shipped"),
-    "douyin": ("pending", "paid", "shipped", "completed", "cancelled"),
-    "youzan": ("pending", "paid", "shipped", "completed", "cancelled"),
-    "taobao": ("pending", "paid", "shipped", "completed", "cancelled"),
-    "jd": ("paid", "shipped", "completed", "cancelled"),
+#: Every platform but Pinduoduo, which does not push over HTTP (PDD_EXPLAINED).
+SUPPORTED_PLATFORMS = tuple(p.value for p in Platform if p is not Platform.PDD)
+#: The statuses `oms send <platform> --status` accepts: what its sample can say.
+STATUSES: dict[str, tuple[str, ...]] = {
+    name: getattr(samples, name).STATUSES for name in SUPPORTED_PLATFORMS
 }
 #: (secret variable, app key / client id variable) per platform.
 CREDENTIAL_ENV = {
@@ -93,10 +94,6 @@ def build_push(
     recipient: tuple[str, str] = SAMPLE_RECIPIENT,
 ) -> SignedPush:
     """A correctly signed sample push of ``platform`` (see docs/platforms.md)."""
-    # Imported here: every `oms` command would otherwise load every platform's models.
-    from oms_gateway.platforms import douyin, jd, shopify, taobao, youzan
-    from oms_gateway.platforms.shop_signing import sample_shop_order, sign_standard_webhook
-
     event = f"msg_{new_id()}"
     if platform == "shop":
         oid = order_id or f"A{new_id()[-8:]}"

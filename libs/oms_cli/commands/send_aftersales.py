@@ -10,9 +10,9 @@ from typing import Annotated
 
 import httpx
 import typer
-from oms_gateway.platforms import douyin
-from oms_gateway.testing import aftersales_samples as samples
 from omslib.ids import new_id
+from omslib.platforms.samples import aftersales as samples
+from omslib.platforms.samples import douyin
 
 from oms_cli.render import console
 from oms_cli.stack import DEV_PLATFORM_ENV

@@ -30,7 +30,7 @@ def classify(
     ] = None,
 ) -> None:
     """Classify messages read one per line from standard input: intent, code, mood, confidence."""
-    from oms_aftersales.intent import ModelFileError, load_classifier, load_default_classifier
+    from oms_intent import ModelFileError, load_classifier, load_default_classifier
 
     try:
         classifier = load_classifier(model) if model else load_default_classifier()

@@ -3,7 +3,7 @@
 Each service keeps its own ``migrations/`` folder whose ``env.py`` is just::
 
     from omslib.db.migrations import run_env
-    from oms_orders.adapters.orm import metadata
+    from oms_<service>.adapters.orm import metadata
 
     run_env(metadata)
 """

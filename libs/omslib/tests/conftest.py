@@ -1,13 +1,7 @@
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-
-# events_harness is shared by the event tests and run by them as a subprocess.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from events_harness import Sessions, open_db
+from omslib.testing.events_harness import Sessions, open_db
 
 
 @pytest.fixture

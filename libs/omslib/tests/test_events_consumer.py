@@ -7,11 +7,19 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 import sqlalchemy as sa
-from events_harness import CONSUMER, OUTBOX, Sessions, applied, emit, recorder
 from omslib.clock import FakeClock, SystemClock
 from omslib.events import ConsumerSettings, EventConsumer, ReceivedEvent, parked_events
 from omslib.outbox import STREAM_INVENTORY, OutboxRelay
 from omslib.redis_conn import connect
+from omslib.testing import events_harness
+from omslib.testing.events_harness import (
+    CONSUMER,
+    OUTBOX,
+    Sessions,
+    applied,
+    emit,
+    recorder,
+)
 from omslib.testing.otlp import OtlpReceiver
 from omslib.testing.polling import eventually
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
@@ -20,7 +28,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from sqlalchemy.ext.asyncio import AsyncSession
 
-HARNESS = Path(__file__).with_name("events_harness.py")
+HARNESS = Path(events_harness.__file__)
 GROUP = "test-group"
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from events_harness import OUTBOX, Sessions, open_db
 from omslib.clock import FakeClock
 from omslib.outbox.named_lease import NamedLease
+from omslib.testing.events_harness import OUTBOX, Sessions, open_db
 
 TTL = timedelta(seconds=15)
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 import sqlalchemy as sa
-from events_harness import OUTBOX, Sessions, emit
 from oms.events.v1.envelope_pb2 import EventEnvelope
 from oms.events.v1.inventory_events_pb2 import AvailabilityChanged
 from oms.inventory.v1.inventory_pb2 import Availability
 from omslib.outbox import STREAM_INVENTORY, OutboxRelay, RelaySettings, add_event
 from omslib.redis_conn import EmbeddedRedis, connect
 from omslib.telemetry import context_from_traceparent
+from omslib.testing.events_harness import OUTBOX, Sessions, emit
 from omslib.testing.net import free_port
 from omslib.testing.polling import eventually
 from opentelemetry import trace

@@ -59,8 +59,8 @@ log = logging.getLogger(__name__)
 
 
 def default_classifier() -> IntentClassifier:
-    """The offline intent model shipped in ``oms_aftersales.intent`` (loaded once, at start)."""
-    from oms_aftersales.intent import load_default_classifier
+    """The offline intent model shipped in ``oms_intent`` (loaded once, at start)."""
+    from oms_intent import load_default_classifier
 
     return load_default_classifier()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, NamedTuple
 
+from omslib.platforms.names import PLATFORM_NAMES
 from omslib.settings import CommonSettings
 from omslib.settings_json import json_from_env, known_keys
 from pydantic import (
@@ -19,7 +20,6 @@ from pydantic import (
 from pydantic_settings import NoDecode
 
 MAX_POLL_INTERVAL_SECONDS = 300.0
-KNOWN_PLATFORMS = ("shop", "shopify", "taobao", "jd", "pdd", "douyin", "youzan")
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+)\s*$")
 
@@ -60,8 +60,8 @@ class PollChannelConfig(BaseModel):
     @field_validator("platform")
     @classmethod
     def _known_platform(cls, value: str) -> str:
-        if value not in KNOWN_PLATFORMS:
-            raise ValueError(f"unknown platform {value!r}; one of {', '.join(KNOWN_PLATFORMS)}")
+        if value not in PLATFORM_NAMES:
+            raise ValueError(f"unknown platform {value!r}; one of {', '.join(PLATFORM_NAMES)}")
         return value
 
     url: str = Field(pattern=r"^https?://", description="base URL of the channel's order API")
@@ -83,7 +83,7 @@ class OperationsSettings(CommonSettings):
         dict[str, RateLimitSpec],
         NoDecode,
         json_from_env('{"douyin": "3000:6000", "shop": "off"}'),
-        known_keys(KNOWN_PLATFORMS),
+        known_keys(PLATFORM_NAMES),
     ] = Field(default_factory=dict, validation_alias="OMS_GATEWAY_RATE_LIMITS")
     feed_silence_seconds: float = Field(
         180.0, gt=0, validation_alias="OMS_GATEWAY_FEED_SILENCE_SECONDS"

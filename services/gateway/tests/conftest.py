@@ -17,9 +17,9 @@ from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms_gateway.adapters.orm import inbox, rejected_pushes
 from oms_gateway.bootstrap import Running, start
 from oms_gateway.config import Settings
-from oms_gateway.platforms.shop_signing import new_secret, sample_shop_order, sign_standard_webhook
 from omslib.errors import DomainError, InvalidArgument
 from omslib.grpc_server import GrpcService
+from omslib.platforms.samples.shop import new_secret, sample_shop_order, sign_standard_webhook
 from omslib.settings import load_settings
 from omslib.testing.polling import eventually
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter

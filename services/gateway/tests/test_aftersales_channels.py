@@ -21,12 +21,14 @@ from oms.type.v1 import platform_pb2
 from oms_cli.commands.send_aftersales import AFTERSALES_KINDS, build_aftersales_push
 from oms_cli.stack import DEV_PLATFORM_ENV
 from oms_gateway.bootstrap import Running
-from oms_gateway.platforms import douyin
-from oms_gateway.platforms.common import format_china_time
-from oms_gateway.testing import aftersales_samples as samples
 from omslib.errors import DomainError, InvalidArgument, Unavailable
 from omslib.grpc_server import GrpcService
 from omslib.ids import new_id
+from omslib.platforms.china_time import format_china_time
+from omslib.platforms.samples import aftersales as samples
+from omslib.platforms.samples import douyin as douyin_samples
+from omslib.platforms.samples import shopify as shopify_samples
+from omslib.platforms.samples import taobao as taobao_samples
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -200,7 +202,7 @@ def douyin_as(n: int, secret: str) -> Message:
     message = samples.douyin_aftersale_message(
         f"as-{n}", aftersale_id=7100 + n, order_id=f"69{n:017d}"
     )
-    body, headers = douyin.sample_push(KEY, secret, [message])
+    body, headers = douyin_samples.sample_push(KEY, secret, [message])
     return Message(
         "/webhooks/douyin",
         body,
@@ -403,13 +405,13 @@ def taobao_without_refund_id() -> Message:
     del content["refund_id"]
     envelope["content"] = json.dumps(content)
     body = json.dumps(envelope).encode()
-    query = samples.taobao.signed_query(KEY, SECRET, body, method="taobao.qimen.refund.push")
+    query = taobao_samples.signed_query(KEY, SECRET, body, method="taobao.qimen.refund.push")
     return Message(f"/webhooks/taobao?{query}", body, message.headers, "", 0, "")
 
 
 def shopify_refund_without_order() -> Message:
     body = json.dumps({"id": 5, "created_at": "2026-11-24T10:00:00Z"}).encode()
-    headers = samples.shopify.signed_headers(
+    headers = shopify_samples.signed_headers(
         SECRET, body, webhook_id="wh-x", topic="refunds/create"
     )
     return Message("/webhooks/shopify", body, headers, "", 0, "")
@@ -420,7 +422,7 @@ def douyin_without_order() -> Message:
     data = json.loads(item["data"])
     del data["p_id"]
     item["data"] = json.dumps(data)
-    body, headers = douyin.sample_push(KEY, SECRET, [item])
+    body, headers = douyin_samples.sample_push(KEY, SECRET, [item])
     return Message("/webhooks/douyin", body, headers, "", 0, "")
 
 
@@ -677,12 +679,12 @@ async def test_douyin_batch_sends_orders_to_orders_and_aftersales_to_aftersales(
     aftersales: RecordingAftersales,
     kit: Kit,
 ) -> None:
-    order = douyin.sample_order_data("6900000000000000201", [("SKU-1", 1)])
-    body, headers = douyin.sample_push(
+    order = douyin_samples.sample_order_data("6900000000000000201", [("SKU-1", 1)])
+    body, headers = douyin_samples.sample_push(
         KEY,
         SECRET,
         [
-            douyin.sample_message("m-order", order),
+            douyin_samples.sample_message("m-order", order),
             samples.douyin_aftersale_message("m-refund", order_id="6900000000000000201"),
         ],
     )
@@ -854,7 +856,7 @@ def refund_success(platform: str) -> tuple[str, bytes, dict[str, str], str, str]
         return "/webhooks/jd", body, headers, "250000000001", "500001"
     if platform == "douyin":
         message = samples.douyin_aftersale_message("rs-1", tag="206", aftersale_type=2)
-        body, headers = douyin.sample_push(KEY, SECRET, [message])
+        body, headers = douyin_samples.sample_push(KEY, SECRET, [message])
         return "/webhooks/douyin", body, headers, "6900000000000000101", "7100000000000001"
     body, headers = samples.youzan_refund(KEY, SECRET, event_type="trade_refund_Success")
     return "/webhooks/youzan", body, headers, "E20261124080000000001", "201911251234567"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from oms_gateway.config import Settings
-from oms_gateway.platforms.shop_signing import new_secret
+from omslib.platforms.samples.shop import new_secret
 from omslib.settings import load_settings
 
 

@@ -19,11 +19,11 @@ from oms_gateway.domain.retry_policy import RetryPolicy
 from oms_gateway.domain.snapshot import OrderSnapshot
 from oms_gateway.platforms.registry import PlatformRegistry
 from oms_gateway.platforms.shop import ShopAdapter
-from oms_gateway.platforms.shop_signing import new_secret, sample_shop_order
 from oms_gateway.service_layer.delivery import DeliveryOptions, DeliveryWorker
 from oms_gateway.service_layer.ports import SyncResult
 from omslib.clock import FakeClock, SystemClock
 from omslib.db import UnitOfWork, create_engine, session_factory, upgrade_schema
+from omslib.platforms.samples.shop import new_secret, sample_shop_order
 from omslib.testing.polling import eventually
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine

@@ -21,7 +21,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from oms_gateway.platforms.shop_signing import new_secret, sign_standard_webhook
+from omslib.platforms.samples.shop import new_secret, sign_standard_webhook
 from omslib.testing.net import free_port
 from schemathesis import GenerationMode
 

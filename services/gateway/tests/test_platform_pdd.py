@@ -18,9 +18,9 @@ import pytest
 import websockets
 from oms.orders.v1 import order_pb2
 from oms_gateway.adapters.orm import inbox
-from oms_gateway.platforms.pdd import sample_frame
 from oms_gateway.service_layer.intake import IntakeService
 from omslib.db import create_engine
+from omslib.platforms.samples.pdd import sample_frame
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 

@@ -11,6 +11,7 @@ from oms_gateway.domain.inbox import RawPush
 from oms_gateway.platforms import jd
 from oms_gateway.platforms.common import china_time, parse_china_time
 from omslib.clock import FakeClock
+from omslib.platforms import samples
 
 NOW = datetime(2025, 11, 11, 4, 0, 0, tzinfo=UTC)  # 12:00:00 in UTC+8
 KEY, SECRET = "jd-key", "jd-secret"
@@ -53,8 +54,8 @@ def test_other_texts_are_refused_naming_the_formats(text: str) -> None:
 
 
 def _jd_push(timestamp_text: str) -> RawPush:
-    order = jd.sample_order("3001", [("SKU-1", 1)])
-    body = jd.signed_form(KEY, SECRET, order, timestamp_text=timestamp_text)
+    order = samples.jd.sample_order("3001", [("SKU-1", 1)])
+    body = samples.jd.signed_form(KEY, SECRET, order, timestamp_text=timestamp_text)
     return RawPush("jd", {"content-type": "application/x-www-form-urlencoded"}, body)
 
 

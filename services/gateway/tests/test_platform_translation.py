@@ -18,6 +18,8 @@ from oms_gateway.domain.snapshot import PlatformOrderStatus, Translation
 from oms_gateway.platforms import douyin, jd, pdd, shopify, taobao, youzan
 from oms_gateway.platforms.common import QUERY_HEADER, minor_units
 from omslib.clock import FakeClock
+from omslib.platforms import samples
+from omslib.platforms.signing.pdd import connection_sign
 
 CLOCK = FakeClock()
 WHEN = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # 16:00 in UTC+8
@@ -34,14 +36,14 @@ def translate_taobao(trade: dict[str, Any]) -> Translation:
 
 @pytest.mark.parametrize(("status", "canonical"), sorted(taobao.STATUS_MAP.items()))
 def test_every_taobao_status_maps_explicitly(status: str, canonical: PlatformOrderStatus) -> None:
-    body = taobao.sample_trade("1", [("S", 1)])
+    body = samples.taobao.sample_trade("1", [("S", 1)])
     body["trade"]["status"] = status
     (snapshot,) = translate_taobao(body).snapshots
     assert (snapshot.status, snapshot.platform_status) == (canonical, status)
 
 
 def test_taobao_times_are_utc8_and_amounts_are_fen() -> None:
-    body = taobao.sample_trade("1", [("S", 3)], unit_price="0.10", updated_at=WHEN)
+    body = samples.taobao.sample_trade("1", [("S", 3)], unit_price="0.10", updated_at=WHEN)
     assert body["trade"]["modified"] == "2026-11-24 16:00:00"
     translation = translate_taobao(body)
     (snapshot,) = translation.snapshots
@@ -53,18 +55,18 @@ def test_taobao_times_are_utc8_and_amounts_are_fen() -> None:
 
 @pytest.mark.parametrize(("status", "canonical"), sorted(jd.STATUS_MAP.items()))
 def test_every_jd_status_maps_explicitly(status: str, canonical: PlatformOrderStatus) -> None:
-    order = jd.sample_order("9", [("S", 1)])
+    order = samples.jd.sample_order("9", [("S", 1)])
     order["orderState"] = status
-    body = jd.signed_form("k", "s", order)
+    body = samples.jd.signed_form("k", "s", order)
     (snapshot,) = jd.JdAdapter("k", "s", clock=CLOCK).translate(_push("jd", body)).snapshots
     assert snapshot.status is canonical
 
 
 @pytest.mark.parametrize(("status", "canonical"), sorted(douyin.STATUS_MAP.items()))
 def test_every_douyin_status_maps_explicitly(status: int, canonical: PlatformOrderStatus) -> None:
-    data = douyin.sample_order_data("1", [("S", 1)])
+    data = samples.douyin.sample_order_data("1", [("S", 1)])
     data["order_status"] = status
-    body = json.dumps([douyin.sample_message("m", data, tag="101")]).encode()
+    body = json.dumps([samples.douyin.sample_message("m", data, tag="101")]).encode()
     adapter = douyin.DouyinAdapter("k", "s", clock=CLOCK)
     (snapshot,) = adapter.translate(_push("douyin", body)).snapshots
     assert snapshot.status is canonical
@@ -78,7 +80,9 @@ def test_douyin_messages_of_other_tags_are_ignored() -> None:
 
 def test_douyin_batch_is_split_per_message() -> None:
     messages = [
-        douyin.sample_message(f"m{n}", douyin.sample_order_data(f"o{n}", [("S", 1)]))
+        samples.douyin.sample_message(
+            f"m{n}", samples.douyin.sample_order_data(f"o{n}", [("S", 1)])
+        )
         for n in range(3)
     ]
     adapter = douyin.DouyinAdapter("k", "s", clock=CLOCK)
@@ -91,7 +95,7 @@ def test_douyin_batch_is_split_per_message() -> None:
 
 @pytest.mark.parametrize(("status", "canonical"), sorted(youzan.STATUS_MAP.items()))
 def test_every_youzan_status_maps_explicitly(status: str, canonical: PlatformOrderStatus) -> None:
-    envelope = youzan.sample_push_body("id", "E1", [("S", 1)])
+    envelope = samples.youzan.sample_push_body("id", "E1", [("S", 1)])
     msg = json.loads(unquote(envelope["msg"]))
     msg["full_order_info"]["order_info"]["status"] = status
     envelope["msg"] = quote(json.dumps(msg))
@@ -101,7 +105,7 @@ def test_every_youzan_status_maps_explicitly(status: str, canonical: PlatformOrd
 
 
 def test_youzan_test_message_is_stored_without_snapshots() -> None:
-    envelope = youzan.sample_push_body("id", "E1", [("S", 1)])
+    envelope = samples.youzan.sample_push_body("id", "E1", [("S", 1)])
     envelope["test"] = True
     adapter = youzan.YouzanAdapter("id", "s", clock=CLOCK)
     assert adapter.translate(_push("youzan", json.dumps(envelope).encode())).snapshots == ()
@@ -123,7 +127,7 @@ def test_youzan_test_message_is_stored_without_snapshots() -> None:
 def test_shopify_status_comes_from_financial_and_fulfillment_status(
     financial: str, fulfillment: str | None, cancelled: bool, closed: bool, canonical: Any
 ) -> None:
-    body = shopify.sample_order(1, [("S", 1)])
+    body = samples.shopify.sample_order(1, [("S", 1)])
     body.update(financial_status=financial, fulfillment_status=fulfillment)
     body["cancelled_at"] = body["updated_at"] if cancelled else None
     body["closed_at"] = body["updated_at"] if closed else None
@@ -134,7 +138,7 @@ def test_shopify_status_comes_from_financial_and_fulfillment_status(
 
 
 def test_shopify_zero_decimal_currency() -> None:
-    body = shopify.sample_order(1, [("S", 2)], unit_price="1500", currency="JPY")
+    body = samples.shopify.sample_order(1, [("S", 2)], unit_price="1500", currency="JPY")
     headers = {"x-shopify-webhook-id": "w", "x-shopify-topic": "orders/create"}
     adapter = shopify.ShopifyAdapter("s", clock=CLOCK)
     (snapshot,) = adapter.translate(_push("shopify", json.dumps(body).encode(), headers)).snapshots
@@ -152,7 +156,7 @@ def test_shopify_zero_decimal_currency() -> None:
     ],
 )
 def test_pdd_status_table(order_status: int, refund_status: int, canonical: Any) -> None:
-    frame = pdd.sample_frame(1, "o", [("S", 1)])
+    frame = samples.pdd.sample_frame(1, "o", [("S", 1)])
     content = json.loads(frame["message"]["content"])
     content.update(order_status=order_status, refund_status=refund_status)
     frame["message"]["content"] = json.dumps(content)
@@ -194,7 +198,7 @@ def test_pdd_connection_sign_is_base64_md5() -> None:
     import hashlib
 
     expected = base64.b64encode(hashlib.md5(b"c1000s").digest()).decode()
-    assert pdd.connection_sign("c", 1000, "s") == expected
+    assert connection_sign("c", 1000, "s") == expected
 
 
 # --- robustness: whatever a signed push contains, the answer is a 4xx, never a crash --------
@@ -224,14 +228,14 @@ def _adapters() -> list[Any]:
 
 
 def _samples() -> dict[str, Any]:
-    data = douyin.sample_order_data("1", [("S", 1)])
+    data = samples.douyin.sample_order_data("1", [("S", 1)])
     return {
-        "shopify": shopify.sample_order(1, [("S", 1)]),
-        "douyin": [douyin.sample_message("m", data)],
-        "youzan": youzan.sample_push_body("k", "E1", [("S", 1)]),
-        "taobao": taobao.sample_trade("1", [("S", 1)]),
-        "jd": jd.sample_order("1", [("S", 1)]),
-        "pdd": pdd.sample_frame(1, "o", [("S", 1)]),
+        "shopify": samples.shopify.sample_order(1, [("S", 1)]),
+        "douyin": [samples.douyin.sample_message("m", data)],
+        "youzan": samples.youzan.sample_push_body("k", "E1", [("S", 1)]),
+        "taobao": samples.taobao.sample_trade("1", [("S", 1)]),
+        "jd": samples.jd.sample_order("1", [("S", 1)]),
+        "pdd": samples.pdd.sample_frame(1, "o", [("S", 1)]),
     }
 
 
@@ -261,7 +265,7 @@ def test_translate_raises_only_payload_errors(
     body_value = new if raw else _replace_leaf(sample, path, new)
     headers = {"x-shopify-webhook-id": "w", "x-shopify-topic": "orders/create"}
     if adapter.name == "jd":
-        body = jd.signed_form("k", "s", body_value if isinstance(body_value, dict) else {})
+        body = samples.jd.signed_form("k", "s", body_value if isinstance(body_value, dict) else {})
         if raw:
             body = json.dumps(new).encode()
     else:

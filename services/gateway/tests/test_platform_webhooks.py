@@ -17,7 +17,10 @@ import httpx
 import pytest
 from oms.orders.v1 import order_pb2
 from oms_gateway.bootstrap import Running
-from oms_gateway.platforms import douyin, jd, shopify, taobao, youzan
+from oms_gateway.platforms.app_signed import ACKNOWLEDGEMENT
+from omslib.platforms import samples
+from omslib.platforms.signing import body_md5
+from omslib.platforms.signing import shopify as shopify_signing
 
 Kit = Any
 KEY = "app-key-123"
@@ -98,7 +101,7 @@ def _compact(stamp: str) -> str:
 
 def shopify_push(n: int, *, when: datetime | None = None) -> Push:
     order_id = 820982911946154500 + n
-    body, headers = shopify.sample_push(
+    body, headers = samples.shopify.sample_push(
         SECRET, order_id, SKUS, webhook_id=f"wh-{n}", unit_price="12.50", updated_at=when
     )
     return Push("/webhooks/shopify", body, headers, f"wh-{n}", str(order_id))
@@ -106,24 +109,28 @@ def shopify_push(n: int, *, when: datetime | None = None) -> Push:
 
 def douyin_push(n: int, *, when: datetime | None = None) -> Push:
     order_id = f"69{n:017d}"
-    data = douyin.sample_order_data(
+    data = samples.douyin.sample_order_data(
         order_id, SKUS, unit_price=1250, updated_at=int(when.timestamp()) if when else None
     )
-    body, headers = douyin.sample_push(KEY, SECRET, [douyin.sample_message(f"msg-{n}", data)])
-    return Push("/webhooks/douyin", body, headers, f"msg-{n}", order_id, douyin.ACKNOWLEDGEMENT)
+    body, headers = samples.douyin.sample_push(
+        KEY, SECRET, [samples.douyin.sample_message(f"msg-{n}", data)]
+    )
+    return Push("/webhooks/douyin", body, headers, f"msg-{n}", order_id, ACKNOWLEDGEMENT)
 
 
 def youzan_push(n: int, *, when: datetime | None = None) -> Push:
     tid = f"E2026112408000{n:010d}"
-    body, headers = youzan.sample_push(KEY, SECRET, tid, SKUS, unit_price="12.50", updated_at=when)
+    body, headers = samples.youzan.sample_push(
+        KEY, SECRET, tid, SKUS, unit_price="12.50", updated_at=when
+    )
     envelope = json.loads(body)
     event = f"{envelope['type']}:{tid}:{envelope['version']}"
-    return Push("/webhooks/youzan", body, headers, event, tid, youzan.ACKNOWLEDGEMENT)
+    return Push("/webhooks/youzan", body, headers, event, tid, ACKNOWLEDGEMENT)
 
 
 def taobao_push(n: int, *, when: datetime | None = None, sign_method: str = "md5") -> Push:
     tid = f"{3900000000000000 + n}"
-    query, body, headers = taobao.sample_push(
+    query, body, headers = samples.taobao.sample_push(
         KEY, SECRET, tid, SKUS, unit_price="12.50", updated_at=when, sign_method=sign_method
     )
     modified = json.loads(body)["trade"]["modified"]
@@ -140,7 +147,9 @@ def taobao_push(n: int, *, when: datetime | None = None, sign_method: str = "md5
 
 def jd_push(n: int, *, when: datetime | None = None) -> Push:
     order_id = f"{290000000000 + n}"
-    body, headers = jd.sample_push(KEY, SECRET, order_id, SKUS, unit_price="12.50", updated_at=when)
+    body, headers = samples.jd.sample_push(
+        KEY, SECRET, order_id, SKUS, unit_price="12.50", updated_at=when
+    )
     params = dict(parse_qsl(body.decode()))
     modified = json.loads(params["360buy_param_json"])["modified"]
     return Push(
@@ -158,7 +167,7 @@ def jd_push(n: int, *, when: datetime | None = None) -> Push:
 def _stale_taobao(push: Push) -> Push:
     old = datetime.now(UTC) - timedelta(minutes=11)
     return Push(
-        f"/webhooks/taobao?{taobao.signed_query(KEY, SECRET, push.body, timestamp=old)}",
+        f"/webhooks/taobao?{samples.taobao.signed_query(KEY, SECRET, push.body, timestamp=old)}",
         push.body,
         push.headers,
         push.event_id,
@@ -169,7 +178,7 @@ def _stale_taobao(push: Push) -> Push:
 def _future_taobao(push: Push) -> Push:
     later = datetime.now(UTC) + timedelta(minutes=11)
     return Push(
-        f"/webhooks/taobao?{taobao.signed_query(KEY, SECRET, push.body, timestamp=later)}",
+        f"/webhooks/taobao?{samples.taobao.signed_query(KEY, SECRET, push.body, timestamp=later)}",
         push.body,
         push.headers,
         push.event_id,
@@ -180,7 +189,7 @@ def _future_taobao(push: Push) -> Push:
 def _jd_resigned(push: Push, *, key: str = KEY, timestamp: datetime | None = None) -> Push:
     params = dict(parse_qsl(push.body.decode()))
     order = json.loads(params["360buy_param_json"])
-    body = jd.signed_form(key, SECRET, order, timestamp=timestamp)
+    body = samples.jd.signed_form(key, SECRET, order, timestamp=timestamp)
     return Push(push.path, body, push.headers, push.event_id, push.order_id)
 
 
@@ -202,7 +211,7 @@ PLATFORMS = [
             (
                 "wrong-signature",
                 lambda p: p.with_headers(
-                    **{"x-shopify-hmac-sha256": shopify.sign("other", p.body)}
+                    **{"x-shopify-hmac-sha256": shopify_signing.sign("other", p.body)}
                 ),
                 "INVALID_SIGNATURE",
             ),
@@ -229,7 +238,7 @@ PLATFORMS = [
         [
             (
                 "wrong-signature",
-                lambda p: p.with_headers(**{"event-sign": douyin.sign(KEY, "other", p.body)}),
+                lambda p: p.with_headers(**{"event-sign": body_md5.sign(KEY, "other", p.body)}),
                 "INVALID_SIGNATURE",
             ),
             (
@@ -244,7 +253,9 @@ PLATFORMS = [
             ),
             (
                 "wrong-app-key",
-                lambda p: p.with_headers(**douyin.signed_headers("other-app", SECRET, p.body)),
+                lambda p: p.with_headers(
+                    **samples.douyin.signed_headers("other-app", SECRET, p.body)
+                ),
                 "INVALID_SIGNATURE",
             ),
         ],
@@ -255,7 +266,7 @@ PLATFORMS = [
         [
             (
                 "wrong-signature",
-                lambda p: p.with_headers(**{"event-sign": youzan.sign(KEY, "other", p.body)}),
+                lambda p: p.with_headers(**{"event-sign": body_md5.sign(KEY, "other", p.body)}),
                 "INVALID_SIGNATURE",
             ),
             (
@@ -278,7 +289,7 @@ PLATFORMS = [
                 lambda p: p.with_headers(
                     **{
                         k.lower(): v
-                        for k, v in youzan.signed_headers(
+                        for k, v in samples.youzan.signed_headers(
                             "other-client", SECRET, p.body, "trade_TradePaid"
                         ).items()
                     }
@@ -302,7 +313,7 @@ PLATFORMS = [
             (
                 "wrong-app-key",
                 lambda p: Push(
-                    f"/webhooks/taobao?{taobao.signed_query('other', SECRET, p.body)}",
+                    f"/webhooks/taobao?{samples.taobao.signed_query('other', SECRET, p.body)}",
                     p.body,
                     p.headers,
                     p.event_id,
@@ -488,21 +499,31 @@ async def test_douyin_signature_is_compared_case_insensitively(
 async def test_douyin_push_of_several_messages_stores_and_dedupes_each(
     client: httpx.AsyncClient, gateway: Running, orders: Any, kit: Kit
 ) -> None:
-    first = douyin.sample_order_data("6900000000000000101", [("SKU-1", 1)])
-    second = douyin.sample_order_data("6900000000000000102", [("SKU-2", 3)], status="pending")
-    third = douyin.sample_order_data("6900000000000000103", [("SKU-3", 1)], status="cancelled")
+    first = samples.douyin.sample_order_data("6900000000000000101", [("SKU-1", 1)])
+    second = samples.douyin.sample_order_data(
+        "6900000000000000102", [("SKU-2", 3)], status="pending"
+    )
+    third = samples.douyin.sample_order_data(
+        "6900000000000000103", [("SKU-3", 1)], status="cancelled"
+    )
     other = {"tag": "999", "msg_id": "m-other", "data": json.dumps({"unknown": 1})}
-    body, headers = douyin.sample_push(
+    body, headers = samples.douyin.sample_push(
         KEY,
         SECRET,
-        [douyin.sample_message("m-1", first), other, douyin.sample_message("m-2", second)],
+        [
+            samples.douyin.sample_message("m-1", first),
+            other,
+            samples.douyin.sample_message("m-2", second),
+        ],
     )
     response = await client.post("/webhooks/douyin", content=body, headers=headers)
     assert response.json() == {"code": 0, "msg": "success"}
     assert sorted(row.event_id for row in await kit.inbox_rows(gateway)) == ["m-1", "m-2"]
     # The platform sends m-2 again, batched with a new message: only m-3 is new.
-    body, headers = douyin.sample_push(
-        KEY, SECRET, [douyin.sample_message("m-2", second), douyin.sample_message("m-3", third)]
+    body, headers = samples.douyin.sample_push(
+        KEY,
+        SECRET,
+        [samples.douyin.sample_message("m-2", second), samples.douyin.sample_message("m-3", third)],
     )
     response = await client.post("/webhooks/douyin", content=body, headers=headers)
     assert response.status_code == 200
@@ -534,15 +555,17 @@ async def test_signed_but_invalid_body_is_400_naming_the_field(
         push = Push(
             push.path,
             raw,
-            {**push.headers, "x-shopify-hmac-sha256": shopify.sign(SECRET, raw)},
+            {**push.headers, "x-shopify-hmac-sha256": shopify_signing.sign(SECRET, raw)},
             push.event_id,
             push.order_id,
         )
         field_name = "line_items.0.quantity"
     elif name == "douyin":
-        data = douyin.sample_order_data("1", [("SKU-1", 1)])
+        data = samples.douyin.sample_order_data("1", [("SKU-1", 1)])
         data["sku_order_list"][0]["item_num"] = 0
-        raw, headers = douyin.sample_push(KEY, SECRET, [douyin.sample_message("bad", data)])
+        raw, headers = samples.douyin.sample_push(
+            KEY, SECRET, [samples.douyin.sample_message("bad", data)]
+        )
         push = Push(push.path, raw, headers, "bad", "1")
         field_name = "0.data.sku_order_list.0.item_num"
     elif name == "youzan":
@@ -552,7 +575,7 @@ async def test_signed_but_invalid_body_is_400_naming_the_field(
         push = Push(
             push.path,
             raw,
-            youzan.signed_headers(KEY, SECRET, raw, envelope["type"]),
+            samples.youzan.signed_headers(KEY, SECRET, raw, envelope["type"]),
             push.event_id,
             push.order_id,
         )
@@ -562,7 +585,7 @@ async def test_signed_but_invalid_body_is_400_naming_the_field(
         body["trade"]["status"] = "TRADE_LOST"
         raw = json.dumps(body).encode()
         push = Push(
-            f"/webhooks/taobao?{taobao.signed_query(KEY, SECRET, raw)}",
+            f"/webhooks/taobao?{samples.taobao.signed_query(KEY, SECRET, raw)}",
             raw,
             push.headers,
             push.event_id,
@@ -570,9 +593,9 @@ async def test_signed_but_invalid_body_is_400_naming_the_field(
         )
         field_name = "trade.status"
     else:
-        order = jd.sample_order("9", [("SKU-1", 1)])
+        order = samples.jd.sample_order("9", [("SKU-1", 1)])
         order["itemInfoList"][0]["jdPrice"] = "1.234"
-        push = Push(push.path, jd.signed_form(KEY, SECRET, order), push.headers, "x", "9")
+        push = Push(push.path, samples.jd.signed_form(KEY, SECRET, order), push.headers, "x", "9")
         field_name = "360buy_param_json.itemInfoList.0.jdPrice"
     response = await post(client, push)
     assert response.status_code == 400, response.text

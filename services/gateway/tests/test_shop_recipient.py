@@ -11,8 +11,8 @@ from oms_gateway.domain.errors import InvalidPayload
 from oms_gateway.domain.inbox import RawPush
 from oms_gateway.platforms.shop import ShopAdapter
 from oms_gateway.platforms.shop_schema import ShopWebhook
-from oms_gateway.platforms.shop_signing import new_secret, sample_shop_order
 from omslib.clock import FakeClock
+from omslib.platforms.samples.shop import new_secret, sample_shop_order
 
 
 def translate(body: dict[str, Any]) -> Any:

@@ -9,8 +9,8 @@ from oms_gateway.domain.errors import InvalidPayload, MalformedJson
 from oms_gateway.domain.inbox import RawPush
 from oms_gateway.domain.snapshot import Money, PlatformOrderStatus
 from oms_gateway.platforms.shop import STATUS_MAP, ShopAdapter
-from oms_gateway.platforms.shop_signing import new_secret, sample_shop_order
 from omslib.clock import FakeClock
+from omslib.platforms.samples.shop import new_secret, sample_shop_order
 
 CREATED = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from oms_gateway.platforms.shop_signing import new_secret
+from omslib.platforms.samples.shop import new_secret
 
 Kit = Any
 

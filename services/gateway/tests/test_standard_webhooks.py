@@ -5,13 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from oms_gateway.domain.errors import InvalidSignature, MissingSignatureHeaders, StaleTimestamp
-from oms_gateway.platforms.shop_signing import new_secret, sign_standard_webhook
 from oms_gateway.platforms.standard_webhooks import (
     StandardWebhookVerifier,
     compute_signature,
     decode_secret,
 )
 from omslib.clock import FakeClock
+from omslib.platforms.samples.shop import new_secret, sign_standard_webhook
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 BODY = b'{"type":"order.created"}'

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from oms_gateway.bootstrap import Running, build
-from oms_gateway.platforms.shop_signing import new_secret
+from omslib.platforms.samples.shop import new_secret
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 

@@ -24,7 +24,7 @@ from oms_inventory.adapters import orm
 from oms_inventory.adapters.barrier import BARRIER
 from oms_inventory.adapters.unit_of_work import InventoryUnitOfWork
 from oms_inventory.adapters.warehouse_repository import WarehouseCache
-from oms_inventory.channel_sync import ChannelSync
+from oms_inventory.channel_sync.runner import ChannelSync
 from oms_inventory.config import Settings
 from oms_inventory.entrypoints.grpc_servicer import InventoryServicer
 from oms_inventory.service_layer.audit_log import AuditLogService

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from omslib.channel_sync import ChannelPolicy
 from omslib.settings import CommonSettings, Port, default_sqlite_url
 from omslib.settings_json import ChannelName, json_from_env
 from pydantic import (
@@ -17,6 +16,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_settings import NoDecode
+
+from oms_inventory.channel_sync.policy import ChannelPolicy
 
 
 def _http_url(url: str) -> str:

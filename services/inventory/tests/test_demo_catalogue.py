@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from oms.inventory.v1 import inventory_service_pb2 as pb
-from oms_inventory.demo_catalogue import seed_demo_catalogue
+from oms_cli.demo_catalogue import seed_demo_catalogue
 
 
 async def test_seeding_twice_gives_the_same_catalogue(kit) -> None:

@@ -2,7 +2,7 @@
 then the intent model, then the catalogue's fallback code.
 
 The intent model is a port (``IntentClassifier``): the service wires the
-offline classifier of ``oms_aftersales.intent``; tests inject a deterministic one.
+offline classifier of ``oms_intent``; tests inject a deterministic one.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Classification:
 
 
 class ClassificationLike(Protocol):
-    """What the service reads of a classifier's answer (``oms_aftersales.intent``'s or a test's)."""
+    """What the service reads of a classifier's answer (``oms_intent``'s or a test's)."""
 
     @property
     def intent(self) -> str: ...

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from omslib.errors import FailedPrecondition
+from omslib.platforms.names import MARKETPLACES
 
 
 class RefundState(StrEnum):
@@ -45,8 +46,8 @@ TERMINAL = frozenset(s for s, targets in MOVES.items() if not targets)
 #: Before the money goes out the refund may still be withdrawn (its freeze released).
 WAITING = frozenset({S.REQUESTED, S.AWAITING_RETURN, S.RECEIVED, S.APPROVED})
 
-#: Marketplaces refund the buyer themselves; we record what they did.
-MARKETPLACES = frozenset({"taobao", "jd", "pdd", "douyin", "youzan"})
+# Marketplaces (omslib.platforms.names.MARKETPLACES) refund the buyer themselves; we
+# record what they did.
 PAYOUT_PLATFORM = "platform"
 PAYOUT_API = "payment_api"
 

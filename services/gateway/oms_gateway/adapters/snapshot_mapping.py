@@ -7,17 +7,13 @@ from datetime import datetime
 from google.protobuf.timestamp_pb2 import Timestamp
 from oms.orders.v1 import order_pb2
 from oms.type.v1 import address_pb2, money_pb2, platform_pb2
+from omslib.platforms.names import Platform, proto_name
 
 from oms_gateway.domain.snapshot import Money, OrderSnapshot, PlatformOrderStatus
 
+#: Platform name -> proto enum value, matched by name.
 PLATFORMS: dict[str, platform_pb2.Platform.ValueType] = {
-    "taobao": platform_pb2.PLATFORM_TAOBAO,
-    "jd": platform_pb2.PLATFORM_JD,
-    "pdd": platform_pb2.PLATFORM_PDD,
-    "douyin": platform_pb2.PLATFORM_DOUYIN,
-    "youzan": platform_pb2.PLATFORM_YOUZAN,
-    "shopify": platform_pb2.PLATFORM_SHOPIFY,
-    "shop": platform_pb2.PLATFORM_SHOP,
+    platform.value: platform_pb2.Platform.Value(proto_name(platform)) for platform in Platform
 }
 
 STATUSES: dict[PlatformOrderStatus, order_pb2.PlatformOrderStatus.ValueType] = {

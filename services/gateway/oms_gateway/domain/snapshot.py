@@ -6,56 +6,22 @@ stale), so a snapshot carries the platform's own modification time.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from omslib.platforms.order_values import Address, Buyer, Money, OrderLine, PlatformOrderStatus
+
 from oms_gateway.domain.customer_message import CustomerMessage
 
-
-class PlatformOrderStatus(enum.Enum):
-    """A platform's own status mapped onto the small canonical set orders understands."""
-
-    CREATED = "CREATED"
-    PAID = "PAID"
-    CANCELLED = "CANCELLED"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    COMPLETED = "COMPLETED"
-
-
-@dataclass(frozen=True)
-class Money:
-    """An amount in integer minor units (fen, cents) of an ISO 4217 currency."""
-
-    minor_units: int
-    currency: str
-
-
-@dataclass(frozen=True)
-class Buyer:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Address:
-    province: str
-    city: str
-    line1: str
-    district: str = ""
-    postal_code: str = ""
-    recipient_name: str = ""
-    phone: str = ""
-    country_code: str = ""
-
-
-@dataclass(frozen=True)
-class OrderLine:
-    sku: str
-    quantity: int
-    unit_price: Money
-    title: str = ""
+__all__ = [
+    "Address",
+    "Buyer",
+    "Money",
+    "OrderLine",
+    "OrderSnapshot",
+    "PlatformOrderStatus",
+    "Translation",
+]
 
 
 @dataclass(frozen=True)

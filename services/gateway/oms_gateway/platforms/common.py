@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from omslib.clock import Clock
+from omslib.platforms.china_time import CHINA, CHINA_TIME_FORMAT
 from pydantic import BaseModel, ValidationError
 
 from oms_gateway.domain.errors import (
@@ -31,9 +32,6 @@ M = TypeVar("M", bound=BaseModel)
 #: the stored push (headers + body) holds everything a signature covers (Taobao, JD).
 QUERY_HEADER = "x-oms-query-string"
 
-#: Taobao, JD and Pinduoduo write local times in China Standard Time.
-CHINA = timezone(timedelta(hours=8), "CST")
-CHINA_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: What the platforms' own SDKs send (docs/platforms.md, "Timestamps"): older JD and
 #: every Taobao/Youzan/Pinduoduo SDK ``yyyy-MM-dd HH:mm:ss`` in UTC+8; newer JD SDKs
 #: ``yyyy-MM-dd HH:mm:ss.SSS+0800`` (Java's ``SSSZ``). Milliseconds and an explicit
@@ -168,6 +166,28 @@ def check_china_timestamp(stamp: str, clock: Clock, tolerance: timedelta, *, fie
         )
 
 
+def check_signed_params(
+    params: Mapping[str, str],
+    required: Sequence[str],
+    *,
+    scheme: str,
+    app_key: str,
+    key_env: str,
+    clock: Clock,
+    tolerance: timedelta,
+) -> None:
+    """Taobao (Qimen) and JD (JOS) sign parameters: each required one is there, ``app_key``
+    is ours and ``timestamp`` is fresh; the caller then checks ``sign``."""
+    missing = [name for name in required if not params.get(name, "").strip()]
+    if missing:
+        raise MissingSignatureHeaders(
+            f"missing {scheme} parameter(s): {', '.join(missing)}",
+            metadata={"headers": ",".join(missing)},
+        )
+    check_key(params["app_key"], app_key, what="app_key", env=key_env)
+    check_china_timestamp(params["timestamp"], clock, tolerance, field="timestamp")
+
+
 def load_json(raw: bytes | str, *, what: str = "the body") -> Any:
     try:
         return json.loads(raw)
@@ -230,10 +250,6 @@ def china_time(value: str, *, field: str) -> datetime:
             f"{field}: {str(value)[:40]!r} is not {CHINA_TIME_FORMATS}", metadata={"field": field}
         )
     return when.astimezone(UTC)
-
-
-def format_china_time(value: datetime) -> str:
-    return value.astimezone(CHINA).strftime(CHINA_TIME_FORMAT)
 
 
 def unix_time(value: int, *, field: str) -> datetime:

@@ -11,15 +11,11 @@ The platform expects ``{"code": 0, "msg": "success"}`` back.
 from __future__ import annotations
 
 import hashlib
-import json
-import time
-from collections.abc import Iterable
-from typing import Any
 
-from omslib.clock import Clock
+from omslib.platforms.signing.douyin import HEADER_APP_ID, HEADER_SIGN
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from oms_gateway.domain.errors import InvalidPayload, InvalidSignature
+from oms_gateway.domain.errors import InvalidPayload
 from oms_gateway.domain.inbox import RawPush
 from oms_gateway.domain.snapshot import (
     Address,
@@ -30,16 +26,12 @@ from oms_gateway.domain.snapshot import (
     PlatformOrderStatus,
     Translation,
 )
+from oms_gateway.platforms.app_signed import AppSignedAdapter
 from oms_gateway.platforms.common import (
     MAX_MINOR_UNITS,
     MAX_QUANTITY,
-    CredentialedAdapter,
-    Credentials,
-    check_key,
     event_id,
     load_json,
-    require_headers,
-    same,
     status_of,
     unix_time,
     validate,
@@ -48,10 +40,7 @@ from oms_gateway.platforms.common import (
 NAME = "douyin"
 SECRET_ENV = "OMS_PLATFORM_DOUYIN_SECRET"
 KEY_ENV = "OMS_PLATFORM_DOUYIN_KEY"
-HEADER_APP_ID = "app-id"
-HEADER_SIGN = "event-sign"
 CURRENCY = "CNY"
-ACKNOWLEDGEMENT = {"code": 0, "msg": "success"}
 
 #: Order message tags (trade_TradeCreate, ...Paid, ...SellerShip, ...Success, ...Canceled,
 #: ...AmountChanged, ...AddressChanged, ...Pending). Other tags are acknowledged and ignored.
@@ -137,28 +126,16 @@ class DouyinOrderData(_Model):
     sku_order_list: list[DouyinSkuOrder] = Field(min_length=1)
 
 
-class DouyinAdapter(CredentialedAdapter):
+class DouyinAdapter(AppSignedAdapter):
     name = NAME
     body_model: type[BaseModel] = DouyinPush
-
-    def __init__(self, app_key: str | None, secret: str | None, *, clock: Clock) -> None:
-        self._credentials = Credentials(
-            secret=secret, secret_env=SECRET_ENV, key=app_key, key_env=KEY_ENV
-        )
-        self._clock = clock
-
-    def acknowledge(self, *, inbox_id: str, duplicate: bool) -> tuple[int, dict[str, Any]]:
-        return 200, dict(ACKNOWLEDGEMENT)
-
-    def verify(self, push: RawPush) -> None:
-        app_key, secret = self._credentials.require()
-        app_id, signature = require_headers(push, (HEADER_APP_ID, HEADER_SIGN), "Douyin push")
-        check_key(app_id, app_key, what=HEADER_APP_ID, env=KEY_ENV)
-        if not same(signature, sign(app_key, secret, push.body), ignore_case=True):
-            raise InvalidSignature(
-                f"{HEADER_SIGN} does not match MD5(app_key + raw body + app_secret) "
-                f"(secret from {SECRET_ENV})"
-            )
+    headers = (HEADER_APP_ID, HEADER_SIGN)
+    key_header = HEADER_APP_ID
+    sign_header = HEADER_SIGN
+    scheme = "Douyin push"
+    formula = "MD5(app_key + raw body + app_secret)"
+    secret_env = SECRET_ENV
+    key_env = KEY_ENV
 
     def translate(self, push: RawPush) -> Translation:
         messages = validate(DouyinPush, load_json(push.body)).root
@@ -235,95 +212,3 @@ def to_snapshot(data: DouyinOrderData, *, prefix: str = "data") -> OrderSnapshot
         if paid and data.pay_time is not None
         else None,
     )
-
-
-# --- signing and samples (CLI, tests, benchmarks) ------------------------------------------
-
-
-def sign(app_key: str, secret: str, body: bytes) -> str:
-    """``event-sign`` for ``body``: hex MD5(app_key + body + secret)."""
-    return hashlib.md5(app_key.encode() + body + secret.encode()).hexdigest()
-
-
-def signed_headers(app_key: str, secret: str, body: bytes) -> dict[str, str]:
-    return {
-        "content-type": "application/json",
-        HEADER_APP_ID: app_key,
-        HEADER_SIGN: sign(app_key, secret, body),
-    }
-
-
-_STATUS_FOR_NAME = {
-    "pending": (1, "100"),
-    "paid": (2, "101"),
-    "shipped": (3, "102"),
-    "completed": (5, "103"),
-    "cancelled": (4, "105"),
-}
-
-
-def sample_order_data(
-    order_id: str,
-    skus_and_quantities: Iterable[tuple[str, int]],
-    *,
-    status: str = "paid",
-    unit_price: int = 9900,
-    province: str = "浙江省",
-    updated_at: int | None = None,
-) -> dict[str, Any]:
-    """The ``data`` of an order message; ``status``: pending, paid, shipped, completed,
-    cancelled."""
-    order_status, _ = _STATUS_FOR_NAME[status]
-    now = updated_at or int(time.time())
-    pairs = list(skus_and_quantities)
-    total = sum(unit_price * quantity for _, quantity in pairs)
-    return {
-        "shop_id": 4463798,
-        "p_id": order_id,
-        "order_status": order_status,
-        "order_status_desc": status,
-        "create_time": now,
-        "update_time": now,
-        "pay_time": now if order_status != 1 else 0,
-        "order_amount": total,
-        "pay_amount": total,
-        "post_amount": 0,
-        "doudian_open_id": "1@#buyer-open-id",
-        "post_receiver": "李雷",
-        "post_tel": "138****0000",
-        "post_addr": {
-            "province": {"id": "33", "name": province},
-            "city": {"id": "330100", "name": "杭州市"},
-            "town": {"id": "330106", "name": "西湖区"},
-            "street": {"id": "330106001", "name": "北山街道"},
-            "detail": "文三路1号",
-        },
-        "sku_order_list": [
-            {
-                "order_id": f"{order_id}{n}",
-                "code": sku,
-                "sku_id": 1000 + n,
-                "product_name": sku,
-                "item_num": quantity,
-                "origin_amount": unit_price * quantity,
-                "pay_amount": unit_price * quantity,
-            }
-            for n, (sku, quantity) in enumerate(pairs)
-        ],
-    }
-
-
-def sample_message(msg_id: str, data: dict[str, Any], *, tag: str | None = None) -> dict[str, Any]:
-    status_tag = {code: tag for code, tag in _STATUS_FOR_NAME.values()}
-    return {
-        "tag": tag or status_tag.get(data["order_status"], "101"),
-        "msg_id": msg_id,
-        "data": json.dumps(data, ensure_ascii=False),
-    }
-
-
-def sample_push(
-    app_key: str, secret: str, messages: list[dict[str, Any]]
-) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(messages, ensure_ascii=False).encode()
-    return body, signed_headers(app_key, secret, body)

@@ -11,39 +11,25 @@ amounts as yuan strings). A push is identified by ``orderId:orderState:modified`
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from omslib.clock import Clock
+from omslib.platforms.signing.jd import PARAM_JSON, sign
 from pydantic import BaseModel, ConfigDict, Field
 
-from oms_gateway.domain.errors import InvalidSignature, MalformedJson, MissingSignatureHeaders
+from oms_gateway.domain.errors import InvalidSignature, MalformedJson
 from oms_gateway.domain.inbox import RawPush
-from oms_gateway.domain.snapshot import (
-    Address,
-    Buyer,
-    Money,
-    OrderLine,
-    OrderSnapshot,
-    PlatformOrderStatus,
-    Translation,
-)
+from oms_gateway.domain.snapshot import Buyer, OrderSnapshot, PlatformOrderStatus, Translation
+from oms_gateway.platforms.china_orders import Read, YuanLine, china_address, yuan_snapshot
 from oms_gateway.platforms.common import (
     MAX_QUANTITY,
     CredentialedAdapter,
     Credentials,
-    check_china_timestamp,
-    check_key,
-    china_time,
+    check_signed_params,
     event_id,
-    format_china_time,
     load_json,
-    minor_units,
     query_params,
     same,
     status_of,
@@ -53,9 +39,7 @@ from oms_gateway.platforms.common import (
 NAME = "jd"
 SECRET_ENV = "OMS_PLATFORM_JD_SECRET"
 KEY_ENV = "OMS_PLATFORM_JD_KEY"
-PARAM_JSON = "360buy_param_json"
 REQUIRED_PARAMS = ("app_key", "method", "timestamp", PARAM_JSON, "sign")
-CURRENCY = "CNY"
 DEFAULT_TOLERANCE = timedelta(minutes=10)
 
 #: JD ``orderState`` -> canonical status.
@@ -145,14 +129,15 @@ class JdAdapter(CredentialedAdapter):
     def verify(self, push: RawPush) -> None:
         app_key, secret = self._credentials.require()
         params = push_params(push)
-        missing = [name for name in REQUIRED_PARAMS if not params.get(name, "").strip()]
-        if missing:
-            raise MissingSignatureHeaders(
-                f"missing JOS parameter(s): {', '.join(missing)}",
-                metadata={"headers": ",".join(missing)},
-            )
-        check_key(params["app_key"], app_key, what="app_key", env=KEY_ENV)
-        check_china_timestamp(params["timestamp"], self._clock, self._tolerance, field="timestamp")
+        check_signed_params(
+            params,
+            REQUIRED_PARAMS,
+            scheme="JOS",
+            app_key=app_key,
+            key_env=KEY_ENV,
+            clock=self._clock,
+            tolerance=self._tolerance,
+        )
         if not same(params["sign"], sign(secret, params)):
             raise InvalidSignature(
                 "sign does not match MD5(secret + sorted name+value pairs + secret) "
@@ -182,134 +167,32 @@ def push_params(push: RawPush) -> dict[str, str]:
 
 def to_snapshot(order: JdOrder) -> OrderSnapshot:
     prefix = PARAM_JSON
-    status = status_of(STATUS_MAP, order.orderState, field=f"{prefix}.orderState")
     consignee = order.consigneeInfo
-    return OrderSnapshot(
+    return yuan_snapshot(
         platform=NAME,
-        platform_order_id=str(order.orderId),
-        status=status,
+        order_id=str(order.orderId),
+        status=status_of(STATUS_MAP, order.orderState, field=f"{prefix}.orderState"),
         platform_status=order.orderState,
-        create_time=china_time(order.orderStartTime, field=f"{prefix}.orderStartTime"),
-        update_time=china_time(order.modified, field=f"{prefix}.modified"),
-        total=Money(minor_units(order.orderPayment, field=f"{prefix}.orderPayment"), CURRENCY),
+        created=Read(order.orderStartTime, f"{prefix}.orderStartTime"),
+        updated=Read(order.modified, f"{prefix}.modified"),
+        payment=Read(order.orderPayment, f"{prefix}.orderPayment"),
         buyer=Buyer(id=order.pin, name=consignee.fullname),
-        shipping_address=Address(
-            province=consignee.province,
-            city=consignee.city,
-            district=consignee.county,
-            line1=consignee.fullAddress,
+        address=china_address(
+            consignee.province,
+            consignee.city,
+            consignee.county,
+            consignee.fullAddress,
             recipient_name=consignee.fullname,
             phone=consignee.mobile,
-            country_code="CN",
         ),
-        lines=tuple(
-            OrderLine(
-                sku=item.outerSkuId,
-                quantity=item.itemTotal,
-                unit_price=Money(
-                    minor_units(item.jdPrice, field=f"{prefix}.itemInfoList.{n}.jdPrice"),
-                    CURRENCY,
-                ),
-                title=item.skuName,
+        lines=(
+            YuanLine(
+                item.outerSkuId,
+                item.itemTotal,
+                Read(item.jdPrice, f"{prefix}.itemInfoList.{n}.jdPrice"),
+                item.skuName,
             )
             for n, item in enumerate(order.itemInfoList)
         ),
-        pay_time=china_time(order.paymentConfirmTime, field=f"{prefix}.paymentConfirmTime")
-        if order.paymentConfirmTime
-        else None,
+        paid=Read(order.paymentConfirmTime, f"{prefix}.paymentConfirmTime"),
     )
-
-
-# --- signing and samples (CLI, tests, benchmarks) ------------------------------------------
-
-
-def sign(secret: str, params: Mapping[str, str]) -> str:
-    pairs = sorted((k, v) for k, v in params.items() if k != "sign" and v != "")
-    text = "".join(f"{k}{v}" for k, v in pairs)
-    return hashlib.md5((secret + text + secret).encode()).hexdigest().upper()
-
-
-def signed_form(
-    app_key: str,
-    secret: str,
-    order: Mapping[str, Any],
-    *,
-    method: str = "jingdong.pop.order.push",
-    timestamp: datetime | None = None,
-    timestamp_text: str | None = None,
-) -> bytes:
-    """The form-encoded body of a correctly signed push of ``order``.
-
-    ``timestamp_text`` sends the timestamp exactly as given (e.g. the newer SDKs'
-    ``yyyy-MM-dd HH:mm:ss.SSS+0800``) instead of formatting ``timestamp``.
-    """
-    params = {
-        "app_key": app_key,
-        "method": method,
-        "timestamp": timestamp_text or format_china_time(timestamp or datetime.now(UTC)),
-        "v": "2.0",
-        PARAM_JSON: json.dumps(order, ensure_ascii=False, separators=(",", ":")),
-    }
-    params["sign"] = sign(secret, params)
-    return urlencode(params).encode()
-
-
-_STATUS_FOR_NAME = {
-    "paid": "WAIT_SELLER_STOCK_OUT",
-    "shipped": "WAIT_GOODS_RECEIVE_CONFIRM",
-    "completed": "FINISHED_L",
-    "cancelled": "TRADE_CANCELED",
-}
-
-
-def sample_order(
-    order_id: str,
-    skus_and_quantities: Iterable[tuple[str, int]],
-    *,
-    status: str = "paid",
-    unit_price: str = "99.00",
-    province: str = "浙江",
-    updated_at: datetime | None = None,
-) -> dict[str, Any]:
-    """A valid ``360buy_param_json``; ``status``: paid, shipped, completed, cancelled."""
-    stamp = format_china_time(updated_at or datetime.now(UTC))
-    pairs = list(skus_and_quantities)
-    total = sum(Decimal(unit_price) * quantity for _, quantity in pairs)
-    return {
-        "orderId": order_id,
-        "venderId": "10001",
-        "orderState": _STATUS_FOR_NAME[status],
-        "orderStartTime": stamp,
-        "modified": stamp,
-        "paymentConfirmTime": stamp,
-        "orderTotalPrice": f"{total:.2f}",
-        "orderSellerPrice": f"{total:.2f}",
-        "orderPayment": f"{total:.2f}",
-        "freightPrice": "0.00",
-        "pin": "jd_buyer***",
-        "consigneeInfo": {
-            "fullname": "李雷",
-            "mobile": "138****0000",
-            "province": province,
-            "city": "杭州市",
-            "county": "西湖区",
-            "fullAddress": "浙江杭州市西湖区文三路1号",
-        },
-        "itemInfoList": [
-            {
-                "skuId": str(4000 + n),
-                "outerSkuId": sku,
-                "skuName": sku,
-                "jdPrice": unit_price,
-                "itemTotal": str(quantity),
-            }
-            for n, (sku, quantity) in enumerate(pairs)
-        ],
-    }
-
-
-def sample_push(
-    app_key: str, secret: str, order_id: str, skus: Iterable[tuple[str, int]], **kwargs: Any
-) -> tuple[bytes, dict[str, str]]:
-    body = signed_form(app_key, secret, sample_order(order_id, skus, **kwargs))
-    return body, {"content-type": "application/x-www-form-urlencoded"}

@@ -15,14 +15,7 @@ one per order: the whole order is refunded).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import time
-from collections.abc import Iterable
-from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,22 +29,14 @@ from oms_gateway.domain.customer_message import (
 )
 from oms_gateway.domain.errors import InvalidSignature
 from oms_gateway.domain.inbox import RawPush
-from oms_gateway.domain.snapshot import (
-    Address,
-    Buyer,
-    Money,
-    OrderLine,
-    OrderSnapshot,
-    PlatformOrderStatus,
-    Translation,
-)
+from oms_gateway.domain.snapshot import Buyer, OrderSnapshot, PlatformOrderStatus, Translation
+from oms_gateway.platforms.china_orders import Read, YuanLine, china_address, yuan_snapshot
 from oms_gateway.platforms.common import (
     MAX_QUANTITY,
     CredentialedAdapter,
     Credentials,
     china_time,
     event_id,
-    format_china_time,
     load_json,
     minor_units,
     status_of,
@@ -62,7 +47,6 @@ NAME = "pdd"
 SECRET_ENV = "OMS_PLATFORM_PDD_SECRET"
 ID_ENV = "OMS_PLATFORM_PDD_ID"
 URL_ENV = "OMS_PLATFORM_PDD_WS_URL"
-CURRENCY = "CNY"
 #: Header the connector puts on the pushes it stores (for support; never trusted from HTTP).
 TRANSPORT_HEADER = "x-oms-transport"
 
@@ -233,110 +217,31 @@ def to_snapshot(content: PddOrderContent) -> OrderSnapshot:
     prefix = "message.content"
     status = status_of(STATUS_MAP, content.order_status, field=f"{prefix}.order_status")
     refund = status_of(REFUND_STATUS_MAP, content.refund_status, field=f"{prefix}.refund_status")
-    platform_status = f"{content.order_status}/{content.refund_status}"
-    return OrderSnapshot(
+    return yuan_snapshot(
         platform=NAME,
-        platform_order_id=content.order_sn,
+        order_id=content.order_sn,
         status=refund or status,
-        platform_status=platform_status,
-        create_time=china_time(content.created_time, field=f"{prefix}.created_time"),
-        update_time=china_time(content.updated_at, field=f"{prefix}.updated_at"),
-        total=Money(minor_units(content.pay_amount, field=f"{prefix}.pay_amount"), CURRENCY),
+        platform_status=f"{content.order_status}/{content.refund_status}",
+        created=Read(content.created_time, f"{prefix}.created_time"),
+        updated=Read(content.updated_at, f"{prefix}.updated_at"),
+        payment=Read(content.pay_amount, f"{prefix}.pay_amount"),
         buyer=Buyer(id="", name=content.receiver_name),
-        shipping_address=Address(
-            province=content.province,
-            city=content.city,
-            district=content.town,
-            line1=content.address,
+        address=china_address(
+            content.province,
+            content.city,
+            content.town,
+            content.address,
             recipient_name=content.receiver_name,
             phone=content.receiver_phone,
-            country_code="CN",
         ),
-        lines=tuple(
-            OrderLine(
-                sku=item.outer_id,
-                quantity=item.goods_count,
-                unit_price=Money(
-                    minor_units(item.goods_price, field=f"{prefix}.item_list.{n}.goods_price"),
-                    CURRENCY,
-                ),
-                title=item.goods_name,
+        lines=(
+            YuanLine(
+                item.outer_id,
+                item.goods_count,
+                Read(item.goods_price, f"{prefix}.item_list.{n}.goods_price"),
+                item.goods_name,
             )
             for n, item in enumerate(content.item_list)
         ),
-        pay_time=china_time(content.confirm_time, field=f"{prefix}.confirm_time")
-        if content.confirm_time
-        else None,
+        paid=Read(content.confirm_time, f"{prefix}.confirm_time"),
     )
-
-
-# --- signing and samples (connector, tests) ------------------------------------------------
-
-
-def connection_sign(client_id: str, timestamp_ms: int, secret: str) -> str:
-    """The ``{sign}`` of the connection URL: base64 MD5(client_id + timestamp_ms + secret)."""
-    digest = hashlib.md5(f"{client_id}{timestamp_ms}{secret}".encode()).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-_STATUS_FOR_NAME = {
-    "paid": (1, 1, "pdd_trade_TradeConfirmed"),
-    "shipped": (2, 1, "pdd_trade_TradeSellerShip"),
-    "delivered": (3, 1, "pdd_trade_TradeSuccess"),
-    "cancelled": (1, 4, "pdd_refund_RefundSuccess"),
-}
-
-
-def sample_frame(
-    message_id: int,
-    order_sn: str,
-    skus_and_quantities: Iterable[tuple[str, int]],
-    *,
-    status: str = "paid",
-    unit_price: str = "99.00",
-    province: str = "浙江省",
-    updated_at: datetime | None = None,
-) -> dict[str, Any]:
-    """A Common frame; ``status``: paid, shipped, delivered, cancelled."""
-    order_status, refund_status, message_type = _STATUS_FOR_NAME[status]
-    stamp = format_china_time(updated_at or datetime.now(UTC))
-    pairs = list(skus_and_quantities)
-    total = sum(Decimal(unit_price) * quantity for _, quantity in pairs)
-    content = {
-        "order_sn": order_sn,
-        "order_status": order_status,
-        "refund_status": refund_status,
-        "created_time": stamp,
-        "updated_at": stamp,
-        "confirm_time": stamp,
-        "pay_amount": f"{total:.2f}",
-        "goods_amount": f"{total:.2f}",
-        "postage": "0.00",
-        "province": province,
-        "city": "杭州市",
-        "town": "西湖区",
-        "address": "文三路1号",
-        "receiver_name": "李雷",
-        "receiver_phone": "138****0000",
-        "item_list": [
-            {
-                "outer_id": sku,
-                "sku_id": 5000 + n,
-                "goods_id": 7000 + n,
-                "goods_name": sku,
-                "goods_count": quantity,
-                "goods_price": unit_price,
-            }
-            for n, (sku, quantity) in enumerate(pairs)
-        ],
-    }
-    return {
-        "commandType": "Common",
-        "id": message_id,
-        "sendTime": int(time.time() * 1000),
-        "message": {
-            "type": message_type,
-            "mallID": 889900,
-            "content": json.dumps(content, ensure_ascii=False),
-        },
-    }

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import websockets
 from omslib.clock import Clock
+from omslib.platforms.signing.pdd import connection_sign
 from omslib.retry import Backoff
 from omslib.telemetry import SPAN_ATTR_PLATFORM, current_traceparent
 from opentelemetry import trace
@@ -33,7 +34,6 @@ from opentelemetry import trace
 from oms_gateway.domain.errors import InboxUnavailable, InvalidPayload
 from oms_gateway.domain.inbox import RawPush
 from oms_gateway.platforms.pdd import NAME, TRANSPORT_HEADER, ConnectionVerified, PddAdapter
-from oms_gateway.platforms.pdd import connection_sign as connection_sign
 from oms_gateway.service_layer.intake import IntakeService
 
 log = logging.getLogger(__name__)

@@ -8,43 +8,23 @@ The key is the base64 decoding of the secret after its ``whsec_`` prefix.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import timedelta
 
 from omslib.clock import Clock
+from omslib.platforms.signing.standard_webhooks import (
+    HEADER_ID,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    compute_signature,
+    decode_secret,
+)
 
 from oms_gateway.domain.errors import InvalidSignature, MissingSignatureHeaders, StaleTimestamp
 
-SECRET_PREFIX = "whsec_"
-HEADER_ID = "webhook-id"
-HEADER_TIMESTAMP = "webhook-timestamp"
-HEADER_SIGNATURE = "webhook-signature"
 DEFAULT_TOLERANCE = timedelta(minutes=5)
 MAX_ID_LENGTH = 200
-
-
-def decode_secret(secret: str) -> bytes:
-    """The HMAC key of a ``whsec_<base64>`` secret; ``ValueError`` if malformed."""
-    if not secret.startswith(SECRET_PREFIX):
-        raise ValueError(f"must start with {SECRET_PREFIX!r} followed by base64")
-    try:
-        key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError(f"the part after {SECRET_PREFIX!r} must be valid base64") from None
-    if not key:
-        raise ValueError(f"the part after {SECRET_PREFIX!r} must not be empty")
-    return key
-
-
-def compute_signature(key: bytes, msg_id: str, timestamp: int | str, body: bytes) -> str:
-    """``v1,<base64 digest>`` for one message."""
-    signed = f"{msg_id}.{timestamp}.".encode() + body
-    digest = hmac.new(key, signed, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode("ascii")
 
 
 class StandardWebhookVerifier:

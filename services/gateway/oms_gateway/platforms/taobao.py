@@ -13,40 +13,25 @@ message id: ``tid:status:modified`` identifies one. Qimen expects
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from omslib.clock import Clock
+from omslib.platforms.signing.taobao import sign
 from pydantic import BaseModel, ConfigDict, Field
 
-from oms_gateway.domain.errors import InvalidSignature, MissingSignatureHeaders
+from oms_gateway.domain.errors import InvalidSignature
 from oms_gateway.domain.inbox import RawPush
-from oms_gateway.domain.snapshot import (
-    Address,
-    Buyer,
-    Money,
-    OrderLine,
-    OrderSnapshot,
-    PlatformOrderStatus,
-    Translation,
-)
+from oms_gateway.domain.snapshot import Buyer, OrderSnapshot, PlatformOrderStatus, Translation
+from oms_gateway.platforms.china_orders import Read, YuanLine, china_address, yuan_snapshot
 from oms_gateway.platforms.common import (
     MAX_QUANTITY,
     CredentialedAdapter,
     Credentials,
-    check_china_timestamp,
-    check_key,
-    china_time,
+    check_signed_params,
     event_id,
-    format_china_time,
     load_json,
-    minor_units,
     query_params,
     same,
     status_of,
@@ -56,7 +41,6 @@ from oms_gateway.platforms.common import (
 NAME = "taobao"
 SECRET_ENV = "OMS_PLATFORM_TAOBAO_SECRET"
 KEY_ENV = "OMS_PLATFORM_TAOBAO_KEY"
-CURRENCY = "CNY"
 REQUIRED_PARAMS = ("method", "app_key", "timestamp", "sign_method", "sign")
 SIGN_METHODS = ("md5", "hmac-sha256")
 DEFAULT_TOLERANCE = timedelta(minutes=10)
@@ -149,14 +133,15 @@ class TaobaoAdapter(CredentialedAdapter):
     def verify(self, push: RawPush) -> None:
         app_key, secret = self._credentials.require()
         params = query_params(push)
-        missing = [name for name in REQUIRED_PARAMS if not params.get(name, "").strip()]
-        if missing:
-            raise MissingSignatureHeaders(
-                f"missing Qimen query parameter(s): {', '.join(missing)}",
-                metadata={"headers": ",".join(missing)},
-            )
-        check_key(params["app_key"], app_key, what="app_key", env=KEY_ENV)
-        check_china_timestamp(params["timestamp"], self._clock, self._tolerance, field="timestamp")
+        check_signed_params(
+            params,
+            REQUIRED_PARAMS,
+            scheme="Qimen query",
+            app_key=app_key,
+            key_env=KEY_ENV,
+            clock=self._clock,
+            tolerance=self._tolerance,
+        )
         method = params["sign_method"].lower()
         if method not in SIGN_METHODS:
             raise InvalidSignature(
@@ -177,152 +162,27 @@ class TaobaoAdapter(CredentialedAdapter):
 
 
 def to_snapshot(trade: TaobaoTrade) -> OrderSnapshot:
-    status = status_of(STATUS_MAP, trade.status, field="trade.status")
-    return OrderSnapshot(
+    return yuan_snapshot(
         platform=NAME,
-        platform_order_id=str(trade.tid),
-        status=status,
+        order_id=str(trade.tid),
+        status=status_of(STATUS_MAP, trade.status, field="trade.status"),
         platform_status=trade.status,
-        create_time=china_time(trade.created, field="trade.created"),
-        update_time=china_time(trade.modified, field="trade.modified"),
-        total=Money(minor_units(trade.payment, field="trade.payment"), CURRENCY),
+        created=Read(trade.created, "trade.created"),
+        updated=Read(trade.modified, "trade.modified"),
+        payment=Read(trade.payment, "trade.payment"),
         buyer=Buyer(id=trade.buyer_open_uid, name=trade.buyer_nick),
-        shipping_address=Address(
-            province=trade.receiver_state,
-            city=trade.receiver_city,
-            district=trade.receiver_district,
-            line1=trade.receiver_address,
+        address=china_address(
+            trade.receiver_state,
+            trade.receiver_city,
+            trade.receiver_district,
+            trade.receiver_address,
             postal_code=trade.receiver_zip,
             recipient_name=trade.receiver_name,
             phone=trade.receiver_mobile,
-            country_code="CN",
         ),
-        lines=tuple(
-            OrderLine(
-                sku=order.outer_sku_id,
-                quantity=order.num,
-                unit_price=Money(
-                    minor_units(order.price, field=f"trade.orders.order.{n}.price"), CURRENCY
-                ),
-                title=order.title,
-            )
-            for n, order in enumerate(trade.orders.order)
+        lines=(
+            YuanLine(o.outer_sku_id, o.num, Read(o.price, f"trade.orders.order.{n}.price"), o.title)
+            for n, o in enumerate(trade.orders.order)
         ),
-        pay_time=china_time(trade.pay_time, field="trade.pay_time") if trade.pay_time else None,
+        paid=Read(trade.pay_time, "trade.pay_time"),
     )
-
-
-# --- signing and samples (CLI, tests, benchmarks) ------------------------------------------
-
-
-def signing_string(params: Mapping[str, str], body: bytes) -> bytes:
-    """S: the non-empty parameters but ``sign``, sorted by name, as name+value, then the body."""
-    pairs = sorted((k, v) for k, v in params.items() if k != "sign" and v != "")
-    return "".join(f"{k}{v}" for k, v in pairs).encode() + body
-
-
-def sign(secret: str, params: Mapping[str, str], body: bytes) -> str:
-    text = signing_string(params, body)
-    if params.get("sign_method", "md5").lower() == "hmac-sha256":
-        return hmac.new(secret.encode(), text, hashlib.sha256).hexdigest().upper()
-    return hashlib.md5(secret.encode() + text + secret.encode()).hexdigest().upper()
-
-
-def signed_query(
-    app_key: str,
-    secret: str,
-    body: bytes,
-    *,
-    method: str = "taobao.qimen.trade.push",
-    sign_method: str = "md5",
-    timestamp: datetime | None = None,
-    customer_id: str = "c1001",
-) -> str:
-    """The query string (``?`` not included) of a correctly signed push of ``body``."""
-    params = {
-        "method": method,
-        "app_key": app_key,
-        "timestamp": format_china_time(timestamp or datetime.now(UTC)),
-        "v": "2.0",
-        "sign_method": sign_method,
-        "format": "json",
-        "customerId": customer_id,
-    }
-    params["sign"] = sign(secret, params, body)
-    return urlencode(params)
-
-
-_STATUS_FOR_NAME = {
-    "pending": "WAIT_BUYER_PAY",
-    "paid": "WAIT_SELLER_SEND_GOODS",
-    "shipped": "WAIT_BUYER_CONFIRM_GOODS",
-    "completed": "TRADE_FINISHED",
-    "cancelled": "TRADE_CLOSED",
-}
-
-
-def sample_trade(
-    tid: str,
-    skus_and_quantities: Iterable[tuple[str, int]],
-    *,
-    status: str = "paid",
-    unit_price: str = "99.00",
-    province: str = "浙江省",
-    updated_at: datetime | None = None,
-) -> dict[str, Any]:
-    """A valid push body; ``status``: pending, paid, shipped, completed, cancelled."""
-    now = (updated_at or datetime.now(UTC)).astimezone(UTC)
-    stamp = format_china_time(now)
-    pairs = list(skus_and_quantities)
-    total = sum(Decimal(unit_price) * quantity for _, quantity in pairs)
-    return {
-        "trade": {
-            "tid": tid,
-            "status": _STATUS_FOR_NAME[status],
-            "created": stamp,
-            "modified": stamp,
-            "pay_time": stamp if status != "pending" else None,
-            "payment": f"{total:.2f}",
-            "total_fee": f"{total:.2f}",
-            "post_fee": "0.00",
-            "buyer_open_uid": "AAHk5d-EAAeGwJedwSHpg8bT",
-            "buyer_nick": "l**",
-            "receiver_state": province,
-            "receiver_city": "杭州市",
-            "receiver_district": "西湖区",
-            "receiver_address": "文三路1号",
-            "receiver_zip": "310000",
-            "receiver_name": "李雷",
-            "receiver_mobile": "138****0000",
-            "orders": {
-                "order": [
-                    {
-                        "oid": f"{tid}{n}",
-                        "outer_sku_id": sku,
-                        "sku_id": 3000 + n,
-                        "num_iid": 600000 + n,
-                        "title": sku,
-                        "num": quantity,
-                        "price": unit_price,
-                        "payment": f"{Decimal(unit_price) * quantity:.2f}",
-                    }
-                    for n, (sku, quantity) in enumerate(pairs)
-                ]
-            },
-        }
-    }
-
-
-def sample_push(
-    app_key: str,
-    secret: str,
-    tid: str,
-    skus: Iterable[tuple[str, int]],
-    *,
-    sign_method: str = "md5",
-    **kwargs: Any,
-) -> tuple[str, bytes, dict[str, str]]:
-    """``(query string, body, headers)`` of a correctly signed push."""
-    body = json.dumps(sample_trade(tid, skus, **kwargs), ensure_ascii=False).encode()
-    query = signed_query(app_key, secret, body, sign_method=sign_method)
-    return query, body, {"content-type": "application/json"}

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
+from omslib.platforms.names import PLATFORM_NAMES
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from oms_gateway.domain.customer_message import (
@@ -35,7 +36,6 @@ TOKEN_HEADER = "x-oms-form-token"
 MERCHANT_HEADER = "x-oms-form-merchant"
 RECEIVED_HEADER = "x-oms-received-at"
 MERCHANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-PLATFORMS = ("taobao", "jd", "pdd", "douyin", "youzan", "shopify", "shop")
 
 
 class TicketForm(BaseModel):
@@ -68,8 +68,8 @@ class TicketForm(BaseModel):
 
     @model_validator(mode="after")
     def _known_platform(self) -> TicketForm:
-        if self.platform and self.platform not in PLATFORMS:
-            raise ValueError(f"platform must be one of {', '.join(PLATFORMS)} or empty")
+        if self.platform and self.platform not in PLATFORM_NAMES:
+            raise ValueError(f"platform must be one of {', '.join(PLATFORM_NAMES)} or empty")
         if self.platform and not self.order_id:
             raise ValueError("platform is given but order_id is empty")
         return self

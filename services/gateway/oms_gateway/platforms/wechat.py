@@ -18,13 +18,13 @@ bounded (``MAX_XML_BYTES``) before parsing.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 from xml.parsers import expat
 
 from omslib.clock import Clock
+from omslib.platforms.signing.wechat import signature
 from pydantic import BaseModel, ConfigDict, Field
 
 from oms_gateway.domain.customer_message import (
@@ -81,11 +81,6 @@ class WechatMessage(_Model):
     Description: str = ""
     Url: str = ""
     Label: str = Field("", description="A location message's place.")
-
-
-def signature(token: str, timestamp: str, nonce: str) -> str:
-    """hex SHA-1 of the three strings, sorted, joined."""
-    return hashlib.sha1("".join(sorted((token, timestamp, nonce))).encode()).hexdigest()
 
 
 class WechatAdapter:

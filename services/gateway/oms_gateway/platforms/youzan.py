@@ -10,41 +10,20 @@ Youzan expects ``{"code": 0, "msg": "success"}`` back.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
-from collections.abc import Iterable
-from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
-from omslib.clock import Clock
+from omslib.platforms.signing.youzan import HEADER_CLIENT_ID, HEADER_SIGN, HEADER_TYPE
 from pydantic import BaseModel, ConfigDict, Field
 
-from oms_gateway.domain.errors import InvalidSignature
 from oms_gateway.domain.inbox import RawPush
-from oms_gateway.domain.snapshot import (
-    Address,
-    Buyer,
-    Money,
-    OrderLine,
-    OrderSnapshot,
-    PlatformOrderStatus,
-    Translation,
-)
+from oms_gateway.domain.snapshot import Buyer, OrderSnapshot, PlatformOrderStatus, Translation
+from oms_gateway.platforms.app_signed import AppSignedAdapter
+from oms_gateway.platforms.china_orders import Read, YuanLine, china_address, yuan_snapshot
 from oms_gateway.platforms.common import (
     MAX_QUANTITY,
-    CredentialedAdapter,
-    Credentials,
-    check_key,
-    china_time,
     event_id,
-    format_china_time,
     load_json,
-    minor_units,
-    require_headers,
-    same,
     status_of,
     validate,
 )
@@ -52,11 +31,6 @@ from oms_gateway.platforms.common import (
 NAME = "youzan"
 SECRET_ENV = "OMS_PLATFORM_YOUZAN_SECRET"
 ID_ENV = "OMS_PLATFORM_YOUZAN_ID"
-HEADER_SIGN = "event-sign"
-HEADER_CLIENT_ID = "client-id"
-HEADER_TYPE = "event-type"
-CURRENCY = "CNY"
-ACKNOWLEDGEMENT = {"code": 0, "msg": "success"}
 
 #: Youzan trade ``status`` -> canonical status.
 STATUS_MAP: dict[str, PlatformOrderStatus] = {
@@ -139,30 +113,16 @@ class YouzanMsg(_Model):
     full_order_info: YouzanFullOrderInfo
 
 
-class YouzanAdapter(CredentialedAdapter):
+class YouzanAdapter(AppSignedAdapter):
     name = NAME
     body_model: type[BaseModel] = YouzanPush
-
-    def __init__(self, client_id: str | None, secret: str | None, *, clock: Clock) -> None:
-        self._credentials = Credentials(
-            secret=secret, secret_env=SECRET_ENV, key=client_id, key_env=ID_ENV
-        )
-        self._clock = clock
-
-    def acknowledge(self, *, inbox_id: str, duplicate: bool) -> tuple[int, dict[str, Any]]:
-        return 200, dict(ACKNOWLEDGEMENT)
-
-    def verify(self, push: RawPush) -> None:
-        client_id, secret = self._credentials.require()
-        signature, got_id, _ = require_headers(
-            push, (HEADER_SIGN, HEADER_CLIENT_ID, HEADER_TYPE), "Youzan push"
-        )
-        check_key(got_id, client_id, what=HEADER_CLIENT_ID, env=ID_ENV)
-        if not same(signature, sign(client_id, secret, push.body), ignore_case=True):
-            raise InvalidSignature(
-                f"{HEADER_SIGN} does not match MD5(client_id + raw body + client_secret) "
-                f"(secret from {SECRET_ENV})"
-            )
+    headers = (HEADER_SIGN, HEADER_CLIENT_ID, HEADER_TYPE)
+    key_header = HEADER_CLIENT_ID
+    sign_header = HEADER_SIGN
+    scheme = "Youzan push"
+    formula = "MD5(client_id + raw body + client_secret)"
+    secret_env = SECRET_ENV
+    key_env = ID_ENV
 
     def translate(self, push: RawPush) -> Translation:
         envelope = validate(YouzanPush, load_json(push.body))
@@ -178,133 +138,36 @@ class YouzanAdapter(CredentialedAdapter):
 def to_snapshot(info: YouzanFullOrderInfo) -> OrderSnapshot:
     prefix = "msg.full_order_info"
     order = info.order_info
-    status = status_of(STATUS_MAP, order.status, field=f"{prefix}.order_info.status")
     address = info.address_info
-    return OrderSnapshot(
+    return yuan_snapshot(
         platform=NAME,
-        platform_order_id=order.tid,
-        status=status,
+        order_id=order.tid,
+        status=status_of(STATUS_MAP, order.status, field=f"{prefix}.order_info.status"),
         platform_status=order.status,
-        create_time=china_time(order.created, field=f"{prefix}.order_info.created"),
-        update_time=china_time(order.update_time, field=f"{prefix}.order_info.update_time"),
-        total=Money(
-            minor_units(info.pay_info.payment, field=f"{prefix}.pay_info.payment"), CURRENCY
-        ),
+        created=Read(order.created, f"{prefix}.order_info.created"),
+        updated=Read(order.update_time, f"{prefix}.order_info.update_time"),
+        payment=Read(info.pay_info.payment, f"{prefix}.pay_info.payment"),
         buyer=Buyer(
             id=str(info.buyer_info.yz_open_id or info.buyer_info.buyer_id or ""),
             name=info.buyer_info.fans_nickname,
         ),
-        shipping_address=Address(
-            province=address.delivery_province,
-            city=address.delivery_city,
-            district=address.delivery_district,
-            line1=address.delivery_address,
+        address=china_address(
+            address.delivery_province,
+            address.delivery_city,
+            address.delivery_district,
+            address.delivery_address,
             postal_code=address.delivery_postal_code,
             recipient_name=address.receiver_name,
             phone=address.receiver_tel,
-            country_code="CN",
         ),
-        lines=tuple(
-            OrderLine(
-                sku=item.outer_sku_id,
-                quantity=item.num,
-                unit_price=Money(
-                    minor_units(item.price, field=f"{prefix}.orders.{n}.price"), CURRENCY
-                ),
-                title=item.title,
+        lines=(
+            YuanLine(
+                item.outer_sku_id,
+                item.num,
+                Read(item.price, f"{prefix}.orders.{n}.price"),
+                item.title,
             )
             for n, item in enumerate(info.orders)
         ),
-        pay_time=china_time(order.pay_time, field=f"{prefix}.order_info.pay_time")
-        if order.pay_time
-        else None,
+        paid=Read(order.pay_time, f"{prefix}.order_info.pay_time"),
     )
-
-
-# --- signing and samples (CLI, tests, benchmarks) ------------------------------------------
-
-
-def sign(client_id: str, secret: str, body: bytes) -> str:
-    """``Event-Sign`` for ``body``: hex MD5(client_id + body + client_secret)."""
-    return hashlib.md5(client_id.encode() + body + secret.encode()).hexdigest()
-
-
-def signed_headers(client_id: str, secret: str, body: bytes, event_type: str) -> dict[str, str]:
-    return {
-        "content-type": "application/json",
-        "Event-Sign": sign(client_id, secret, body),
-        "Client-Id": client_id,
-        "Event-Type": event_type,
-    }
-
-
-_STATUS_FOR_NAME = {
-    "pending": ("WAIT_BUYER_PAY", "trade_TradeCreate"),
-    "paid": ("WAIT_SELLER_SEND_GOODS", "trade_TradePaid"),
-    "shipped": ("WAIT_BUYER_CONFIRM_GOODS", "trade_TradeSellerShip"),
-    "completed": ("TRADE_SUCCESS", "trade_TradeSuccess"),
-    "cancelled": ("TRADE_CLOSE", "trade_TradeClose"),
-}
-
-
-def sample_push_body(
-    client_id: str,
-    tid: str,
-    skus_and_quantities: Iterable[tuple[str, int]],
-    *,
-    status: str = "paid",
-    unit_price: str = "99.00",
-    province: str = "浙江省",
-    updated_at: datetime | None = None,
-) -> dict[str, Any]:
-    """A valid Youzan push body; ``status``: pending, paid, shipped, completed, cancelled."""
-    youzan_status, event_type = _STATUS_FOR_NAME[status]
-    now = (updated_at or datetime.now(UTC)).replace(microsecond=0)
-    stamp = format_china_time(now)
-    pairs = list(skus_and_quantities)
-    total = sum(Decimal(unit_price) * quantity for _, quantity in pairs)
-    full_order_info = {
-        "order_info": {
-            "tid": tid,
-            "status": youzan_status,
-            "created": stamp,
-            "update_time": stamp,
-            "pay_time": stamp if status != "pending" else None,
-        },
-        "buyer_info": {"yz_open_id": "yz-open-42", "fans_nickname": "李雷"},
-        "address_info": {
-            "delivery_province": province,
-            "delivery_city": "杭州市",
-            "delivery_district": "西湖区",
-            "delivery_address": "文三路1号",
-            "delivery_postal_code": "310000",
-            "receiver_name": "李雷",
-            "receiver_tel": "13800000000",
-        },
-        "pay_info": {"payment": f"{total:.2f}", "total_fee": f"{total:.2f}", "post_fee": "0.00"},
-        "orders": [
-            {"outer_sku_id": sku, "sku_id": 2000 + n, "num": qty, "price": unit_price, "title": sku}
-            for n, (sku, qty) in enumerate(pairs)
-        ],
-    }
-    msg = json.dumps({"full_order_info": full_order_info}, ensure_ascii=False)
-    return {
-        "client_id": client_id,
-        "id": tid,
-        "kdt_id": 567323,
-        "kdt_name": "示例店铺",
-        "type": event_type,
-        "status": youzan_status,
-        "version": int(now.timestamp() * 1000) or int(time.time() * 1000),
-        "test": False,
-        "sendCount": 0,
-        "msg": quote(msg),
-    }
-
-
-def sample_push(
-    client_id: str, secret: str, tid: str, skus: Iterable[tuple[str, int]], **kwargs: Any
-) -> tuple[bytes, dict[str, str]]:
-    body_dict = sample_push_body(client_id, tid, skus, **kwargs)
-    body = json.dumps(body_dict, ensure_ascii=False).encode()
-    return body, signed_headers(client_id, secret, body, body_dict["type"])

@@ -2,77 +2,20 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
+from omslib.platforms.names import Platform
+from omslib.platforms.order_values import Address, Buyer, Money, OrderLine, PlatformOrderStatus
 
-class Platform(enum.Enum):
-    """A sales channel; the value is the lower-case name used in resource names."""
-
-    TAOBAO = "taobao"
-    JD = "jd"
-    PDD = "pdd"
-    DOUYIN = "douyin"
-    YOUZAN = "youzan"
-    SHOPIFY = "shopify"
-    SHOP = "shop"
-
-    @classmethod
-    def parse(cls, text: str) -> Platform | None:
-        """The platform named ``text`` (lower case), or None."""
-        try:
-            return cls(text)
-        except ValueError:
-            return None
-
-
-class PlatformOrderStatus(enum.Enum):
-    """A platform's order status mapped onto the canonical set."""
-
-    CREATED = "CREATED"
-    PAID = "PAID"
-    CANCELLED = "CANCELLED"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    COMPLETED = "COMPLETED"
-
-
-@dataclass(frozen=True)
-class Money:
-    """An amount in integer minor units of a currency; never a float."""
-
-    minor_units: int
-    currency: str
-
-    def __post_init__(self) -> None:
-        if isinstance(self.minor_units, bool) or not isinstance(self.minor_units, int):
-            raise TypeError("Money.minor_units must be an int")
-
-
-@dataclass(frozen=True)
-class Buyer:
-    id: str = ""
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class Address:
-    province: str = ""
-    city: str = ""
-    district: str = ""
-    line1: str = ""
-    postal_code: str = ""
-    recipient_name: str = ""
-    phone: str = ""
-    country_code: str = ""
-
-
-@dataclass(frozen=True)
-class OrderLine:
-    sku: str
-    quantity: int
-    unit_price: Money
-    title: str = ""
+__all__ = [
+    "Address",
+    "Buyer",
+    "Money",
+    "OrderLine",
+    "Platform",
+    "PlatformOrderStatus",
+    "StockAllocation",
+]
 
 
 @dataclass(frozen=True)

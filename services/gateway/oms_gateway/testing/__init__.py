@@ -1,1 +1,0 @@
-"""Helpers for tests, the CLI and benchmarks: never imported by the serving code."""
