@@ -17,9 +17,10 @@ from oms.aftersales.v1 import aftersales_service_pb2_grpc as pb_grpc
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms.type.v1 import platform_pb2
 from oms_cli.stack import DEV_PLATFORM_ENV, Stack
-from oms_gateway.platforms import taobao
-from oms_gateway.testing import aftersales_samples as samples
-from stack_support import post_push, start_stack, wait_until
+from omslib.platforms.samples import aftersales as samples
+from omslib.platforms.samples import taobao
+from omslib.testing.polling import wait_until
+from stack_support import post_push, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +59,7 @@ def refunds_of(stack: Stack, order: str) -> list[apb.Refund]:
 def test_a_taobao_refund_push_completes_a_refund_of_that_amount_once(stack: Stack) -> None:
     query, body, headers = taobao.sample_push(KEY, SECRET, TID, [("CAP-RED", 1)], status="paid")
     assert post_push(stack, body, headers, platform=f"taobao?{query}").status_code == 200
-    order = wait_until(lambda: paid_order(stack), timeout=60, what="the paid Taobao order")
+    order = wait_until(lambda: paid_order(stack), within=60, what="the paid Taobao order")
 
     query, body, headers = samples.taobao_refund(
         KEY,
@@ -75,7 +76,7 @@ def test_a_taobao_refund_push_completes_a_refund_of_that_amount_once(stack: Stac
         shown = refunds_of(stack, order.name)
         return shown if [r.state for r in shown] == [apb.REFUND_STATE_REFUNDED] else []
 
-    (refund,) = wait_until(refunded, timeout=60, what="the platform's refund recorded")
+    (refund,) = wait_until(refunded, within=60, what="the platform's refund recorded")
     assert refund.amount.minor_units == 1250 and refund.payout_path == "platform"
     assert refund.payout_reference == "RF-E2E-1" and refund.ticket
 
@@ -83,7 +84,7 @@ def test_a_taobao_refund_push_completes_a_refund_of_that_amount_once(stack: Stac
         shown = paid_order(stack)
         return shown if shown and shown.refunded.minor_units == 1250 else None
 
-    shown = wait_until(on_the_order, timeout=60, what="orders to record the refund")
+    shown = wait_until(on_the_order, within=60, what="orders to record the refund")
     assert shown.refundable.minor_units == shown.payment.amount.minor_units - 1250
     with grpc.insecure_channel(stack.addr("aftersales")) as channel:
         ticket = pb_grpc.AftersalesServiceStub(channel).GetTicket(

@@ -1,9 +1,9 @@
 from datetime import UTC, datetime
 
-from events_harness import OUTBOX, Sessions
 from oms.events.v1.inventory_events_pb2 import AvailabilityChanged
 from omslib.clock import FakeClock
 from omslib.outbox import STREAM_INVENTORY, OutboxNotifier, OutboxUnitOfWork
+from omslib.testing.events_harness import OUTBOX, Sessions
 
 
 class CountingNotifier(OutboxNotifier):
