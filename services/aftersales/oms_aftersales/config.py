@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+from omslib.platforms.names import PLATFORM_NAMES
 from omslib.settings import CommonSettings, addr_default, default_sqlite_url
-from omslib.settings_json import ChannelName, json_from_env
+from omslib.settings_json import ChannelName, json_from_env, known_keys
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
@@ -49,6 +50,7 @@ class Settings(CommonSettings):
         dict[ChannelName, PromiseHours],
         NoDecode,
         json_from_env('{"pdd": 48, "shopify": 72, "shop": 0.5}'),
+        known_keys(PLATFORM_NAMES),
     ] = Field(
         default_factory=dict, validation_alias="OMS_AFTERSALES_SHIP_PROMISE_HOURS_BY_PLATFORM"
     )
