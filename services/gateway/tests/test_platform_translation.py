@@ -166,7 +166,7 @@ def test_pdd_status_table(order_status: int, refund_status: int, canonical: Any)
 
 
 def test_pdd_refund_success_voids_the_order_and_records_the_platforms_refund() -> None:
-    frame = pdd.sample_frame(9, "251129-01", [("S", 2)], status="cancelled", unit_price="12.50")
+    frame = samples.pdd.sample_frame(9, "251129-01", [("S", 2)], status="cancelled", unit_price="12.50")
     adapter = pdd.PddAdapter("c", "s", "ws://x")
     translation = adapter.translate(_push("pdd", json.dumps(frame).encode()))
     (snapshot,) = translation.snapshots
@@ -175,7 +175,7 @@ def test_pdd_refund_success_voids_the_order_and_records_the_platforms_refund() -
     assert (message.platform, message.platform_order_id) == ("pdd", "251129-01")
     assert message.case_id == "refund:251129-01" and message.refund_paid is not None
     assert message.refund_paid.amount_minor_units == 2500
-    paid = pdd.sample_frame(10, "251129-01", [("S", 2)], status="paid")
+    paid = samples.pdd.sample_frame(10, "251129-01", [("S", 2)], status="paid")
     assert not adapter.translate(_push("pdd", json.dumps(paid).encode())).messages
 
 
