@@ -12,8 +12,32 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 from omslib.grpc_server.service import GrpcService, run_until_signalled
+from omslib.security import GrpcSecurity
 from omslib.settings import CommonSettings, load_settings
 from omslib.telemetry import configure_logging, setup_tracing
+
+
+class ServedSettings(Protocol):
+    """What a service's settings say about where and how it serves."""
+
+    host: str
+    port: int
+    worker_index: int | None
+
+
+def service_server(
+    settings: ServedSettings, name: str, error_domain: str, security: GrpcSecurity
+) -> GrpcService:
+    """The service's gRPC server on its configured address, with its security."""
+    return GrpcService(
+        name=name,
+        host=settings.host,
+        port=settings.port,
+        error_domain=error_domain,
+        # Workers started by omslib.workers.supervise share one port on purpose.
+        share_port=settings.worker_index is not None,
+        security=security,
+    )
 
 
 class Started(Protocol):

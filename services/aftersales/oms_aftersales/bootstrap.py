@@ -20,7 +20,7 @@ from omslib.db import create_engine, session_factory, upgrade_schema
 from omslib.events import EventConsumer
 from omslib.grpc_client import service_channel
 from omslib.grpc_server import GrpcService
-from omslib.grpc_server.serve import serve
+from omslib.grpc_server.serve import serve, service_server
 from omslib.outbox import STREAM_ORDERS, OutboxNotifier, OutboxRelay, relay_settings
 from omslib.outbox.named_lease import NamedLease
 from omslib.redis_conn import connect
@@ -177,15 +177,7 @@ def build(
         clock=clock,
     )
     security = settings.grpc_security(SERVICE_NAME)
-    server = GrpcService(
-        name=SERVICE_NAME,
-        host=settings.host,
-        port=settings.port,
-        error_domain=ERROR_DOMAIN,
-        # Workers started by omslib.workers.supervise share one port on purpose.
-        share_port=settings.worker_index is not None,
-        security=security,
-    )
+    server = service_server(settings, SERVICE_NAME, ERROR_DOMAIN, security)
     orders_channel = service_channel(settings.orders_addr, security)
     inventory_channel = service_channel(settings.inventory_addr, security)
     orders = OrdersClient(orders_channel, timeout=settings.orders_timeout_seconds)

@@ -14,7 +14,7 @@ from oms.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from omslib.clock import Clock, SystemClock
 from omslib.db import create_engine, session_factory, single_writer_options, upgrade_schema
 from omslib.grpc_server import GrpcService
-from omslib.grpc_server.serve import serve
+from omslib.grpc_server.serve import serve, service_server
 from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
 from omslib.tcc import run_purge_loop
@@ -154,14 +154,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Inventory:
         ReturnService(deps),
         ReceiptService(deps),
     )
-    server = GrpcService(
-        name=SERVICE_NAME,
-        host=settings.host,
-        port=settings.port,
-        error_domain=ERROR_DOMAIN,
-        # Workers started by omslib.workers.supervise share one port on purpose.
-        share_port=settings.worker_index is not None,
-        security=settings.grpc_security(SERVICE_NAME),
+    server = service_server(
+        settings, SERVICE_NAME, ERROR_DOMAIN, settings.grpc_security(SERVICE_NAME)
     )
     server.add(pb_grpc.add_InventoryServiceServicer_to_server, servicer, FULL_SERVICE_NAME)
     expiry = ExpiryJob(deps, reservations, grace=timedelta(seconds=settings.expiry_grace_seconds))

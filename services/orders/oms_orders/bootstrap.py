@@ -17,7 +17,7 @@ from omslib.clock import Clock, SystemClock
 from omslib.db import create_engine, session_factory, single_writer_options, upgrade_schema
 from omslib.grpc_client import service_channel
 from omslib.grpc_server import GrpcService
-from omslib.grpc_server.serve import serve
+from omslib.grpc_server.serve import serve, service_server
 from omslib.keyed_locks import KeyedLocks
 from omslib.outbox import OutboxNotifier, OutboxRelay, relay_settings
 from omslib.redis_conn import connect
@@ -183,15 +183,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
     servicer = OrdersServicer(
         sync, OrderQueries(uow_factory, clock), handlers, RefundFreezes(uow_factory, clock)
     )
-    server = GrpcService(
-        name=SERVICE_NAME,
-        host=settings.host,
-        port=settings.port,
-        error_domain=ERROR_DOMAIN,
-        # Workers started by omslib.workers.supervise share one port on purpose.
-        share_port=settings.worker_index is not None,
-        security=security,
-    )
+    server = service_server(settings, SERVICE_NAME, ERROR_DOMAIN, security)
     server.add(
         orders_service_pb2_grpc.add_OrdersServiceServicer_to_server, servicer, FULL_SERVICE_NAME
     )
