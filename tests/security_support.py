@@ -122,31 +122,7 @@ def sample_snapshot(order_id: str, sku: str, quantity: int) -> Any:
 
 async def put_stock(channel: grpc.aio.Channel, sku: str, on_hand: int) -> None:
     """Create warehouse HZ1 and set ``sku``'s stock there (operator RPCs)."""
-    from oms.inventory.v1 import inventory_pb2, inventory_service_pb2_grpc
-    from omslib.ids import new_id
+    from oms.inventory.v1 import inventory_service_pb2_grpc
+    from omslib.testing.stock import put_stock as put
 
-    stub = inventory_service_pb2_grpc.InventoryServiceStub(channel)
-    await stub.UpsertWarehouse(
-        inventory_service_pb2.UpsertWarehouseRequest(
-            warehouse=inventory_pb2.Warehouse(
-                code="HZ1",
-                display_name="Hangzhou 1",
-                province="Zhejiang",
-                city="Hangzhou",
-                active=True,
-            )
-        ),
-        timeout=10,
-    )
-    await stub.SetStock(
-        inventory_service_pb2.SetStockRequest(
-            sku=sku,
-            warehouse_code="HZ1",
-            on_hand=on_hand,
-            reason=inventory_pb2.ADJUSTMENT_REASON_MANUAL,
-            note="test stock",
-            actor="test",
-            request_id=new_id(),
-        ),
-        timeout=10,
-    )
+    await put(inventory_service_pb2_grpc.InventoryServiceStub(channel), sku, on_hand)

@@ -26,11 +26,11 @@ import time
 from pathlib import Path
 
 import grpc
-from oms.inventory.v1 import inventory_pb2, inventory_service_pb2, inventory_service_pb2_grpc
+from oms.inventory.v1 import inventory_service_pb2, inventory_service_pb2_grpc
 from oms_cli.stack import DEV_SHOP_SECRET, Stack, StackConfig
-from omslib.ids import new_id
 from omslib.testing.net import free_port
 from omslib.testing.postgres import create_database, database_url, drop_database, fresh_name
+from omslib.testing.stock import put_stock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -44,22 +44,7 @@ SERVICES = ("gateway", "orders", "inventory")
 async def burst(stack: Stack, pushes: int, connections: int) -> dict[str, float]:
     async with grpc.aio.insecure_channel(stack.addr("inventory")) as channel:
         inventory = inventory_service_pb2_grpc.InventoryServiceStub(channel)
-        await inventory.UpsertWarehouse(
-            inventory_service_pb2.UpsertWarehouseRequest(
-                warehouse=inventory_pb2.Warehouse(code="HZ1", province="Zhejiang", active=True)
-            )
-        )
-        await inventory.SetStock(
-            inventory_service_pb2.SetStockRequest(
-                sku=SKU,
-                warehouse_code="HZ1",
-                on_hand=10 * pushes,
-                reason=inventory_pb2.ADJUSTMENT_REASON_MANUAL,
-                note="bench",
-                actor="bench",
-                request_id=new_id(),
-            )
-        )
+        await put_stock(inventory, SKU, 10 * pushes, note="bench", actor="bench")
         requests = [push_request(DEV_SHOP_SECRET, n) for n in range(pushes)]  # signed up front
         pids = {s: stack.process(s).pid for s in SERVICES}
         cpu_before = {s: process_cpu_seconds(pid) for s, pid in pids.items()}

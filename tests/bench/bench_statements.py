@@ -35,7 +35,7 @@ from typing import Any
 import grpc.aio
 import uvloop
 from bench_tcc import snapshot  # type: ignore[import-not-found]
-from oms.inventory.v1 import inventory_pb2, inventory_service_pb2, inventory_service_pb2_grpc
+from oms.inventory.v1 import inventory_service_pb2_grpc
 from oms.orders.v1 import orders_service_pb2, orders_service_pb2_grpc
 from oms_inventory import bootstrap as inventory_bootstrap
 from oms_inventory.config import Settings as InventorySettings
@@ -45,6 +45,7 @@ from omslib.ids import new_id
 from omslib.redis_conn import EmbeddedRedis
 from omslib.telemetry import setup_tracing
 from omslib.testing.postgres import create_database, database_url, drop_database, fresh_name
+from omslib.testing.stock import put_stock
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -127,22 +128,7 @@ async def run(
             grpc.aio.insecure_channel(f"127.0.0.1:{orders.port}") as orders_channel,
         ):
             stock = inventory_service_pb2_grpc.InventoryServiceStub(inv_channel)
-            await stock.UpsertWarehouse(
-                inventory_service_pb2.UpsertWarehouseRequest(
-                    warehouse=inventory_pb2.Warehouse(code="HZ1", province="Zhejiang", active=True)
-                )
-            )
-            await stock.SetStock(
-                inventory_service_pb2.SetStockRequest(
-                    sku="STMT-1",
-                    warehouse_code="HZ1",
-                    on_hand=10 * count + 10,
-                    reason=inventory_pb2.ADJUSTMENT_REASON_MANUAL,
-                    note="bench",
-                    actor="bench",
-                    request_id=new_id(),
-                )
-            )
+            await put_stock(stock, "STMT-1", 10 * count + 10, note="bench", actor="bench")
             stub = orders_service_pb2_grpc.OrdersServiceStub(orders_channel)
             tallies = {"place": Tally(), "pay": Tally()}
             profiler = _profiler(profile)

@@ -30,7 +30,7 @@ import grpc
 import sqlalchemy as sa
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from oms.inventory.v1 import inventory_pb2, inventory_service_pb2, inventory_service_pb2_grpc
+from oms.inventory.v1 import inventory_service_pb2_grpc
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms.type.v1 import address_pb2, money_pb2, platform_pb2
 from oms_cli.stack import Stack, StackConfig
@@ -38,6 +38,7 @@ from omslib.db import create_engine
 from omslib.ids import new_id
 from omslib.testing.net import free_port
 from omslib.testing.postgres import create_database, database_url, drop_database, fresh_name
+from omslib.testing.stock import put_stock
 from rich.console import Console
 
 console = Console(width=120)
@@ -186,23 +187,8 @@ async def _run(
     orders_channel = orders_channels[0]
     async with grpc.aio.insecure_channel(stack.addr("inventory")) as inventory_channel:
         inventory = inventory_service_pb2_grpc.InventoryServiceStub(inventory_channel)
-        await inventory.UpsertWarehouse(
-            inventory_service_pb2.UpsertWarehouseRequest(
-                warehouse=inventory_pb2.Warehouse(code="HZ1", province="Zhejiang", active=True)
-            )
-        )
         for sku in [*SKUS, "TCC-HOT"]:
-            await inventory.SetStock(
-                inventory_service_pb2.SetStockRequest(
-                    sku=sku,
-                    warehouse_code="HZ1",
-                    on_hand=10 * count,
-                    reason=inventory_pb2.ADJUSTMENT_REASON_MANUAL,
-                    note="bench",
-                    actor="bench",
-                    request_id=new_id(),
-                )
-            )
+            await put_stock(inventory, sku, 10 * count, note="bench", actor="bench")
         orders_pid, inventory_pid = stack.process("orders").pid, stack.process("inventory").pid
 
         def cpu() -> tuple[float, float]:

@@ -13,6 +13,7 @@ from oms.inventory.v1 import inventory_pb2, inventory_service_pb2, inventory_ser
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms.type.v1 import address_pb2, money_pb2, platform_pb2
 from omslib.ids import new_id
+from omslib.testing.stock import put_stock
 
 CHANNELS = (platform_pb2.PLATFORM_SHOP, platform_pb2.PLATFORM_TAOBAO, platform_pb2.PLATFORM_JD)
 RETRYABLE = {
@@ -110,24 +111,7 @@ async def sync(
 async def set_stock(
     stub: inventory_service_pb2_grpc.InventoryServiceStub, sku: str, on_hand: int, wh: str = "HZ1"
 ) -> None:
-    await stub.UpsertWarehouse(
-        inventory_service_pb2.UpsertWarehouseRequest(
-            warehouse=inventory_pb2.Warehouse(
-                code=wh, display_name=wh, province="Zhejiang", city="Hangzhou", active=True
-            )
-        )
-    )
-    await stub.SetStock(
-        inventory_service_pb2.SetStockRequest(
-            sku=sku,
-            warehouse_code=wh,
-            on_hand=on_hand,
-            reason=inventory_pb2.ADJUSTMENT_REASON_MANUAL,
-            note="tcc test stock",
-            actor="test",
-            request_id=new_id(),
-        )
-    )
+    await put_stock(stub, sku, on_hand, warehouse=wh, note="tcc test stock")
 
 
 async def availability(

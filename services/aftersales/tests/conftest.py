@@ -15,11 +15,12 @@ from fake_payments import FakePayments, running_fake_payments
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2, status_pb2
 from oms.aftersales.v1 import aftersales_service_pb2_grpc as apb_grpc
-from oms.inventory.v1 import inventory_pb2, inventory_service_pb2, inventory_service_pb2_grpc
+from oms.inventory.v1 import inventory_service_pb2_grpc
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms.type.v1 import address_pb2, money_pb2, platform_pb2
 from oms_aftersales.domain.classification import Classification
 from omslib.ids import new_id
+from omslib.testing.stock import put_stock
 
 UNIT = 1999
 
@@ -41,28 +42,7 @@ class RefundStack:
     aftersales_addr: str = ""
 
     async def put_stock(self, sku: str, on_hand: int, warehouse: str = "HZ1") -> None:
-        await self.inventory.UpsertWarehouse(
-            inventory_service_pb2.UpsertWarehouseRequest(
-                warehouse=inventory_pb2.Warehouse(
-                    code=warehouse,
-                    display_name=f"Warehouse {warehouse}",
-                    province="Zhejiang",
-                    city="Hangzhou",
-                    active=True,
-                )
-            )
-        )
-        await self.inventory.SetStock(
-            inventory_service_pb2.SetStockRequest(
-                sku=sku,
-                warehouse_code=warehouse,
-                on_hand=on_hand,
-                reason=inventory_pb2.ADJUSTMENT_REASON_MANUAL,
-                note="test stock",
-                actor="test",
-                request_id=new_id(),
-            )
-        )
+        await put_stock(self.inventory, sku, on_hand, warehouse=warehouse)
 
     async def paid_order(
         self,

@@ -17,6 +17,7 @@ from oms.type.v1 import address_pb2, money_pb2, platform_pb2
 from oms_orders import bootstrap as orders_bootstrap
 from oms_orders.config import Settings as OrdersSettings
 from omslib.ids import new_id
+from omslib.testing.stock import put_stock as put_stock_through
 
 
 @dataclass
@@ -108,28 +109,7 @@ def put_stock(inventory_stub: inventory_service_pb2_grpc.InventoryServiceStub) -
     """``await put_stock(sku, on_hand, warehouse="HZ1")`` through the inventory API."""
 
     async def put(sku: str, on_hand: int, warehouse: str = "HZ1") -> None:
-        await inventory_stub.UpsertWarehouse(
-            inventory_service_pb2.UpsertWarehouseRequest(
-                warehouse=inventory_pb2.Warehouse(
-                    code=warehouse,
-                    display_name=f"Warehouse {warehouse}",
-                    province="Zhejiang",
-                    city="Hangzhou",
-                    active=True,
-                )
-            )
-        )
-        await inventory_stub.SetStock(
-            inventory_service_pb2.SetStockRequest(
-                sku=sku,
-                warehouse_code=warehouse,
-                on_hand=on_hand,
-                reason=inventory_pb2.ADJUSTMENT_REASON_MANUAL,
-                note="test stock",
-                actor="test",
-                request_id=new_id(),
-            )
-        )
+        await put_stock_through(inventory_stub, sku, on_hand, warehouse=warehouse)
 
     return put
 
