@@ -24,3 +24,23 @@ def create_barrier_table_v1(op: MigrationOps) -> None:
         time_column_v1("created_at"),
     )
     op.create_index("ix_tcc_barrier_created", "tcc_barrier", ["created_at"])
+
+
+def create_branches_table_v1(op: MigrationOps) -> None:
+    """Create ``tcc_branches`` (version 1), after ``tcc_transactions`` (its foreign key)."""
+    op.create_table(
+        "tcc_branches",
+        sa.Column(
+            "gid",
+            sa.String(26),
+            sa.ForeignKey("tcc_transactions.gid", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("branch_id", sa.String(64), primary_key=True),
+        sa.Column("seq", sa.Integer, nullable=False),
+        sa.Column("participant", sa.String(32), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_error", sa.Text, nullable=False),
+        time_column_v1("update_time"),
+    )

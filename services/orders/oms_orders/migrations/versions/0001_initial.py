@@ -7,6 +7,7 @@ Revises:
 from __future__ import annotations
 
 import sqlalchemy as sa
+from omslib.tcc.migration_v1 import create_branches_table_v1
 from alembic import op
 
 revision = "0001"
@@ -112,22 +113,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_tcc_transactions_due", "tcc_transactions", ["state", "next_attempt_time"]
     )
-    op.create_table(
-        "tcc_branches",
-        sa.Column(
-            "gid",
-            sa.String(26),
-            sa.ForeignKey("tcc_transactions.gid", ondelete="CASCADE"),
-            primary_key=True,
-        ),
-        sa.Column("branch_id", sa.String(64), primary_key=True),
-        sa.Column("seq", sa.Integer, nullable=False),
-        sa.Column("participant", sa.String(32), nullable=False),
-        sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("attempts", sa.Integer, nullable=False),
-        sa.Column("last_error", sa.Text, nullable=False),
-        _time("update_time"),
-    )
+    create_branches_table_v1(op)
 
 
 def downgrade() -> None:
