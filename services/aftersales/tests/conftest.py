@@ -13,12 +13,13 @@ import grpc.aio
 import pytest
 from fake_payments import FakePayments, running_fake_payments
 from google.protobuf.timestamp_pb2 import Timestamp
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import error_details_pb2
 from oms.aftersales.v1 import aftersales_service_pb2_grpc as apb_grpc
 from oms.inventory.v1 import inventory_service_pb2_grpc
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms.type.v1 import address_pb2, money_pb2, platform_pb2
 from oms_aftersales.domain.classification import Classification
+from omslib.grpc_errors import remote_error
 from omslib.ids import new_id
 from omslib.testing.stock import put_stock
 
@@ -201,13 +202,10 @@ def refund_stack_factory() -> Callable[..., contextlib.AbstractAsyncContextManag
 
 
 def _error_info(err: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
-    for key, value in err.trailing_metadata() or ():
-        if key == "grpc-status-details-bin":
-            for detail in status_pb2.Status.FromString(value).details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    return info
-    return error_details_pb2.ErrorInfo()
+    remote = remote_error(err)
+    return error_details_pb2.ErrorInfo(
+        reason=remote.reason or "", domain=remote.domain or "", metadata=remote.metadata
+    )
 
 
 @pytest.fixture

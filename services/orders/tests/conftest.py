@@ -10,12 +10,12 @@ from typing import Any
 import grpc.aio
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
-from google.rpc import error_details_pb2, status_pb2
 from oms.inventory.v1 import inventory_pb2, inventory_service_pb2, inventory_service_pb2_grpc
 from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms.type.v1 import address_pb2, money_pb2, platform_pb2
 from oms_orders import bootstrap as orders_bootstrap
 from oms_orders.config import Settings as OrdersSettings
+from omslib.grpc_errors import remote_error
 from omslib.ids import new_id
 from omslib.testing.stock import put_stock as put_stock_through
 
@@ -195,14 +195,7 @@ def reason_of() -> Callable[[grpc.aio.AioRpcError], str]:
     """The ErrorInfo reason of a failed call ("" when there is none)."""
 
     def reason(err: grpc.aio.AioRpcError) -> str:
-        for key, value in err.trailing_metadata() or ():
-            if key == "grpc-status-details-bin":
-                status = status_pb2.Status.FromString(value)
-                for detail in status.details:
-                    info = error_details_pb2.ErrorInfo()
-                    if detail.Unpack(info):
-                        return info.reason
-        return ""
+        return remote_error(err).reason or ""
 
     return reason
 
