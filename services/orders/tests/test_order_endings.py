@@ -235,3 +235,32 @@ async def test_a_platform_payment_of_a_rejected_order_is_recorded_as_owed_back(
     assert again.refund_owed == rejected.total
     a = await available("TEE")
     assert (a.on_hand, a.reserved) == (1, 0)
+
+
+async def test_a_refused_request_replayed_later_is_refused_again(
+    orders_stub, place, put_stock, pay_request, reason_of
+) -> None:  # type: ignore[no-untyped-def]
+    """The first answer is the answer: a shipment refused while the order was unpaid
+    stays refused when the same request arrives again after payment (a late retry), and
+    the shipment is recorded by a new request."""
+    await put_stock("TEE", 5)
+    order = await place("Q3")
+    ship = pb.RecordShipmentRequest(
+        name=order.name,
+        shipment=OP.Shipment(carrier="SF", tracking_number="SF-Q3"),
+        request_id="ship-q3",
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as first:
+        await orders_stub.RecordShipment(ship)
+    assert first.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    await orders_stub.RecordPayment(pay_request(order))
+    with pytest.raises(grpc.aio.AioRpcError) as replayed:
+        await orders_stub.RecordShipment(ship)
+    assert replayed.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert reason_of(replayed.value) == reason_of(first.value)
+    assert replayed.value.details() == first.value.details()
+    got = (await orders_stub.GetOrder(pb.GetOrderRequest(name=order.name))).order
+    assert got.state != OP.ORDER_STATE_SHIPPED and not got.HasField("shipment")
+    ship.request_id = "ship-q3-again"
+    shipped = (await orders_stub.RecordShipment(ship)).order
+    assert shipped.state == OP.ORDER_STATE_SHIPPED

@@ -119,6 +119,10 @@ processed_requests = Table(
     Column("outcome", String(16), nullable=False),
     Column("create_time", UtcDateTime(), nullable=False),
     Column("fingerprint", String(64), nullable=False, default=""),
+    # A refused request (revision 0006): replays are refused the same way.
+    Column("refusal_reason", String(64), nullable=True),
+    Column("refusal_message", String(500), nullable=True),
+    Column("refusal_metadata", JSON, nullable=True),
 )
 
 # Each refund branch's hold on an order's refundable amount (revision 0005).

@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_orders.adapters.orm import processed_requests
-from oms_orders.domain.sync import ProcessedRequest, SyncOutcome
+from oms_orders.domain.sync import ProcessedRequest, Refusal, SyncOutcome
 
 _r = processed_requests.c
 # Built once, with bound parameters (see omslib.outbox.writer for why).
@@ -22,12 +22,18 @@ class RequestLog:
         row = (await self._session.execute(_SELECT, {"request_id": request_id})).first()
         if row is None:
             return None
+        refusal = None
+        if row.refusal_reason is not None:
+            refusal = Refusal(
+                row.refusal_reason, row.refusal_message or "", dict(row.refusal_metadata or {})
+            )
         return ProcessedRequest(
             row.request_id,
             row.order_id,
             SyncOutcome(row.outcome),
             row.create_time,
             row.fingerprint or "",
+            refusal,
         )
 
     async def record(self, request: ProcessedRequest) -> None:
@@ -41,6 +47,9 @@ class RequestLog:
                 "outcome": request.outcome.value,
                 "create_time": request.time,
                 "fingerprint": request.fingerprint,
+                "refusal_reason": request.refusal.reason if request.refusal else None,
+                "refusal_message": request.refusal.message if request.refusal else None,
+                "refusal_metadata": request.refusal.metadata if request.refusal else None,
             },
             on=("request_id",),
         )

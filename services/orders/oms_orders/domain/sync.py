@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -13,6 +13,8 @@ class SyncOutcome(enum.Enum):
     STALE = "STALE"
     DUPLICATE = "DUPLICATE"
     REJECTED = "REJECTED"
+    #: A change refused by the order's rules (FAILED_PRECONDITION), remembered.
+    REFUSED = "REFUSED"
 
 
 @dataclass(frozen=True)
@@ -25,3 +27,14 @@ class ProcessedRequest:
     time: datetime
     #: What the request asked (see ``service_layer.idempotency.fingerprint``).
     fingerprint: str = ""
+    #: Why it was refused, for REFUSED: a replay is refused the same way.
+    refusal: Refusal | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The answer a refused request got: its reason, message and metadata."""
+
+    reason: str
+    message: str
+    metadata: dict[str, str] = field(default_factory=dict)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from omslib.clock import Clock
+from omslib.errors import FailedPrecondition
 from omslib.keyed_locks import KeyedLocks
 from omslib.tcc import ConcurrentTransactionChange, Coordinator, GlobalTransaction
 
@@ -22,9 +23,14 @@ from oms_orders.adapters.unit_of_work import OrdersUnitOfWork
 from oms_orders.domain.errors import ConcurrentModification, OrderNotFound
 from oms_orders.domain.events import OrderEvent
 from oms_orders.domain.order import Order, Payment, Shipment
-from oms_orders.domain.sync import ProcessedRequest, SyncOutcome
+from oms_orders.domain.sync import ProcessedRequest, Refusal, SyncOutcome
 from oms_orders.service_layer import commands as c
-from oms_orders.service_layer.idempotency import earlier_request, fingerprint
+from oms_orders.service_layer.idempotency import (
+    ReplayedRefusal,
+    earlier_request,
+    fingerprint,
+    replayed_refusal,
+)
 from oms_orders.service_layer.settlement import Settlement
 
 log = logging.getLogger(__name__)
@@ -155,6 +161,10 @@ class OrderHandlers:
                             f"order {order_id} kept changing concurrently; retry",
                             metadata={"order_id": order_id},
                         ) from exc
+                except FailedPrecondition as refused:
+                    if request_id and not isinstance(refused, ReplayedRefusal):
+                        await self._remember_refusal(order_id, request_id, asked, refused)
+                    raise
             if not logged:
                 return order
             await self._drive(logged)
@@ -167,7 +177,10 @@ class OrderHandlers:
             order = await uow.orders.get(order_id)
             if order is None:
                 raise OrderNotFound(f"order {order_id} not found", metadata={"order_id": order_id})
-            if await earlier_request(uow, request_id, asked) is not None:
+            earlier = await earlier_request(uow, request_id, asked)
+            if earlier is not None and earlier.refusal is not None:
+                raise replayed_refusal(earlier.refusal)
+            if earlier is not None:
                 return order, []
             now = self._clock.now()
             events = change(order, now)
@@ -183,6 +196,25 @@ class OrderHandlers:
                 )
             await uow.commit()
         return order, logged
+
+    async def _remember_refusal(
+        self, order_id: str, request_id: str, asked: str, refused: FailedPrecondition
+    ) -> None:
+        """The order's rules refused the request: a replay of it is refused the same way,
+        even once the order has moved on (the first answer is the answer, as with a
+        payment API's idempotency key)."""
+        refusal = Refusal(
+            refused.reason or "",
+            refused.message[:500],
+            {k: str(v)[:200] for k, v in list(refused.metadata.items())[:10]},
+        )
+        async with self._uow() as uow:
+            await uow.requests.record(
+                ProcessedRequest(
+                    request_id, order_id, SyncOutcome.REFUSED, self._clock.now(), asked, refusal
+                )
+            )
+            await uow.commit()
 
     async def _drive(self, logged: Sequence[GlobalTransaction]) -> bool:
         """The change is committed: a round that fails now is finished by recovery.

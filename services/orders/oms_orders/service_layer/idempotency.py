@@ -1,14 +1,17 @@
-"""Request ids: a repeat of a request is answered as before; the same id with another
-request is refused (as payment APIs do with idempotency keys)."""
+"""Request ids: a repeat of a request is answered as before (a refusal included: the
+first answer is the answer); the same id with another request is refused (as payment
+APIs do with idempotency keys)."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
+from omslib.errors import FailedPrecondition
+
 from oms_orders.adapters.unit_of_work import OrdersUnitOfWork
 from oms_orders.domain.errors import RequestIdReused
-from oms_orders.domain.sync import ProcessedRequest
+from oms_orders.domain.sync import ProcessedRequest, Refusal
 
 MAX_REQUEST_ID = 256
 
@@ -36,3 +39,15 @@ async def earlier_request(
             metadata={"order_id": seen.order_id},
         )
     return seen
+
+
+class ReplayedRefusal(FailedPrecondition):
+    """The earlier refusal of this request_id, answered again."""
+
+
+def replayed_refusal(refusal: Refusal) -> ReplayedRefusal:
+    return ReplayedRefusal(
+        refusal.message,
+        reason=refusal.reason or None,
+        metadata={**refusal.metadata, "replayed": "true"},
+    )
