@@ -70,3 +70,7 @@ class OutboxUnitOfWork(UnitOfWork):
         wrote, self._wrote_events = self._wrote_events, False
         if wrote and self._notifier is not None:
             self._notifier.notify()
+
+    async def rollback(self) -> None:
+        await super().rollback()
+        self._wrote_events = False  # the events went with the transaction

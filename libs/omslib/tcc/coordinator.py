@@ -74,8 +74,17 @@ class Coordinator:
         owner: str | None = None,
         hooks: Hooks | None = None,
         rng: random.Random | None = None,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
+        """``on_commit`` is called after each commit of the coordinator's own sessions
+        that logged a new state: the commits that carry what ``hooks`` and the
+        ``try_all``/``decide`` callbacks wrote (e.g. outbox events, so a service passes
+        its relay's ``OutboxNotifier.notify``). The coordinator cannot see what they
+        wrote, so a commit whose hooks wrote nothing calls it too; a rolled-back or
+        lost write never does.
+        """
         self._sessions = sessions
+        self._on_commit = on_commit
         self.store = TransactionStore(tables)
         self._participants = dict(participants)
         self._clock = clock
@@ -234,7 +243,7 @@ class Coordinator:
             elif refused_by is not None and on_refused is not None:
                 recorded = await on_refused(session, current, refused_by)
             await self._transition(session, current, before)
-            await session.commit()
+            await self._commit(session, moved=current.state is not before)
         if outcome == TryOutcome.REFUSED:
             current = await self._run_phase(current) or current
         return TryResult(
@@ -285,7 +294,7 @@ class Coordinator:
             tx, started = await self.decide(session, gid, target, local=local, reason=reason)
             if not started:
                 return tx  # already decided the same way; the recovery loop drives it
-            await session.commit()
+            await self._commit(session, moved=True)
         return await self.drive(tx)
 
     async def decide(
@@ -373,7 +382,7 @@ class Coordinator:
                 await session.rollback()  # then read the row as it stands, same connection
                 return await self._require(session, tx.gid)
             await self._transition(session, current, before)
-            await session.commit()
+            await self._commit(session, moved=current.state is not before)
         if parked:
             log.error(
                 "%s: transaction %s (%s %s) parked: %s",
@@ -420,7 +429,7 @@ class Coordinator:
                 if not await self.store.save(session, tx):
                     return
                 await self._transition(session, tx, before)
-                await session.commit()
+                await self._commit(session, moved=True)
             elif tx.state not in (T.CONFIRMING, T.CANCELLING):
                 return
         await self._run_phase(tx)
@@ -446,7 +455,7 @@ class Coordinator:
             await self._transition(session, tx, before)
             if not await self.store.save(session, tx):
                 raise concurrent_change(gid)
-            await session.commit()
+            await self._commit(session, moved=True)
         return await self._run_phase(tx) or tx
 
     # ------------------------------------------------------------------ reads
@@ -469,6 +478,12 @@ class Coordinator:
         if tx is None:
             raise TransactionNotFound(f"transaction {gid} not found", metadata={"gid": gid})
         return tx
+
+    async def _commit(self, session: AsyncSession, *, moved: bool) -> None:
+        """Commit one of the coordinator's own sessions; ``moved``: it logged a new state."""
+        await session.commit()
+        if moved and self._on_commit is not None:
+            self._on_commit()
 
     async def _transition(
         self, session: AsyncSession, tx: GlobalTransaction, before: TransactionState

@@ -46,5 +46,9 @@ async def test_a_commit_without_events_or_a_rollback_does_not_wake_it(
     async with OutboxUnitOfWork(sessions, OUTBOX, notifier) as uow:
         await write_one(uow)  # left without commit: rolled back
     async with OutboxUnitOfWork(sessions, OUTBOX, notifier) as uow:
+        await write_one(uow)
+        await uow.rollback()
+        await uow.commit()  # nothing left to publish
+    async with OutboxUnitOfWork(sessions, OUTBOX, notifier) as uow:
         await uow.commit()
     assert notifier.calls == 0

@@ -198,6 +198,8 @@ def build(
         ),
         lease=timedelta(seconds=settings.tcc_lease_seconds),
         hooks=RefundTransactionHooks(clock),
+        # Its own sessions commit events too (the hooks' refund moves and parking alerts).
+        on_commit=notifier.notify,
     )
     payment_api: HttpPaymentApi | NoPaymentApi
     if settings.payment_api_url:

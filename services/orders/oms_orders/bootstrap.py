@@ -31,7 +31,6 @@ from oms_orders.adapters.inventory_client import (
     InventoryRestockParticipant,
     InventoryTccParticipant,
 )
-from oms_orders.adapters.order_events import wake_relay_after_commit
 from oms_orders.adapters.orm import TCC_TABLES
 from oms_orders.adapters.unit_of_work import OrdersUnitOfWork
 from oms_orders.config import Settings
@@ -122,7 +121,10 @@ class Orders:
             log.exception("outbox relay ended with an error")
 
 
-def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
+def build(
+    settings: Settings, *, clock: Clock | None = None, notifier: OutboxNotifier | None = None
+) -> Orders:
+    """Wire orders; ``notifier`` wakes the relay (each commit that wrote events calls it)."""
     clock = clock or SystemClock()
     redis_client = connect(settings.redis_url)  # a bad OMS_REDIS_URL fails before anything opens
     pool = settings.db_pool()
@@ -130,8 +132,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
         settings.database_url, pool=pool, **single_writer_options(settings.database_url, pool)
     )
     sessions = session_factory(engine)
-    notifier = OutboxNotifier()
-    wake_relay_after_commit(sessions, notifier)
+    notifier = notifier or OutboxNotifier()
     relay = OutboxRelay(
         sessions,
         orm.outbox,
@@ -142,7 +143,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
     )
 
     def uow_factory() -> OrdersUnitOfWork:
-        return OrdersUnitOfWork(sessions)
+        return OrdersUnitOfWork(sessions, notifier)
 
     security = settings.grpc_security(SERVICE_NAME)
     channel = service_channel(settings.inventory_addr, security)
@@ -168,6 +169,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Orders:
         hooks=OrderTransactionHooks(
             clock, rules, ship_within=timedelta(hours=settings.ship_within_hours)
         ),
+        # Its own sessions commit events too (the Try's outcome, the hooks' moves and alerts).
+        on_commit=notifier.notify,
     )
     locks = KeyedLocks()
     handlers = OrderHandlers(uow_factory, coordinator, clock, locks)

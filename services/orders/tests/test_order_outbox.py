@@ -1,6 +1,6 @@
 """The outbox inside orders: which saves write which events, and who wakes the relay.
 
-No Redis here: these read the outbox table and the relay's notifier directly.
+No Redis here: these read the outbox table and count the relay's wake-ups.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ from oms.orders.v1 import order_pb2
 from oms_orders import bootstrap
 from oms_orders.adapters import order_events, orm
 from oms_orders.adapters.repository import OrderRepository
+from oms_orders.config import Settings
 from oms_orders.domain.events import OrderAnnounced, StateChanged, StockEffect, StockSettlement
 from oms_orders.domain.order import Order, Payment
 from oms_orders.domain.values import StockAllocation
 from oms_orders.entrypoints.proto_mapping import snapshot_from_proto
+from oms_orders.service_layer.commands import RecordPayment
+from oms_orders.service_layer.sync_platform_order import SyncPlatformOrder
 from omslib.db import create_engine, session_factory, upgrade_schema
 from omslib.outbox import STREAM_ALERTS, OutboxNotifier
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -104,39 +107,78 @@ async def test_the_repository_stores_and_publishes_nothing_by_itself(
     assert await written(sessions) == []
 
 
-async def test_any_session_that_commits_an_event_wakes_the_relay_and_a_rollback_does_not(
-    sessions,
+class CountingNotifier(OutboxNotifier):
+    """The relay's wake-up, counting the calls (a relay would take them as they come)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def notify(self) -> None:
+        self.calls += 1
+        super().notify()
+
+
+@pytest.fixture
+async def wired(
+    inventory, make_database_url
+) -> AsyncIterator[tuple[bootstrap.Orders, CountingNotifier]]:  # type: ignore[no-untyped-def]
+    """Orders as bootstrap wires it (relay and server not started), with a counting wake-up."""
+    settings = Settings(
+        OMS_ORDERS_PORT=0,
+        OMS_REDIS_URL="redis://127.0.0.1:6379/15",  # never reached: the relay does not run
+        OMS_ORDERS_DATABASE_URL=make_database_url("orders"),
+        OMS_INVENTORY_ADDR=inventory.addr,
+        OMS_ORDERS_INVENTORY_TIMEOUT_SECONDS=5,
+    )
+    notifier = CountingNotifier()
+    orders = bootstrap.build(settings, notifier=notifier)
+    try:
+        await upgrade_schema(orders.engine, bootstrap.MIGRATIONS)
+        yield orders, notifier
+    finally:
+        await orders.close()
+
+
+async def test_an_event_committed_on_any_orders_path_wakes_the_relay_and_a_rollback_does_not(
+    wired, put_stock, make_snapshot
 ) -> None:  # type: ignore[no-untyped-def]
-    notifier = OutboxNotifier()
-    order_events.wake_relay_after_commit(sessions, notifier)
+    orders, notifier = wired
+    sessions = session_factory(orders.engine)
+    await put_stock("TEE", 5)
+
+    # The Try's outcome is recorded in the coordinator's own session: OrderCreated.
+    snapshot = snapshot_from_proto(make_snapshot("OB-2", [("TEE", 2)]))
+    placed = (await orders.sync(SyncPlatformOrder("shop:ob-2", snapshot))).order
+    assert await written(sessions) == [("OrderCreated", 1)]
+    assert notifier.calls == 1
+
+    # A handler's unit of work commits PAID; the Confirm round's commit carries what the
+    # completion hook wrote (ALLOCATED, approved by the rules).
+    await orders.handlers.pay(RecordPayment(placed.order_id, placed.total, "PAY-2"))
+    assert await written(sessions) == [
+        ("OrderCreated", 1),
+        ("OrderStateChanged", 2),
+        ("OrderStateChanged", 3),
+    ]
+    assert notifier.calls == 3
+
+    # Events written and then rolled back wake nothing, whether the unit of work is
+    # left without a commit or rolled back before one.
     alert = Alert(code="TEST")
-
-    async with sessions() as session:  # like the coordinator's own sessions: no unit of work
-        await order_events.emit(
-            session,
-            stream=STREAM_ALERTS,
-            aggregate_type="transaction",
-            aggregate_id="G1",
-            payload=alert,
-            occur_time=NOW,
-        )
-        await session.rollback()
-        await session.commit()  # nothing left to publish: no wake-up
-    assert not await notifier.wait(0.05)
-
-    async with sessions() as session:
-        await order_events.emit(
-            session,
-            stream=STREAM_ALERTS,
-            aggregate_type="transaction",
-            aggregate_id="G1",
-            payload=alert,
-            occur_time=NOW,
-        )
-        assert not await notifier.wait(0.05)  # not before the commit
-        await session.commit()
-    assert await notifier.wait(5)
-    assert await written(sessions) == [("Alert", 1)]
+    async with orders.uow_factory() as uow:
+        await uow.emit(STREAM_ALERTS, "transaction", "G1", alert, occur_time=NOW)
+    async with orders.uow_factory() as uow:
+        await uow.emit(STREAM_ALERTS, "transaction", "G1", alert, occur_time=NOW)
+        await uow.rollback()
+        await uow.commit()
+    assert notifier.calls == 3
+    async with orders.uow_factory() as uow:
+        await uow.emit(STREAM_ALERTS, "transaction", "G1", alert, occur_time=NOW)
+        assert notifier.calls == 3  # not before the commit
+        await uow.commit()
+    assert notifier.calls == 4
+    assert (await written(sessions))[-1] == ("Alert", 1)
 
 
 async def test_revision_0003_creates_the_outbox_tables_of_the_model(sessions) -> None:  # type: ignore[no-untyped-def]

@@ -193,6 +193,31 @@ async def test_a_try_that_answers_after_its_transaction_moved_records_nothing(
     assert (await c.get(gid)).state is T.CANCELLED
 
 
+async def test_on_commit_follows_each_own_commit_that_logged_a_new_state_and_no_other(
+    db, clock, parts
+) -> None:
+    commits: list[str] = []
+    c = make(db, clock, parts, on_commit=lambda: commits.append("commit"))
+    gid = await begin(c, db, clock)  # logged in the caller's session: the caller commits
+    assert commits == []
+    parts["a"].try_error = TimeoutError("deadline")
+    assert (await c.try_all(await c.get(gid), {})).outcome == TryOutcome.UNKNOWN
+    assert commits == []  # only a branch's error was written: still TRYING
+    stale = await c.get(gid)
+    parts["a"].try_error = None
+    assert (await c.try_all(await c.get(gid), {})).outcome == TryOutcome.TRIED
+    assert len(commits) == 1
+    assert (await c.try_all(stale, {})).outcome == TryOutcome.LOST  # rolled back
+    assert len(commits) == 1
+    parts["b"].confirm_failures = 1
+    assert (await c.confirm(gid)).state is T.CONFIRMING  # CONFIRMING logged; its round failed
+    assert len(commits) == 2
+    clock.advance(timedelta(minutes=5))  # past the lease and the retry
+    assert await c.recover_once() == 1
+    assert (await c.get(gid)).state is T.CONFIRMED
+    assert len(commits) == 3
+
+
 async def test_confirm_is_retried_with_growing_intervals_then_parked(
     db, clock, parts, caplog
 ) -> None:

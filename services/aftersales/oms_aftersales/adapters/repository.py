@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from omslib.db.inserts import dialect_insert, insert_if_absent
+from omslib.db.inserts import dialect_insert
+from omslib.db.request_log import RequestLog
 from omslib.db.types import UtcDateTime
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,8 @@ from oms_aftersales.domain.timers import PlannedTimer
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 TICKET = "ticket"
+# Idempotency of intake and mutations: per (scope, request id), the ticket and entry.
+_REQUESTS = RequestLog(orm.requests, scope="scope")
 
 
 @dataclass(frozen=True)
@@ -217,29 +220,12 @@ class TicketRepository:
         self, scope: str, request_id: str, ticket_id: str, entry_id: str, at: datetime
     ) -> bool:
         """Record the request id; False when it was recorded before (a duplicate)."""
-        return await insert_if_absent(
-            self._s,
-            orm.requests,
-            {
-                "scope": scope,
-                "request_id": request_id,
-                "ticket_id": ticket_id,
-                "entry_id": entry_id,
-                "created_at": at,
-            },
-            on=("scope", "request_id"),
-        )
+        answer = {"ticket_id": ticket_id, "entry_id": entry_id, "created_at": at}
+        return await _REQUESTS.record(self._s, request_id, answer, scope=scope)
 
     async def recorded_request(self, scope: str, request_id: str) -> tuple[str, str] | None:
-        c = orm.requests.c
-        row = (
-            await self._s.execute(
-                sa.select(c.ticket_id, c.entry_id).where(
-                    c.scope == scope, c.request_id == request_id
-                )
-            )
-        ).first()
-        return (row.ticket_id, row.entry_id) if row else None
+        row = await _REQUESTS.recorded(self._s, request_id, scope=scope)
+        return (row["ticket_id"], row["entry_id"]) if row else None
 
     # --- timers ---------------------------------------------------------------------
 

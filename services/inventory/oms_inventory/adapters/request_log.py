@@ -1,15 +1,16 @@
-"""Request ids of stock changes already applied (AIP-155 idempotency)."""
+"""Request ids of stock changes already applied (AIP-155 idempotency, ``omslib.db.request_log``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
-from omslib.db.inserts import insert_if_absent
+from omslib.db.request_log import RequestLog as RequestIds
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_inventory.adapters.orm import stock_requests
+
+_LOG = RequestIds(stock_requests)
 
 
 @dataclass(frozen=True)
@@ -20,16 +21,17 @@ class StoredRequest:
 
 
 class RequestLog:
+    """``stock_requests``: per request id, the change it asked for (kind, SKU, warehouse)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def claim(self, request_id: str, request: StoredRequest, now: datetime) -> bool:
         """True when ``request_id`` is new (and is now taken by this transaction)."""
-        return await insert_if_absent(
+        return await _LOG.record(
             self._session,
-            stock_requests,
+            request_id,
             {
-                "request_id": request_id,
                 "kind": request.kind,
                 "sku": request.sku,
                 "warehouse_code": request.warehouse_code,
@@ -38,10 +40,7 @@ class RequestLog:
         )
 
     async def get(self, request_id: str) -> StoredRequest | None:
-        c = stock_requests.c
-        row = (
-            await self._session.execute(
-                sa.select(c.kind, c.sku, c.warehouse_code).where(c.request_id == request_id)
-            )
-        ).first()
-        return None if row is None else StoredRequest(row.kind, row.sku, row.warehouse_code)
+        row = await _LOG.recorded(self._session, request_id)
+        return (
+            None if row is None else StoredRequest(row["kind"], row["sku"], row["warehouse_code"])
+        )

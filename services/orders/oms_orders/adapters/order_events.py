@@ -1,13 +1,15 @@
 """The events orders writes into its outbox: order events on oms.orders, alerts on oms.alerts.
 
-Events are written through the session of the change (``add_event``), so they
-commit or roll back with it. The relay is woken after that commit by a session
-hook (see :func:`wake_relay_after_commit`).
+Each function here builds what a change caused as ``(stream, envelope)`` pairs; the
+writer decides the transaction. The unit of work writes them with ``add_event`` (its
+commit wakes the relay: ``OutboxUnitOfWork``); code running in the TCC coordinator's
+own transaction (its hooks, the Try's outcome) writes them with :func:`write`, and the
+coordinator wakes the relay after that commit (its ``on_commit``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from google.protobuf.message import Message
@@ -15,11 +17,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from oms.events.v1.alert_events_pb2 import ALERT_SEVERITY_CRITICAL, Alert
 from oms.events.v1.envelope_pb2 import EventEnvelope
 from oms.events.v1.order_events_pb2 import OrderCreated, OrderRefunded, OrderStateChanged
-from omslib.outbox import STREAM_ALERTS, STREAM_ORDERS, OutboxNotifier, add_event, build_envelope
+from omslib.outbox import STREAM_ALERTS, STREAM_ORDERS, add_event, build_envelope
 from omslib.tcc import PARKED_CODE, GlobalTransaction
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_orders.adapters import orm
 
@@ -39,37 +39,20 @@ SOURCE = "orders"
 ORDER = "order"
 TRANSACTION = "transaction"
 
-_NOTIFIER = "oms.outbox.notifier"
-_PENDING = "oms.outbox.pending"
-_HOOKED = "oms.outbox.hooked"
+#: One event to write: the stream it goes to and its envelope.
+Outgoing = tuple[str, EventEnvelope]
 
 
-def wake_relay_after_commit(
-    sessions: async_sessionmaker[AsyncSession], notifier: OutboxNotifier
-) -> None:
-    """Give every session of ``sessions`` the relay's notifier.
-
-    Orders changes are committed by units of work and also by the TCC
-    coordinator's own sessions (its local steps and ``OrderHooks``), which know
-    nothing of the outbox. Carrying the notifier in ``Session.info`` (copied
-    into each session by the factory) lets :func:`emit` wake the relay after
-    whichever commit publishes the event, on every path, without threading a
-    notifier through the coordinator or the repositories' constructors. A
-    session from a factory without it still delivers, at the relay's next sweep.
-    """
-    sessions.configure(info={_NOTIFIER: notifier})
+async def write(session: AsyncSession, outgoing: Iterable[Outgoing]) -> None:
+    """Write ``outgoing`` in ``session``'s transaction (one the coordinator commits)."""
+    for stream, envelope in outgoing:
+        await add_event(session, orm.outbox, stream=stream, envelope=envelope)
 
 
-async def emit(
-    session: AsyncSession,
-    *,
-    stream: str,
-    aggregate_type: str,
-    aggregate_id: str,
-    payload: Message,
-    occur_time: datetime,
-) -> EventEnvelope:
-    """Write one event in ``session``'s transaction; the relay is woken after its commit."""
+def event(
+    stream: str, *, aggregate_type: str, aggregate_id: str, payload: Message, occur_time: datetime
+) -> Outgoing:
+    """One orders event (its sequence is assigned when it is written)."""
     envelope = build_envelope(
         payload,
         source=SOURCE,
@@ -77,67 +60,47 @@ async def emit(
         aggregate_id=aggregate_id,
         occur_time=occur_time,
     )
-    await add_event(session, orm.outbox, stream=stream, envelope=envelope)
-    _notify_after_commit(session)
-    return envelope
-
-
-def _notify_after_commit(session: AsyncSession) -> None:
-    info = session.info
-    notifier = info.get(_NOTIFIER)
-    if not isinstance(notifier, OutboxNotifier):
-        return
-    info[_PENDING] = True
-    if info.get(_HOOKED):
-        return
-    info[_HOOKED] = True
-
-    def after_commit(sync_session: Session) -> None:
-        if sync_session.info.pop(_PENDING, False):
-            notifier.notify()
-
-    def after_rollback(sync_session: Session) -> None:
-        sync_session.info.pop(_PENDING, None)
-
-    event.listen(session.sync_session, "after_commit", after_commit)
-    event.listen(session.sync_session, "after_rollback", after_rollback)
+    return stream, envelope
 
 
 async def publish(session: AsyncSession, order: Order, events: Sequence[OrderEvent]) -> None:
-    """Write what a change to ``order`` caused, in the change's own transaction.
+    """Write what a change to ``order`` caused in ``session``'s (the coordinator's) transaction."""
+    await write(session, caused_by(order, events))
+
+
+def caused_by(order: Order, events: Sequence[OrderEvent]) -> list[Outgoing]:
+    """What a change to ``order`` caused.
 
     OrderAnnounced becomes OrderCreated (with every move so far), each
     StateChanged one OrderStateChanged; stock settlement and the refund owed
     are visible on the order itself (its state changes carry the reason codes).
     """
+    outgoing: list[Outgoing] = []
     for caused in events:
         if isinstance(caused, OrderAnnounced):
-            await emit_order_created(session, order)
+            outgoing += order_created(order)
         elif isinstance(caused, StateChanged):
-            await emit_state_changes(session, order, [order.history[caused.index]])
+            outgoing += state_changes(order, [order.history[caused.index]])
+    return outgoing
 
 
-async def emit_order_created(session: AsyncSession, order: Order) -> None:
-    """OrderCreated (the order as stored now), then one OrderStateChanged per later move."""
-    await emit(
-        session,
-        stream=STREAM_ORDERS,
+def order_created(order: Order) -> list[Outgoing]:
+    """OrderCreated (the order as it stands now), then one OrderStateChanged per later move."""
+    created = event(
+        STREAM_ORDERS,
         aggregate_type=ORDER,
         aggregate_id=order.order_id,
         payload=OrderCreated(order=order_to_proto(order)),
         occur_time=order.create_time,
     )
-    await emit_state_changes(session, order, order.history[1:])
+    return [created, *state_changes(order, order.history[1:])]
 
 
-async def emit_state_changes(
-    session: AsyncSession, order: Order, transitions: Sequence[StateTransition]
-) -> None:
+def state_changes(order: Order, transitions: Sequence[StateTransition]) -> list[Outgoing]:
     """One OrderStateChanged per transition, in order, with the order's reason codes."""
-    for transition in transitions:
-        await emit(
-            session,
-            stream=STREAM_ORDERS,
+    return [
+        event(
+            STREAM_ORDERS,
             aggregate_type=ORDER,
             aggregate_id=order.order_id,
             payload=OrderStateChanged(
@@ -147,14 +110,15 @@ async def emit_state_changes(
             ),
             occur_time=transition.time,
         )
+        for transition in transitions
+    ]
 
 
-async def emit_order_refunded(session: AsyncSession, order: Order, freeze: RefundFreeze) -> None:
+def order_refunded(order: Order, freeze: RefundFreeze) -> Outgoing:
     """OrderRefunded: ``freeze``'s amount is now part of ``order``'s refunded total."""
     currency = freeze.amount.currency
-    await emit(
-        session,
-        stream=STREAM_ORDERS,
+    return event(
+        STREAM_ORDERS,
         aggregate_type=ORDER,
         aggregate_id=order.order_id,
         payload=OrderRefunded(
@@ -167,15 +131,14 @@ async def emit_order_refunded(session: AsyncSession, order: Order, freeze: Refun
     )
 
 
-async def emit_parked_alert(
-    session: AsyncSession,
+def parked_alert(
     tx: GlobalTransaction,
     *,
     at: datetime,
     reason_codes: Sequence[str] = (),
     note: str = "",
-) -> None:
-    """Alert TCC_TRANSACTION_PARKED on oms.alerts, in the transaction that parks ``tx``."""
+) -> Outgoing:
+    """Alert TCC_TRANSACTION_PARKED on oms.alerts, for the transaction that parks ``tx``."""
     attributes = {
         "gid": tx.gid,
         "kind": tx.kind,
@@ -189,9 +152,8 @@ async def emit_parked_alert(
         f"{tx.phase.value or 'current'} phase failed: {tx.reason}. "
         f"{note + ' ' if note else ''}Fix the cause, then retry it (RetryTransaction)."
     )
-    await emit(
-        session,
-        stream=STREAM_ALERTS,
+    return event(
+        STREAM_ALERTS,
         aggregate_type=TRANSACTION,
         aggregate_id=tx.gid,
         payload=Alert(

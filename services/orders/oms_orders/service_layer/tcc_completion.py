@@ -50,9 +50,10 @@ class OrderTransactionHooks:
         if tx.state is T.PARKED:
             # Written with the parking itself: never lost, never sent for a rolled-back park.
             codes = [PAYMENT_AFTER_STOCK_RELEASE] if note else []
-            await order_events.emit_parked_alert(
-                session, tx, at=self._clock.now(), reason_codes=codes, note=note
+            alert = order_events.parked_alert(
+                tx, at=self._clock.now(), reason_codes=codes, note=note
             )
+            await order_events.write(session, [alert])
 
     async def _place_moved(
         self, session: AsyncSession, tx: GlobalTransaction, before: TransactionState
