@@ -166,7 +166,9 @@ def test_pdd_status_table(order_status: int, refund_status: int, canonical: Any)
 
 
 def test_pdd_refund_success_voids_the_order_and_records_the_platforms_refund() -> None:
-    frame = samples.pdd.sample_frame(9, "251129-01", [("S", 2)], status="cancelled", unit_price="12.50")
+    frame = samples.pdd.sample_frame(
+        9, "251129-01", [("S", 2)], status="cancelled", unit_price="12.50"
+    )
     adapter = pdd.PddAdapter("c", "s", "ws://x")
     translation = adapter.translate(_push("pdd", json.dumps(frame).encode()))
     (snapshot,) = translation.snapshots
