@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omslib.clock import Clock, SystemClock
-from omslib.db.inserts import dialect_insert
+from omslib.outbox.tables import aggregate_leases
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,9 @@ class NamedLease:
         kind: str = "named-lease",
     ) -> None:
         self._sessions = sessions
-        self._leases = leases
-        self._key = {"aggregate_type": kind, "aggregate_id": name}
+        self._leases = aggregate_leases(leases)
+        self._key = (kind, name)
+        self._labels = {"aggregate_type": kind, "aggregate_id": name}  # for the logs
         self.owner = owner
         self.ttl = ttl
         self._clock = clock or SystemClock()
@@ -56,9 +57,14 @@ class NamedLease:
         now = self._clock.now()
         until = now + self.ttl
         try:
-            held = await self._acquire_or_renew(now, until)
+            async with self._sessions() as session, session.begin():
+                held = bool(
+                    await self._leases.acquire(
+                        session, [self._key], owner=self.owner, now=now, until=until
+                    )
+                )
         except Exception as exc:  # database unreachable: keep what is certainly ours
-            log.warning("could not renew lease", extra={"lease": self._key, "error": repr(exc)})
+            log.warning("could not renew lease", extra={"lease": self._labels, "error": repr(exc)})
             if self.held_until is not None and now >= self.held_until:
                 self.held_until = None
             return self.held_until is not None
@@ -68,36 +74,10 @@ class NamedLease:
     async def release(self) -> None:
         """Give the lease up at once (another replica may take it at its next ``hold``)."""
         self.held_until = None
-        c = self._leases.c
         try:
             async with self._sessions() as session, session.begin():
-                await session.execute(
-                    sa.delete(self._leases).where(self._mine(), c.owner == self.owner)
-                )
+                await session.execute(self._leases.release(owner=self.owner, keys=[self._key]))
         except Exception as exc:  # it runs out by itself after ttl
-            log.warning("could not release lease", extra={"lease": self._key, "error": repr(exc)})
-
-    async def _acquire_or_renew(self, now: datetime, until: datetime) -> bool:
-        c = self._leases.c
-        async with self._sessions() as session, session.begin():
-            renewed = await session.execute(
-                sa.update(self._leases)
-                .where(self._mine(), sa.or_(c.owner == self.owner, c.lease_until < now))
-                .values(owner=self.owner, lease_until=until)
+            log.warning(
+                "could not release lease", extra={"lease": self._labels, "error": repr(exc)}
             )
-            if renewed.rowcount == 1:  # type: ignore[attr-defined]
-                return True
-            inserted = await session.execute(
-                dialect_insert(session, self._leases)
-                .values(**self._key, owner=self.owner, lease_until=until)
-                .on_conflict_do_nothing(index_elements=[c.aggregate_type, c.aggregate_id])
-                .returning(c.owner)
-            )
-            return inserted.first() is not None
-
-    def _mine(self) -> sa.ColumnElement[bool]:
-        c = self._leases.c
-        return sa.and_(
-            c.aggregate_type == self._key["aggregate_type"],
-            c.aggregate_id == self._key["aggregate_id"],
-        )

@@ -1,11 +1,12 @@
 """The relay: publishes committed outbox rows to Redis Streams, in order per aggregate.
 
-Each pass claims whole aggregates (a lease row per aggregate, insert-if-absent;
-expired leases are deleted first), reads their unsent rows in order, XADDs them
-in one pipeline, marks them sent and releases the leases. Several replicas can
-run at once: an aggregate is published by one replica at a time, so its events
-reach the stream in sequence order. A crash after XADD and before marking sent
-publishes those events again later (at least once; consumers dedupe by event id).
+Each pass claims whole aggregates (a lease row per aggregate,
+``omslib.db.leases.LeaseRows``: absent rows inserted, expired ones taken over),
+reads their unsent rows in order, XADDs them in one pipeline, marks them sent and
+releases the leases. Several replicas can run at once: an aggregate is published
+by one replica at a time, so its events reach the stream in sequence order. A
+crash after XADD and before marking sent publishes those events again later (at
+least once; consumers dedupe by event id).
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omslib.clock import Clock, SystemClock
-from omslib.db.inserts import dialect_insert
 from omslib.ids import new_id
-from omslib.outbox.tables import OutboxTables
+from omslib.outbox.tables import OutboxTables, aggregate_leases
 from omslib.outbox.writer import OutboxNotifier
 from omslib.pausing import pause
 from omslib.retry import Backoff
@@ -112,6 +112,7 @@ class OutboxRelay:
     ) -> None:
         self._sessions = sessions
         self._t = tables
+        self._leases = aggregate_leases(tables.leases)
         self._redis = redis_client
         self.notifier = notifier or OutboxNotifier()
         self.settings = settings or RelaySettings()
@@ -142,10 +143,9 @@ class OutboxRelay:
 
     async def release_all(self) -> None:
         """Drop every lease this relay holds (its aggregates go to other replicas at once)."""
-        leases = self._t.leases
         try:
             async with self._sessions() as session, session.begin():
-                await session.execute(sa.delete(leases).where(leases.c.owner == self.owner))
+                await session.execute(self._leases.release(owner=self.owner))
         except SQLAlchemyError as exc:  # they expire on their own
             log.warning("could not release outbox leases", extra={"error": repr(exc)})
 
@@ -224,7 +224,7 @@ class OutboxRelay:
                     ),
                 )
             )
-            .where(sa.or_(leases.c.owner.is_(None), leases.c.lease_until < now))
+            .where(self._leases.lease.expired(now))  # no lease row, or one run out
             .group_by(head.c.aggregate_type, head.c.aggregate_id)
             .order_by(first)
             .limit(self.settings.max_aggregates)
@@ -236,24 +236,11 @@ class OutboxRelay:
     async def _claim(
         self, candidates: list[AggregateKey], now: datetime, until: datetime
     ) -> list[AggregateKey]:
-        leases = self._t.leases
         async with self._sessions() as session, session.begin():
-            await session.execute(sa.delete(leases).where(leases.c.lease_until < now))
-        values = [
-            {"aggregate_type": t, "aggregate_id": i, "owner": self.owner, "lease_until": until}
-            for t, i in sorted(candidates)  # one lock order for every replica: no deadlocks
-        ]
-        async with self._sessions() as session, session.begin():
-            stmt = (
-                dialect_insert(session, leases)
-                .values(values)
-                .on_conflict_do_nothing(
-                    index_elements=[leases.c.aggregate_type, leases.c.aggregate_id]
-                )
-                .returning(leases.c.aggregate_type, leases.c.aggregate_id)
+            claimed = await self._leases.acquire(
+                session, candidates, owner=self.owner, now=now, until=until
             )
-            rows = (await session.execute(stmt)).all()
-        return [(r.aggregate_type, r.aggregate_id) for r in rows]
+        return [(t, i) for t, i in claimed]
 
     async def _load(self, claimed: list[AggregateKey]) -> list[PendingEvent]:
         c = self._t.outbox.c
@@ -297,15 +284,9 @@ class OutboxRelay:
             )
 
     async def _release(self, claimed: list[AggregateKey]) -> None:
-        leases = self._t.leases
         try:
             async with self._sessions() as session, session.begin():
-                await session.execute(
-                    sa.delete(leases).where(
-                        leases.c.owner == self.owner,
-                        sa.tuple_(leases.c.aggregate_type, leases.c.aggregate_id).in_(claimed),
-                    )
-                )
+                await session.execute(self._leases.release(owner=self.owner, keys=claimed))
         except SQLAlchemyError as exc:  # the leases expire on their own
             log.warning("could not release outbox leases", extra={"error": repr(exc)})
 
@@ -315,6 +296,13 @@ class OutboxRelay:
             return
         self._next_purge = now + self.settings.purge_interval
         await self.purge_sent(now - self.settings.retention)
+        await self.purge_expired_leases(now)
+
+    async def purge_expired_leases(self, now: datetime) -> None:
+        """Delete leases run out at ``now``: those of relays that died holding them, on
+        aggregates with nothing left to publish (any other is taken over at its next claim)."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(self._leases.purge_expired(now))
 
     async def purge_sent(self, older_than: datetime) -> int:
         """Delete up to ``purge_batch`` rows sent before ``older_than``; returns how many."""

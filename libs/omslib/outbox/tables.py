@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from omslib.db.leases import LeaseRows
 from omslib.db.types import BigSerial, UtcDateTime
 
 
@@ -68,3 +69,8 @@ def outbox_tables(metadata: sa.MetaData, *, prefix: str = "outbox") -> OutboxTab
         sa.Column("lease_until", UtcDateTime(), nullable=False),
     )
     return OutboxTables(outbox, sequences, leases)
+
+
+def aggregate_leases(leases: sa.Table) -> LeaseRows:
+    """The ``outbox_leases`` table as leases keyed by (aggregate_type, aggregate_id)."""
+    return LeaseRows.on(leases, ("aggregate_type", "aggregate_id"))

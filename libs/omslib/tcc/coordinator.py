@@ -124,8 +124,7 @@ class Coordinator:
             now=now,
             retry_at=try_deadline,
         )
-        tx.lease_owner = self.owner
-        tx.lease_until = now + self._lease
+        tx.lease_to(self.owner, now + self._lease)
         await self.store.add(session, tx)
         return tx
 
@@ -225,7 +224,7 @@ class Coordinator:
             refused_by: TryRefused | None = None
             if outcome == TryOutcome.TRIED:
                 current.move_to(T.TRIED, at=now)
-                self._release(current)
+                current.end_lease()
             elif outcome == TryOutcome.REFUSED:
                 assert refusal is not None
                 branch_id, refused_by = refusal
@@ -336,12 +335,7 @@ class Coordinator:
         self, tx: GlobalTransaction, target: TransactionState, now: datetime, *, reason: str
     ) -> None:
         tx.move_to(target, at=now, next_attempt=now + self._lease, reason=reason)
-        tx.lease_owner = self.owner
-        tx.lease_until = now + self._lease
-
-    def _release(self, tx: GlobalTransaction) -> None:
-        tx.lease_owner = ""
-        tx.lease_until = None
+        tx.lease_to(self.owner, now + self._lease)
 
     async def drive(self, gid: str | GlobalTransaction) -> GlobalTransaction:
         """Run the pending Confirm/Cancel round now (the caller logged the phase with
@@ -375,7 +369,7 @@ class Coordinator:
             parked = fold_round(
                 current, answers, now=self._clock.now(), policy=self.policy, rng=self._rng
             )
-            self._release(current)
+            current.end_lease()
             # Conditional on the version the round started from: when someone else took
             # the transaction over meanwhile, nothing of this round (hooks included) is kept.
             if not await self.store.save(session, current):

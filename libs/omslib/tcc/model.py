@@ -153,6 +153,14 @@ class GlobalTransaction:
     def is_final(self) -> bool:
         return self.state in FINAL_STATES
 
+    def lease_to(self, owner: str, until: datetime) -> None:
+        """``owner`` drives this transaction until ``until`` (written with the next save)."""
+        self.lease_owner, self.lease_until = owner, until
+
+    def end_lease(self) -> None:
+        """Nobody drives this transaction (written with the next save)."""
+        self.lease_owner, self.lease_until = "", None
+
     def branch(self, branch_id: str) -> Branch:
         for branch in self.branches:
             if branch.branch_id == branch_id:

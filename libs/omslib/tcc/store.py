@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omslib.db.leases import Lease
 from omslib.tcc.model import (
     RECOVERABLE_STATES,
     Branch,
@@ -27,6 +28,8 @@ class TransactionStore:
         self.tables = tables
         self._tx = tables.transactions
         self._br = tables.branches
+        # Who drives a transaction now; "" (the column is NOT NULL) when nobody does.
+        self._lease = Lease.on(self._tx, nobody="")
         # The statements of the hot path are built once, with bound parameters: building
         # and hashing a statement costs about as much CPU as executing it.
         t, b = self._tx.c, self._br.c
@@ -121,7 +124,7 @@ class TransactionStore:
                 .where(
                     c.state.in_([s.value for s in RECOVERABLE_STATES]),
                     c.next_attempt_time <= now,
-                    sa.or_(c.lease_until.is_(None), c.lease_until < now),
+                    self._lease.expired(now),
                 )
                 .order_by(c.next_attempt_time)
                 .limit(limit)
@@ -135,28 +138,28 @@ class TransactionStore:
         """Take the lease on ``gid`` with one conditional UPDATE; True when this call got it."""
         c = self._tx.c
         result = await session.execute(
-            sa.update(self._tx)
-            .where(
+            self._lease.claim(
                 c.gid == gid,
                 c.state.in_([s.value for s in RECOVERABLE_STATES]),
                 c.next_attempt_time <= now,
-                sa.or_(c.lease_until.is_(None), c.lease_until < now),
+                owner=owner,
+                now=now,
+                until=until,
+                values={"version": c.version + 1},
             )
-            .values(lease_owner=owner, lease_until=until, version=c.version + 1)
         )
         return getattr(result, "rowcount", 0) == 1
 
     async def take_back(self, session: AsyncSession, *, owner: str, now: datetime) -> int:
         """Make the rounds leased to ``owner`` (a killed predecessor in the same process
-        slot) due now, their leases void; how many."""
+        slot) due now, their leases released; how many."""
         c = self._tx.c
         result = await session.execute(
-            sa.update(self._tx)
-            .where(
-                c.lease_owner == owner,
+            self._lease.release(
                 c.state.in_([TransactionState.CONFIRMING.value, TransactionState.CANCELLING.value]),
+                owner=owner,
+                values={"next_attempt_time": now, "version": c.version + 1},
             )
-            .values(lease_until=None, next_attempt_time=now, version=c.version + 1)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

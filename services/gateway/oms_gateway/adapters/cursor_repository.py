@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from omslib.db.inserts import insert_if_absent
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_gateway.adapters.orm import poll_cursors
+from oms_gateway.adapters.orm import poll_cursor_lease, poll_cursors
 
 
 class CursorRepository:
@@ -19,7 +19,8 @@ class CursorRepository:
     async def claim(
         self, channel: str, owner: str, now: datetime, lease_until: datetime
     ) -> tuple[bool, str | None]:
-        """Take the channel's lease if free; returns (got it, current cursor)."""
+        """Take the channel's lease if free, expired or already ours (renewing it);
+        returns (got it, current cursor)."""
         await insert_if_absent(
             self._session,
             poll_cursors,
@@ -27,16 +28,13 @@ class CursorRepository:
             on=("channel",),
         )
         result = await self._session.execute(
-            update(poll_cursors)
-            .where(
+            poll_cursor_lease.claim(
                 poll_cursors.c.channel == channel,
-                or_(
-                    poll_cursors.c.lease_until.is_(None),
-                    poll_cursors.c.lease_until < now,
-                    poll_cursors.c.lease_owner == owner,
-                ),
+                owner=owner,
+                now=now,
+                until=lease_until,
+                again=True,
             )
-            .values(lease_owner=owner, lease_until=lease_until)
         )
         if getattr(result, "rowcount", 0) != 1:
             return False, None
@@ -53,14 +51,12 @@ class CursorRepository:
     async def advance(self, channel: str, owner: str, cursor: str | None, now: datetime) -> bool:
         result = await self._session.execute(
             update(poll_cursors)
-            .where(poll_cursors.c.channel == channel, poll_cursors.c.lease_owner == owner)
+            .where(poll_cursors.c.channel == channel, poll_cursor_lease.held_by(owner))
             .values(cursor=cursor, updated_at=now)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
     async def release(self, channel: str, owner: str) -> None:
         await self._session.execute(
-            update(poll_cursors)
-            .where(poll_cursors.c.channel == channel, poll_cursors.c.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None)
+            poll_cursor_lease.release(poll_cursors.c.channel == channel, owner=owner)
         )

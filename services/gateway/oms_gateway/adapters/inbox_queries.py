@@ -11,7 +11,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_gateway.adapters.orm import delivery_attempts, inbox
+from oms_gateway.adapters.orm import delivery_attempts, inbox, inbox_lease
 from oms_gateway.adapters.repository import row_to_entry
 from oms_gateway.domain.inbox import DeliveryAttempt, InboxEntry, InboxState
 
@@ -85,9 +85,8 @@ class InboxQueries:
                 state=InboxState.RECEIVED.value,
                 attempts=0,
                 next_attempt_at=now,
-                lease_owner=None,
-                lease_until=None,
                 updated_at=now,
+                **inbox_lease.vacated(),
             )
         )
         assert isinstance(result, CursorResult)

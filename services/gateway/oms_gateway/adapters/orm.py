@@ -3,6 +3,7 @@ poller cursors, operator alerts and the outbox that publishes them as events."""
 
 from __future__ import annotations
 
+from omslib.db.leases import Lease
 from omslib.db.types import UtcDateTime
 from omslib.outbox import outbox_tables
 from sqlalchemy import (
@@ -43,6 +44,8 @@ inbox = Table(
     Index("ix_inbox_due", "state", "next_attempt_at"),
     Index("ix_inbox_platform_received", "platform", "received_at"),
 )
+# A delivery worker's claim on an entry (omslib.db.leases).
+inbox_lease = Lease.on(inbox)
 
 # Bounded metadata of refused pushes, never their headers or body (migration 0004).
 rejected_pushes = Table(
@@ -82,6 +85,8 @@ poll_cursors = Table(
     Column("lease_owner", String(64)),
     Column("lease_until", UtcDateTime()),
 )
+# A poller replica's claim on a channel's cursor.
+poll_cursor_lease = Lease.on(poll_cursors)
 
 alerts = Table(
     "alerts",

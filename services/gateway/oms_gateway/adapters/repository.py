@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from omslib.db.inserts import dialect_insert, insert_if_absent
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_gateway.adapters.orm import delivery_attempts, inbox, rejected_pushes
+from oms_gateway.adapters.orm import delivery_attempts, inbox, inbox_lease, rejected_pushes
 from oms_gateway.domain.inbox import DeliveryAttempt, InboxEntry, InboxState, RejectedPush
 
 _PENDING = (InboxState.RECEIVED.value, InboxState.DELIVERING.value)
@@ -111,13 +111,13 @@ class InboxRepository:
     async def claim(self, entry_id: str, owner: str, now: datetime, lease_until: datetime) -> bool:
         """Take the lease if nobody holds a live one; True if we got it."""
         result = await self._session.execute(
-            update(inbox)
-            .where(inbox.c.id == entry_id, _claimable(now))
-            .values(
-                state=InboxState.DELIVERING.value,
-                lease_owner=owner,
-                lease_until=lease_until,
-                updated_at=now,
+            inbox_lease.claim(
+                inbox.c.id == entry_id,
+                *_waiting(now),
+                owner=owner,
+                now=now,
+                until=lease_until,
+                values={"state": InboxState.DELIVERING.value, "updated_at": now},
             )
         )
         return _rowcount(result) == 1
@@ -168,14 +168,14 @@ class InboxRepository:
     async def release_all(self, owner: str, now: datetime) -> int:
         """Give back every lease ``owner`` holds, without counting an attempt; how many."""
         result = await self._session.execute(
-            update(inbox)
-            .where(inbox.c.lease_owner == owner, inbox.c.state == InboxState.DELIVERING.value)
-            .values(
-                state=InboxState.RECEIVED.value,
-                lease_owner=None,
-                lease_until=None,
-                next_attempt_at=now,
-                updated_at=now,
+            inbox_lease.release(
+                inbox.c.state == InboxState.DELIVERING.value,
+                owner=owner,
+                values={
+                    "state": InboxState.RECEIVED.value,
+                    "next_attempt_at": now,
+                    "updated_at": now,
+                },
             )
         )
         return _rowcount(result)
@@ -210,13 +210,12 @@ class InboxRepository:
         self, entry_id: str, owner: str, now: datetime, *, state: InboxState, **values: Any
     ) -> bool:
         result = await self._session.execute(
-            update(inbox)
-            .where(
+            inbox_lease.release(
                 inbox.c.id == entry_id,
-                inbox.c.lease_owner == owner,
                 inbox.c.state == InboxState.DELIVERING.value,
+                owner=owner,
+                values={"state": state.value, "updated_at": now, **values},
             )
-            .values(state=state.value, lease_owner=None, lease_until=None, updated_at=now, **values)
         )
         return _rowcount(result) == 1
 
@@ -273,12 +272,13 @@ def _entry_values(entry: InboxEntry) -> dict[str, Any]:
     }
 
 
+def _waiting(now: datetime) -> tuple[Any, ...]:
+    """Waiting for an attempt due by ``now`` (claimable once nobody holds its lease)."""
+    return (inbox.c.state.in_(_PENDING), inbox.c.next_attempt_at <= now)
+
+
 def _claimable(now: datetime) -> Any:
-    return and_(
-        inbox.c.state.in_(_PENDING),
-        inbox.c.next_attempt_at <= now,
-        or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now),
-    )
+    return and_(*_waiting(now), inbox_lease.expired(now))
 
 
 def _rowcount(result: Any) -> int:
