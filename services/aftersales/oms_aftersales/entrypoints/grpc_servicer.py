@@ -9,11 +9,11 @@ import grpc
 from oms.aftersales.v1 import aftersales_service_pb2 as pb
 from oms.aftersales.v1 import aftersales_service_pb2_grpc as pb_grpc
 
+from oms_aftersales.adapters import proto_mapping as m
+from oms_aftersales.adapters import refund_mapping as rm
 from oms_aftersales.adapters.repository import TicketQuery
 from oms_aftersales.domain.errors import InvalidRequest
 from oms_aftersales.domain.ticket import ACTIVE, TicketState
-from oms_aftersales.entrypoints import proto_mapping as m
-from oms_aftersales.entrypoints import refund_mapping as rm
 from oms_aftersales.entrypoints.refund_servicer import RefundRpcs
 from oms_aftersales.service_layer.commands import CustomerMessage
 from oms_aftersales.service_layer.intake import CustomerIntake

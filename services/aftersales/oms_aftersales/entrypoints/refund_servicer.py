@@ -5,11 +5,11 @@ from __future__ import annotations
 import grpc
 from oms.aftersales.v1 import aftersales_service_pb2 as pb
 
+from oms_aftersales.adapters import proto_mapping as m
+from oms_aftersales.adapters import refund_mapping as rm
 from oms_aftersales.adapters.inventory_client import Receipt
 from oms_aftersales.domain.errors import InvalidRequest
 from oms_aftersales.domain.refund import ReturnLine
-from oms_aftersales.entrypoints import proto_mapping as m
-from oms_aftersales.entrypoints import refund_mapping as rm
 from oms_aftersales.service_layer.platform_refunds import PlatformOrder, PlatformRefunds
 from oms_aftersales.service_layer.refunds import RefundRequest, RefundService
 

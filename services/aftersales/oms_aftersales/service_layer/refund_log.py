@@ -13,10 +13,10 @@ from omslib.outbox import STREAM_AFTERSALES, add_event, build_envelope
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_aftersales.adapters import orm
+from oms_aftersales.adapters.refund_mapping import refund_name, refund_to_proto, state_to_proto
 from oms_aftersales.adapters.refund_repository import RefundRepository
 from oms_aftersales.adapters.unit_of_work import SOURCE
 from oms_aftersales.domain.refund import Move, Refund
-from oms_aftersales.entrypoints.refund_mapping import refund_name, refund_to_proto, state_to_proto
 from oms_aftersales.service_layer.ticket_log import _trace_id
 
 REFUND = "refund"

@@ -8,12 +8,12 @@ from oms.events.v1.aftersales_events_pb2 import TicketChanged
 from omslib.outbox import STREAM_AFTERSALES
 from omslib.telemetry import current_traceparent
 
+from oms_aftersales.adapters.proto_mapping import ticket_to_proto
 from oms_aftersales.adapters.unit_of_work import AftersalesUnitOfWork
 from oms_aftersales.domain.issue_codes import Catalogue
 from oms_aftersales.domain.sla import compute_deadlines
 from oms_aftersales.domain.ticket import Change, Ticket
 from oms_aftersales.domain.timers import plan_timers
-from oms_aftersales.entrypoints.proto_mapping import ticket_to_proto
 
 TICKET = "ticket"
 

@@ -24,11 +24,11 @@ from omslib.outbox import STREAM_AFTERSALES, STREAM_ALERTS
 from omslib.outbox.named_lease import NamedLease
 
 from oms_aftersales.adapters import orm
+from oms_aftersales.adapters.proto_mapping import escalation_to_proto, stamp, ticket_name
 from oms_aftersales.adapters.repository import TICKET
 from oms_aftersales.adapters.unit_of_work import AftersalesUnitOfWork
 from oms_aftersales.domain.ticket import Escalation, Ticket
 from oms_aftersales.domain.timers import ESCALATION, WARNING
-from oms_aftersales.entrypoints.proto_mapping import escalation_to_proto, stamp, ticket_name
 from oms_aftersales.service_layer.ticket_log import TicketLog
 
 log = logging.getLogger(__name__)

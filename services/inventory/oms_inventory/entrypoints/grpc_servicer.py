@@ -9,9 +9,9 @@ from oms.tcc.v1 import tcc_pb2
 from omslib.telemetry.attributes import SPAN_ATTR_BRANCH, SPAN_ATTR_GID, SPAN_ATTR_ORDER_ID
 from opentelemetry import trace
 
+from oms_inventory.adapters import proto_mapping as m
 from oms_inventory.domain.reservation import BranchKey, ReserveRequest
 from oms_inventory.domain.returns import ExpectReturnRequest
-from oms_inventory.entrypoints import proto_mapping as m
 from oms_inventory.service_layer.audit_log import AuditLogService
 from oms_inventory.service_layer.reservations import ReservationService
 from oms_inventory.service_layer.restock import RestockService

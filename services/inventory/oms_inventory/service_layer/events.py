@@ -18,17 +18,17 @@ from oms.events.v1.inventory_events_pb2 import (
 )
 from omslib.outbox import STREAM_INVENTORY
 
-from oms_inventory.adapters.unit_of_work import InventoryUnitOfWork
-from oms_inventory.domain.audit import AuditEntry, StockChange, skus_with_changed_availability
-from oms_inventory.domain.reservation import Reservation
-from oms_inventory.domain.returns import ExpectedReturn
-from oms_inventory.domain.stock import Availability, StockLevel
-from oms_inventory.entrypoints.proto_mapping import (
+from oms_inventory.adapters.proto_mapping import (
     audit_to_proto,
     availability_to_proto,
     expected_return_to_proto,
     reservation_to_proto,
 )
+from oms_inventory.adapters.unit_of_work import InventoryUnitOfWork
+from oms_inventory.domain.audit import AuditEntry, StockChange, skus_with_changed_availability
+from oms_inventory.domain.reservation import Reservation
+from oms_inventory.domain.returns import ExpectedReturn
+from oms_inventory.domain.stock import Availability, StockLevel
 
 RESERVATION = "reservation"
 RETURN = "return"

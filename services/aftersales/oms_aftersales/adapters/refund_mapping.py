@@ -8,9 +8,9 @@ from oms.tcc.v1 import tcc_pb2
 from oms.type.v1 import money_pb2
 from omslib.tcc import GlobalTransaction
 
+from oms_aftersales.adapters.proto_mapping import stamp
 from oms_aftersales.adapters.refund_repository import AuditRow
 from oms_aftersales.domain.refund import Refund, RefundState
-from oms_aftersales.entrypoints.proto_mapping import stamp
 
 REFUNDS = "refunds/"
 
