@@ -19,7 +19,13 @@ from oms.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from oms_cli.stack import DEV_PLATFORM_ENV, Stack
 from omslib.platforms.samples import aftersales as samples
 from omslib.testing.polling import wait_until
-from stack_support import post_push, signed_shop_push, start_stack
+from stack_support import (
+    STACK_ADMIN_TOKEN,
+    inbox_entries,
+    post_push,
+    signed_shop_push,
+    start_stack,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -101,6 +107,21 @@ def test_late_order_and_wechat_return_wish_become_tickets_with_a_profile(
     assert (
         post_wechat(stack, "24602657863450001", f"订单 {PLATFORM_ORDER} 怎么还没发").status_code
         == 200
+    )
+    # The buyer waits for an answer before writing again: the first message (which names
+    # the order, linking the openid to the buyer) is in aftersales before the second.
+    # (Two messages of one customer delivered at once may be handled in either order.)
+    wait_until(
+        lambda: (
+            [
+                e["state"]
+                for e in inbox_entries(stack, STACK_ADMIN_TOKEN, platform="wechat")
+                if e["event_id"] == "24602657863450001"
+            ]
+            == ["DELIVERED"]
+        ),
+        within=60,
+        what="the first WeChat message delivered",
     )
     assert post_wechat(stack, "24602657863450002", "这个不想要了，怎么退货").status_code == 200
     # A resent message (same MsgId) is recorded once.
