@@ -115,6 +115,16 @@ class Lease:
             .values({**self.vacated(), **(values or {})})
         )
 
+    def lapse(self, *where: Any, owner: Any, values: Mapping[str, Any] | None = None) -> sa.Update:
+        """UPDATE ending ``owner``'s lease on the matching rows at once while its name
+        stays on them: a successor in the same process slot (the same owner name) goes on
+        with them as its own, and anyone may claim them now that they have run out."""
+        return (
+            sa.update(self.table)
+            .where(*where, self.held_by(owner))
+            .values({self.until.name: None, **(values or {})})
+        )
+
 
 @dataclass(frozen=True)
 class LeaseRows:

@@ -152,10 +152,11 @@ class TransactionStore:
 
     async def take_back(self, session: AsyncSession, *, owner: str, now: datetime) -> int:
         """Make the rounds leased to ``owner`` (a killed predecessor in the same process
-        slot) due now, their leases released; how many."""
+        slot) due now, their leases run out (the slot's name stays: this coordinator goes on
+        with them as its own); how many."""
         c = self._tx.c
         result = await session.execute(
-            self._lease.release(
+            self._lease.lapse(
                 c.state.in_([TransactionState.CONFIRMING.value, TransactionState.CANCELLING.value]),
                 owner=owner,
                 values={"next_attempt_time": now, "version": c.version + 1},
